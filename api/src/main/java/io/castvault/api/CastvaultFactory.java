@@ -1,0 +1,97 @@
+package io.castvault.api;
+
+import io.castvault.agentingest.AgentIngest;
+import io.castvault.agentingest.FailedAuthLimiter;
+import io.castvault.agentingest.NodeKeyDirectory;
+import io.castvault.agentingest.TrustedProxies;
+import io.castvault.api.auth.AccessResolver;
+import io.castvault.api.auth.BearerAuth;
+import io.castvault.api.auth.Jwt;
+import io.castvault.api.config.AgentConfig;
+import io.castvault.api.config.AuthConfig;
+import io.castvault.api.config.DatabaseConfig;
+import io.castvault.api.config.LimitsConfig;
+import io.castvault.api.config.NetworkConfig;
+import io.castvault.api.config.RetentionConfig;
+import io.castvault.api.config.S3Config;
+import io.castvault.db.Database;
+import io.castvault.recording.RecordingService;
+import io.castvault.recording.RetentionService;
+import io.castvault.recording.SettingsService;
+import io.castvault.storage.BlobStore;
+import io.castvault.storage.S3BlobStore;
+import io.micronaut.context.annotation.Bean;
+import io.micronaut.context.annotation.Factory;
+import jakarta.inject.Singleton;
+
+import java.nio.file.Path;
+import java.time.Clock;
+
+/** Wires the framework-free modules (db, storage, recording, agent-ingest) into the Micronaut context. */
+@Factory
+public class CastvaultFactory {
+
+    @Singleton
+    @Bean(preDestroy = "close")
+    Database database(DatabaseConfig config) {
+        return Database.connect(config.settings());
+    }
+
+    @Singleton
+    @Bean(preDestroy = "close")
+    S3BlobStore blobStore(S3Config config) {
+        return new S3BlobStore(config.settings());
+    }
+
+    @Singleton
+    Jwt jwt(AuthConfig config) {
+        return new Jwt(config.jwtSecret(), Clock.systemUTC());
+    }
+
+    @Singleton
+    AccessResolver accessResolver(Database db, AuthConfig config) {
+        return new AccessResolver(db, config.membershipCacheTtl());
+    }
+
+    @Singleton
+    BearerAuth bearerAuth(Jwt jwt, AccessResolver access) {
+        return new BearerAuth(jwt, access);
+    }
+
+    @Singleton
+    SettingsService settingsService(Database db) {
+        return new SettingsService(db);
+    }
+
+    @Singleton
+    RecordingService recordingService(Database db, BlobStore blobs, LimitsConfig limits) {
+        return new RecordingService(db, blobs, limits.maxChunkBytes());
+    }
+
+    @Singleton
+    RetentionService retentionService(Database db, RecordingService recordings, RetentionConfig config) {
+        return new RetentionService(db, recordings, config.abandonAfter());
+    }
+
+    @Singleton
+    NodeKeyDirectory nodeKeyDirectory(Database db, AgentConfig config) {
+        return new NodeKeyDirectory(db, config.nodeKeyCacheTtl());
+    }
+
+    @Singleton
+    FailedAuthLimiter failedAuthLimiter(AgentConfig config) {
+        return new FailedAuthLimiter(config.authFailureBurst(), config.authFailureRefill());
+    }
+
+    @Singleton
+    TrustedProxies trustedProxies(NetworkConfig config) {
+        return TrustedProxies.parse(config.trustedProxies());
+    }
+
+    @Singleton
+    AgentIngest agentIngest(NodeKeyDirectory keys, FailedAuthLimiter limiter, RecordingService recordings,
+                            LimitsConfig limits) {
+        return new AgentIngest(keys, limiter, recordings, limits.maxTranscriptBytes(),
+                Path.of(System.getProperty("java.io.tmpdir")));
+    }
+}

@@ -1,0 +1,44 @@
+package io.castvault.api;
+
+import io.castvault.agentingest.NodeKeyDirectory;
+import io.castvault.api.auth.AccessResolver;
+import io.castvault.db.ChangeListener;
+import io.castvault.db.Database;
+import io.castvault.storage.BlobStore;
+import io.micronaut.context.annotation.Context;
+import io.micronaut.context.annotation.Requires;
+import jakarta.annotation.PreDestroy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Prepares both tiers before the server takes requests: migrates the schema, refuses a database role that
+ * bypasses row-level security, creates the bucket, and starts listening for changes made by other processes.
+ */
+@Context
+@Requires(notEnv = "cli")
+public class Startup implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Startup.class);
+
+    private final ChangeListener changes;
+
+    public Startup(Database db, BlobStore blobs, AccessResolver access, NodeKeyDirectory nodeKeys) {
+        db.migrate();
+        db.requireRowLevelSecurity();
+        blobs.ensureBucket();
+        changes = db.listenForChanges(table -> {
+            access.invalidateAll();
+            // a deleted machine's key, or an org losing the feature, must stop working at once
+            if (!"org_memberships".equals(table)) {
+                nodeKeys.invalidateAll();
+            }
+        });
+        LOG.info("database migrated, bucket ready");
+    }
+
+    @PreDestroy
+    @Override
+    public void close() {
+        changes.close();
+    }
+}

@@ -1,0 +1,17 @@
+package io.castvault.api.config;
+
+import io.micronaut.context.annotation.ConfigurationProperties;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+
+import java.time.Duration;
+
+/**
+ * Agent ingest: how long a node-key lookup may be served from cache should a change notification be lost, and
+ * how many failed authentications an address may make ({@code authFailureBurst} at once, then one per
+ * {@code authFailureRefill}).
+ */
+@ConfigurationProperties("castvault.agent")
+public record AgentConfig(@NotNull Duration nodeKeyCacheTtl, @Min(1) int authFailureBurst,
+                          @NotNull Duration authFailureRefill) {
+}

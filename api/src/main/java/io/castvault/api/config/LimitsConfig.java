@@ -1,0 +1,11 @@
+package io.castvault.api.config;
+
+import io.micronaut.context.annotation.ConfigurationProperties;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+
+@ConfigurationProperties("castvault.limits")
+public record LimitsConfig(
+        @Min(1024) @Max(16 * 1024 * 1024) long maxChunkBytes,
+        @Min(1024) @Max(96L * 1024 * 1024) long maxTranscriptBytes) {
+}

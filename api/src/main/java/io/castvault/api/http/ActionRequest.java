@@ -1,0 +1,129 @@
+package io.castvault.api.http;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.castvault.core.CastvaultException;
+import io.castvault.core.Ids;
+
+import java.io.IOException;
+import java.util.UUID;
+
+/**
+ * A JSON request body read field by field: each accessor names the field in its error, so a client learns
+ * exactly what was missing ({@code MISSING_FIELDS}) or malformed ({@code INVALID_INPUT}).
+ */
+public final class ActionRequest {
+    private static final ObjectMapper MAPPER = JsonMapper.builder()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
+
+    private final ObjectNode body;
+
+    private ActionRequest(ObjectNode body) {
+        this.body = body;
+    }
+
+    public static ActionRequest parse(String json) {
+        if (json == null || json.isBlank()) {
+            throw CastvaultException.invalid("request body must be a JSON object");
+        }
+        JsonNode node;
+        try {
+            node = MAPPER.readTree(json);
+        } catch (IOException e) {
+            throw CastvaultException.invalid("request body is not valid JSON");
+        }
+        if (!(node instanceof ObjectNode object)) {
+            throw CastvaultException.invalid("request body must be a JSON object");
+        }
+        return new ActionRequest(object);
+    }
+
+    private JsonNode present(String field) {
+        JsonNode n = body.get(field);
+        return n == null || n.isNull() ? null : n;
+    }
+
+    public String requiredString(String field) {
+        String s = optionalString(field);
+        if (s == null || s.isEmpty()) {
+            throw CastvaultException.missing(field);
+        }
+        return s;
+    }
+
+    public String optionalString(String field) {
+        JsonNode n = present(field);
+        if (n == null) {
+            return null;
+        }
+        if (!n.isTextual()) {
+            throw CastvaultException.invalid(field + " must be a string");
+        }
+        return n.textValue();
+    }
+
+    public UUID requiredUuid(String field) {
+        JsonNode n = present(field);
+        if (n == null) {
+            throw CastvaultException.missing(field);
+        }
+        if (!n.isTextual()) {
+            throw CastvaultException.invalid(field + " must be a UUID string");
+        }
+        return Ids.parse(field, n.textValue());
+    }
+
+    public UUID optionalUuid(String field) {
+        return present(field) == null ? null : requiredUuid(field);
+    }
+
+    public Long optionalLong(String field) {
+        JsonNode n = present(field);
+        if (n == null) {
+            return null;
+        }
+        if (!n.isIntegralNumber() || !n.canConvertToLong()) {
+            throw CastvaultException.invalid(field + " must be an integer");
+        }
+        return n.longValue();
+    }
+
+    public int optionalInt(String field, int defaultValue, int min, int max) {
+        Long v = optionalLong(field);
+        if (v == null) {
+            return defaultValue;
+        }
+        if (v < min || v > max) {
+            throw CastvaultException.invalid(field + " must be between " + min + " and " + max);
+        }
+        return v.intValue();
+    }
+
+    public Double optionalNonNegativeNumber(String field) {
+        JsonNode n = present(field);
+        if (n == null) {
+            return null;
+        }
+        if (!n.isNumber() || !Double.isFinite(n.doubleValue()) || n.doubleValue() < 0) {
+            throw CastvaultException.invalid(field + " must be a non-negative number");
+        }
+        return n.doubleValue();
+    }
+
+    public Boolean optionalBoolean(String field) {
+        JsonNode n = present(field);
+        if (n == null) {
+            return null;
+        }
+        if (!n.isBoolean()) {
+            throw CastvaultException.invalid(field + " must be true or false");
+        }
+        return n.booleanValue();
+    }
+}

@@ -1,0 +1,107 @@
+package io.castvault.api.http;
+
+import io.castvault.agentingest.AgentIngest;
+import io.castvault.agentingest.RateLimitedException;
+import io.castvault.core.CastvaultException;
+import io.castvault.core.ErrorCode;
+import io.micronaut.http.HttpHeaders;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.MutableHttpResponse;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.http.multipart.StreamingFileUpload;
+import io.micronaut.http.server.HttpServerConfiguration;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+
+/**
+ * {@code POST /api/asciicasts}: the stock asciinema 2.x client's {@code upload} (multipart field
+ * {@code asciicast}, basic auth whose password is the install id = node key). Answers the way that client
+ * reads: 201 with the URL as JSON {@code {url, message}} (it asks for JSON) or as plain text; errors as plain
+ * text, which it prints after "Invalid asciicast:" (422) or replaces with its own message (401, 413).
+ */
+@Controller("/api/asciicasts")
+@ExecuteOn(TaskExecutors.BLOCKING)
+public class AsciicastController {
+    private static final Logger LOG = LoggerFactory.getLogger(AsciicastController.class);
+    /** Room for the multipart framing around the file: boundaries and part headers. */
+    private static final long FRAMING_BYTES = 64 * 1024;
+
+    private final AgentIngest ingest;
+    private final ClientOrigin origin;
+    private final long maxUploadBytes;
+
+    public AsciicastController(AgentIngest ingest, ClientOrigin origin, HttpServerConfiguration server) {
+        this.ingest = ingest;
+        this.origin = origin;
+        this.maxUploadBytes = Math.min(server.getMaxRequestSize(), ingest.maxTranscriptBytes() + FRAMING_BYTES);
+    }
+
+    public record Uploaded(String url, String message) {
+    }
+
+    @Post(consumes = MediaType.MULTIPART_FORM_DATA)
+    public HttpResponse<?> upload(HttpRequest<?> request, StreamingFileUpload asciicast) {
+        if (request.getContentLength() > maxUploadBytes) {
+            // refused unread; the connection is closed after the answer, as it still holds the unread body
+            return error(new CastvaultException(ErrorCode.PAYLOAD_TOO_LARGE, "the upload is " + request.getContentLength()
+                    + " bytes; a recording may have at most " + ingest.maxTranscriptBytes()))
+                    .header(HttpHeaders.CONNECTION, "close");
+        }
+        AgentIngest.Ingested done;
+        try (InputStream file = asciicast.asInputStream()) {
+            done = ingest.asciicast(installId(request), file, origin.address(request));
+        } catch (CastvaultException e) {
+            return error(e);
+        } catch (IOException e) {
+            return error(CastvaultException.invalid("the upload could not be read"));
+        }
+        String url = origin.baseUrl(request) + done.castPath();
+        MutableHttpResponse<Object> created = HttpResponse.status(HttpStatus.CREATED).header(HttpHeaders.LOCATION, url);
+        if (request.accept().stream().anyMatch(MediaType.APPLICATION_JSON_TYPE::matches)) {
+            return created.contentType(MediaType.APPLICATION_JSON_TYPE).body(new Uploaded(url,
+                    "Stored as session " + done.sessionId() + ". Download it (with a bearer token) from:\n\n    "
+                            + url + "\n"));
+        }
+        return created.contentType(MediaType.TEXT_PLAIN_TYPE).body(url);
+    }
+
+    /** The basic-auth password; the user name is whatever $USER was on the recording machine. */
+    private static String installId(HttpRequest<?> request) {
+        String header = request.getHeaders().get(HttpHeaders.AUTHORIZATION);
+        if (header == null || !header.regionMatches(true, 0, "Basic ", 0, 6)) {
+            return null;
+        }
+        String decoded;
+        try {
+            decoded = new String(Base64.getDecoder().decode(header.substring(6).trim()), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        int colon = decoded.indexOf(':');
+        return colon < 0 ? null : decoded.substring(colon + 1);
+    }
+
+    private static MutableHttpResponse<String> error(CastvaultException e) {
+        if (e.code().httpStatus() >= 500) {
+            LOG.warn("asciicast upload: {} {}", e.code(), e.getMessage(), e.getCause());
+        }
+        int status = e.code() == ErrorCode.INVALID_INPUT ? 422 : e.code().httpStatus();
+        MutableHttpResponse<String> response = HttpResponse.<String>status(HttpStatus.valueOf(status))
+                .contentType(MediaType.TEXT_PLAIN_TYPE).body(e.getMessage());
+        if (e instanceof RateLimitedException limited) {
+            response.header(HttpHeaders.RETRY_AFTER, Long.toString(limited.retryAfterSeconds()));
+        }
+        return response;
+    }
+}

@@ -1,0 +1,87 @@
+package io.castvault.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.castvault.db.RecordingQueries;
+import io.castvault.storage.ObjectKey;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static io.castvault.api.SettingsAndAuthTest.assertError;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The object store goes away mid-test: writes answer 503, nothing half-written is reported, retries succeed. */
+class StorageOutageTest {
+    static TestApp app;
+
+    @BeforeAll
+    static void start() {
+        app = TestApp.startBehindRelay();
+    }
+
+    @AfterEach
+    void restore() {
+        app.relay().restore();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        app.close();
+    }
+
+    @Test
+    void uploadAndCompleteFailCleanlyAndRetryWhenTheStoreIsBack() {
+        TestOrg org = app.newOrg(true);
+        UUID id = org.start(org.memberId());
+        assertEquals(200, org.upload(org.memberId(), id, 0, RecordingLifecycleTest.CHUNK0).status());
+
+        app.relay().cut();
+        assertError(org.upload(org.memberId(), id, 1, RecordingLifecycleTest.CHUNK1), 503, "STORAGE_UNAVAILABLE");
+        assertEquals(List.of(0), chunkIndexes(org, id), "no row claims the chunk whose object is missing");
+        assertError(org.complete(org.memberId(), id), 503, "STORAGE_UNAVAILABLE");
+        JsonNode during = org.asMember(Map.of("action", "get", "session_id", id.toString())).data();
+        assertEquals("active", during.get("recording").get("status").asText(), "a failed complete leaves it active");
+        assertEquals(503, app.get("/health", null).status());
+
+        app.relay().restore();
+        assertEquals(200, app.get("/health", null).status());
+        assertEquals(200, org.upload(org.memberId(), id, 1, RecordingLifecycleTest.CHUNK1).status());
+        assertEquals(200, org.complete(org.memberId(), id).status());
+        JsonNode after = org.asMember(Map.of("action", "get", "session_id", id.toString())).data();
+        assertEquals("completed", after.get("recording").get("status").asText());
+        assertEquals(0, after.get("r2_data").get("missing_chunks").size());
+        assertEquals(List.of(ObjectKey.chunk(org.orgId(), id, 0), ObjectKey.chunk(org.orgId(), id, 1)),
+                app.blobs().list(ObjectKey.recordingPrefixes(org.orgId(), id).get(0)).stream()
+                        .sorted((a, b) -> a.value().compareTo(b.value())).toList());
+    }
+
+    @Test
+    void deleteDuringAnOutageHidesTheRecordingAndFinishesLater() {
+        TestOrg org = app.newOrg(true);
+        UUID id = org.start(org.memberId());
+        org.upload(org.memberId(), id, 0, RecordingLifecycleTest.CHUNK0);
+        org.complete(org.memberId(), id);
+
+        app.relay().cut();
+        assertError(org.asAdmin(Map.of("action", "delete", "session_id", id.toString())), 503, "STORAGE_UNAVAILABLE");
+        assertError(org.asAdmin(Map.of("action", "get", "session_id", id.toString())), 404, "NOT_FOUND");
+        assertEquals(0, org.asAdmin(Map.of("action", "list")).data().get("recordings").size());
+
+        app.relay().restore();
+        app.bean(io.castvault.recording.RetentionService.class).sweep();
+        for (ObjectKey.Prefix p : ObjectKey.recordingPrefixes(org.orgId(), id)) {
+            assertEquals(List.of(), app.blobs().list(p));
+        }
+        int stillMarked = app.db().acrossOrgs(tx -> RecordingQueries.lockDeleting(tx, 10, List.of()).size());
+        assertEquals(0, stillMarked);
+    }
+
+    private static List<Integer> chunkIndexes(TestOrg org, UUID id) {
+        return app.db().inOrg(org.orgId(), tx -> RecordingQueries.chunks(tx, id).stream().map(c -> c.index()).toList());
+    }
+}

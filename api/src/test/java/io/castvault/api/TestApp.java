@@ -1,0 +1,201 @@
+package io.castvault.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.castvault.api.admin.Provisioning;
+import io.castvault.api.auth.Jwt;
+import io.castvault.db.Database;
+import io.castvault.db.Role;
+import io.castvault.storage.BlobStore;
+import io.castvault.testing.TcpRelay;
+import io.castvault.testing.TestPostgres;
+import io.castvault.testing.TestS3;
+import io.micronaut.context.ApplicationContext;
+import io.micronaut.runtime.server.EmbeddedServer;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The real service on a random port, against a fresh PostgreSQL database and a fresh bucket on the real S3
+ * server (optionally reached through a {@link TcpRelay} that a test can cut), with an HTTP client and fixtures.
+ */
+public final class TestApp implements AutoCloseable {
+    public static final String JWT_SECRET = "test-secret-test-secret-test-secret-0123";
+    public static final ObjectMapper JSON = new ObjectMapper();
+
+    private final ApplicationContext context;
+    private final EmbeddedServer server;
+    private final TcpRelay relay;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private TestApp(EmbeddedServer server, TcpRelay relay) {
+        this.server = server;
+        this.context = server.getApplicationContext();
+        this.relay = relay;
+    }
+
+    public static TestApp start() {
+        return start(Map.of(), false);
+    }
+
+    /** The service reaches the object store only through a relay the test can cut ({@link #relay()}). */
+    public static TestApp startBehindRelay() {
+        return start(Map.of(), true);
+    }
+
+    public static TestApp start(Map<String, Object> extraProperties, boolean behindRelay) {
+        TestPostgres.Coordinates db = TestPostgres.instance().freshDatabase();
+        TestS3 s3 = TestS3.instance();
+        TcpRelay relay = null;
+        URI endpoint = s3.endpoint();
+        if (behindRelay) {
+            try {
+                relay = new TcpRelay(s3.endpoint());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            endpoint = relay.uri();
+        }
+        Map<String, Object> props = new HashMap<>();
+        props.put("micronaut.server.port", -1);
+        props.put("castvault.database.url", db.url());
+        props.put("castvault.database.user", db.user());
+        props.put("castvault.database.password", db.password());
+        props.put("castvault.database.pool-size", 8);
+        props.put("castvault.s3.endpoint", endpoint.toString());
+        props.put("castvault.s3.bucket", TestS3.freshBucketName());
+        props.put("castvault.s3.access-key", s3.accessKey());
+        props.put("castvault.s3.secret-key", s3.secretKey());
+        props.put("castvault.auth.jwt-secret", JWT_SECRET);
+        // tests run the sweeper themselves
+        props.put("castvault.retention.initial-delay", "1h");
+        props.putAll(extraProperties);
+        return new TestApp(ApplicationContext.run(EmbeddedServer.class, props), relay);
+    }
+
+    public URI url(String path) {
+        return URI.create(server.getURL() + path);
+    }
+
+    public Database db() {
+        return context.getBean(Database.class);
+    }
+
+    public BlobStore blobs() {
+        return context.getBean(BlobStore.class);
+    }
+
+    public <T> T bean(Class<T> type) {
+        return context.getBean(type);
+    }
+
+    public Provisioning provisioning() {
+        return new Provisioning(db());
+    }
+
+    public TcpRelay relay() {
+        if (relay == null) {
+            throw new IllegalStateException("start with startBehindRelay()");
+        }
+        return relay;
+    }
+
+    public String token(UUID userId) {
+        return context.getBean(Jwt.class).issue(userId, Duration.ofHours(1));
+    }
+
+    public record Response(int status, JsonNode json, String body, HttpResponse<byte[]> raw) {
+        public JsonNode data() {
+            return json.get("data");
+        }
+
+        public String errorCode() {
+            return json.path("error").path("code").asText(null);
+        }
+    }
+
+    /** POST /api/session-recording with a bearer token (null for none). */
+    public Response action(String token, Map<String, ?> body) {
+        try {
+            return post("/api/session-recording", token, JSON.writeValueAsString(body));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public Response post(String path, String token, String rawBody) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(url(path)).timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(rawBody));
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        return send(b.build());
+    }
+
+    public Response get(String path, String token) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(url(path)).timeout(Duration.ofSeconds(60)).GET();
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        return send(b.build());
+    }
+
+    public Response send(HttpRequest request) {
+        try {
+            HttpResponse<byte[]> r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+            String body = new String(r.body(), java.nio.charset.StandardCharsets.UTF_8);
+            JsonNode json = null;
+            String type = r.headers().firstValue("content-type").orElse("");
+            if (type.contains("json")) {
+                json = JSON.readTree(body);
+            }
+            return new Response(r.statusCode(), json, body, r);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** An org with the feature, recording enabled or not, an admin, a member, an auditor and a machine. */
+    public TestOrg newOrg(boolean recordingEnabled) {
+        Provisioning p = provisioning();
+        UUID org = p.createOrg("org-" + UUID.randomUUID(), true);
+        UUID admin = p.addUser(org, Role.ADMIN, null, "admin");
+        UUID member = p.addUser(org, Role.MEMBER, null, "member");
+        UUID auditor = p.addUser(org, Role.AUDITOR, null, "auditor");
+        Provisioning.NewMachine machine = p.addMachine(org, "Linux-C", member);
+        TestOrg t = new TestOrg(this, org, admin, member, auditor, machine);
+        if (recordingEnabled) {
+            Response r = t.asAdmin(Map.of("action", "update_settings", "recording_enabled", true));
+            if (r.status() != 200) {
+                throw new IllegalStateException("could not enable recording: " + r.body());
+            }
+        }
+        return t;
+    }
+
+    public static ObjectNode object() {
+        return JSON.createObjectNode();
+    }
+
+    @Override
+    public void close() throws IOException {
+        server.close();
+        if (relay != null) {
+            relay.close();
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package io.castvault.bench;
+
+import io.castvault.storage.ObjectKey;
+
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.IntStream;
+
+/**
+ * Scenario 3: the cast download of one large recording made of many chunks, next to one client GETting the same
+ * chunk objects one after another straight from the S3 server; and the service's heap while it streams.
+ */
+final class DownloadScenario {
+    private static final int UPLOAD_CLIENTS = 8;
+
+    private DownloadScenario() {
+    }
+
+    static Section run(Ctx ctx) throws Exception {
+        Section s = new Section("download");
+        Sizes z = ctx.sizes();
+        Fixtures.Org org = ctx.fixtures().org("bench-download", 1, null);
+        UUID session = ctx.fixtures().start(org);
+        int chunkBytes = z.downloadChunkBytes();
+        int chunks = (int) (z.downloadBytes() / chunkBytes);
+        List<Integer> indexes = IntStream.range(0, chunks).boxed().toList();
+        Load.forEach(UPLOAD_CLIENTS, indexes, i -> {
+            String quoted = ServiceClient.JSON.writeValueAsString(CastData.events(chunkBytes, i));
+            ctx.service().uploadChunk(org.token(), org.id(), session, i, quoted);
+            return i;
+        });
+        ctx.service().action(org.token(), Map.of("action", "complete", "org_id", org.id().toString(),
+                "session_id", session.toString(), "duration_seconds", chunks)).data();
+
+        // the warm-up download also checks the content: the default header, then every chunk as uploaded, in order
+        java.security.MessageDigest got = java.security.MessageDigest.getInstance("SHA-256");
+        ctx.service().downloadCast(org.token(), org.id(), session, got);
+        java.security.MessageDigest want = java.security.MessageDigest.getInstance("SHA-256");
+        want.update(CastData.HEADER.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        for (int i = 0; i < chunks; i++) {
+            want.update(CastData.events(chunkBytes, i).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        }
+        if (!java.util.Arrays.equals(got.digest(), want.digest())) {
+            throw new IllegalStateException("the cast download is not the header followed by the uploaded chunks in order");
+        }
+        HeapProbe.Watch watch = ctx.heap().watch();
+        var cpu0 = ctx.cpu().read();
+        long oursBytes = 0;
+        long t0 = System.nanoTime();
+        for (int r = 0; r < z.downloadRepeats(); r++) {
+            oursBytes += ctx.service().downloadCast(org.token(), org.id(), session, null);
+        }
+        double oursSeconds = (System.nanoTime() - t0) / 1e9;
+        HeapProbe.Peak heap = watch.stop();
+        var cpu1 = ctx.cpu().read();
+
+        long rawBytes = 0;
+        t0 = System.nanoTime();
+        for (int r = 0; r < z.downloadRepeats(); r++) {
+            for (int i = 0; i < chunks; i++) {
+                rawBytes += ctx.raw().get(ObjectKey.chunk(org.id(), session, i).value());
+            }
+        }
+        double rawSeconds = (System.nanoTime() - t0) / 1e9;
+        var cpu2 = ctx.cpu().read();
+        long expected = (long) z.downloadRepeats() * ((long) chunks * chunkBytes + CastData.HEADER.length());
+        if (oursBytes != expected) {
+            throw new IllegalStateException("cast download returned " + oursBytes + " bytes, expected " + expected);
+        }
+
+        double ours = oursBytes / 1e6 / oursSeconds;
+        double raw = rawBytes / 1e6 / rawSeconds;
+        double ratio = ours / raw;
+        long flat = 32L << 20;
+        boolean heapFlat = heap.peakLiveGrowth() <= flat;
+        s.figure("recording_bytes", (long) chunks * chunkBytes).figure("chunks", chunks).figure("repeats", z.downloadRepeats())
+                .figure("mb_per_s", ours).figure("raw_mb_per_s", raw).figure("ratio", ratio)
+                .figure("heap_baseline_bytes", heap.baseline()).figure("heap_peak_used_growth_bytes", heap.peakUsedGrowth())
+                .figure("heap_peak_live_growth_bytes", heap.peakLiveGrowth());
+        s.row("cast download MB/s", Section.num(ours, "MB/s"), Section.num(raw, "MB/s"), ratio, "≥ 0.85 of raw", ratio >= 0.85);
+        var oursCpu = CpuMeter.perOp(cpu0, cpu1, oursBytes / 1048576.0);
+        var rawCpu = CpuMeter.perOp(cpu1, cpu2, rawBytes / 1048576.0);
+        s.figure("cpu_ms_per_mib", oursCpu).figure("raw_cpu_ms_per_mib", rawCpu);
+        s.row("CPU per MiB", CpuMeter.describe(oursCpu), CpuMeter.describe(rawCpu), null, "", null);
+        s.row("heap growth live / used", liveOrNone(heap) + " / " + Section.mib(heap.peakUsedGrowth()), "", null,
+                "flat (live ≤ 32 MiB)", heap.peakLiveGrowth() < 0 ? null : heapFlat);
+        return s.note(String.format(java.util.Locale.ROOT, "%s in %,d chunks of %d KiB, downloaded %d× by one client; "
+                        + "raw = one client GETting the same objects in order", Section.mib((long) chunks * chunkBytes), chunks,
+                chunkBytes >> 10, z.downloadRepeats()));
+    }
+
+    static String liveOrNone(HeapProbe.Peak heap) {
+        return heap.peakLiveGrowth() < 0 ? "no GC" : Section.mib(heap.peakLiveGrowth());
+    }
+}

@@ -1,0 +1,80 @@
+package io.castvault.bench;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Scenario 1: {@code upload_chunk} from N concurrent clients (each appending to its own recording) next to the
+ * same N clients putting objects of the same size straight into the S3 server.
+ */
+final class IngestScenario {
+    private IngestScenario() {
+    }
+
+    /** Both paths once, unmeasured, for as long as the measured runs: else whichever runs first pays the JIT. */
+    private static void warmUp(Ctx ctx, Fixtures.Org org) throws Exception {
+        Sizes z = ctx.sizes();
+        String chunk = CastData.events(16 << 10, 0);
+        String quoted = ServiceClient.JSON.writeValueAsString(chunk);
+        byte[] bytes = chunk.getBytes(StandardCharsets.US_ASCII);
+        List<UUID> sessions = new ArrayList<>();
+        for (int c = 0; c < z.ingestClients(); c++) {
+            sessions.add(ctx.fixtures().start(org));
+        }
+        Load.run(z.ingestClients(), z.warmup(), z.ingestRun(),
+                (c, seq) -> ctx.service().uploadChunk(org.token(), org.id(), sessions.get(c), seq, quoted));
+        String prefix = "bench-raw/warm-up/" + UUID.randomUUID() + "/";
+        Load.run(z.ingestClients(), z.warmup(), z.ingestRun(), (c, seq) -> ctx.raw().put(prefix + c + "/" + seq, bytes));
+    }
+
+    static Section run(Ctx ctx) throws Exception {
+        Section s = new Section("ingest");
+        Sizes z = ctx.sizes();
+        int clients = z.ingestClients();
+        Fixtures.Org org = ctx.fixtures().org("bench-ingest", 1, null);
+        s.figure("clients", clients).figure("measured_seconds", z.ingestRun().toMillis() / 1000.0);
+        warmUp(ctx, org);
+        for (int size : new int[] {4 << 10, 64 << 10}) {
+            String chunk = CastData.events(size, 0);
+            String quoted = ServiceClient.JSON.writeValueAsString(chunk);
+            byte[] bytes = chunk.getBytes(StandardCharsets.US_ASCII);
+            List<UUID> sessions = new ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                sessions.add(ctx.fixtures().start(org));
+            }
+            var cpu0 = ctx.cpu().read();
+            Load.Result ours = Load.run(clients, z.warmup(), z.ingestRun(),
+                    (c, seq) -> ctx.service().uploadChunk(org.token(), org.id(), sessions.get(c), seq, quoted));
+            var cpu1 = ctx.cpu().read();
+            String prefix = "bench-raw/ingest-" + size + "/" + UUID.randomUUID() + "/";
+            Load.Result raw = Load.run(clients, z.warmup(), z.ingestRun(),
+                    (c, seq) -> ctx.raw().put(prefix + c + "/" + seq, bytes));
+            var cpu2 = ctx.cpu().read();
+            var oursCpu = CpuMeter.perOp(cpu0, cpu1, ours.allOperations());
+            var rawCpu = CpuMeter.perOp(cpu1, cpu2, raw.allOperations());
+            String label = (size >> 10) + " KiB";
+            double ratio = ours.perSecond() / raw.perSecond();
+            double goal = size == 4 << 10 ? 0.80 : 0.85;
+            String key = "chunk_" + (size >> 10) + "k_";
+            s.figure(key + "chunks_per_s", ours.perSecond()).figure(key + "raw_puts_per_s", raw.perSecond())
+                    .figure(key + "mb_per_s", ours.perSecond() * size / 1e6).figure(key + "raw_mb_per_s", raw.perSecond() * size / 1e6)
+                    .figure(key + "p50_ms", ours.latencies().percentileMillis(50)).figure(key + "p99_ms", ours.latencies().percentileMillis(99))
+                    .figure(key + "raw_p50_ms", raw.latencies().percentileMillis(50)).figure(key + "raw_p99_ms", raw.latencies().percentileMillis(99))
+                    .figure(key + "ratio", ratio)
+                    .figure(key + "cpu_ms_per_op", oursCpu).figure(key + "raw_cpu_ms_per_op", rawCpu);
+            s.row(label + " chunks/s", Section.num(ours.perSecond(), "/s"), Section.num(raw.perSecond(), "/s"), ratio,
+                    "≥ " + goal + " of raw", ratio >= goal);
+            s.row(label + " MB/s", Section.num(ours.perSecond() * size / 1e6, "MB/s"), Section.num(raw.perSecond() * size / 1e6, "MB/s"),
+                    null, "", null);
+            s.row(label + " p50 / p99", Section.num(ours.latencies().percentileMillis(50), "") + " / "
+                            + Section.num(ours.latencies().percentileMillis(99), "ms"),
+                    Section.num(raw.latencies().percentileMillis(50), "") + " / " + Section.num(raw.latencies().percentileMillis(99), "ms"),
+                    null, "", null);
+            s.row(label + " CPU per op", CpuMeter.describe(oursCpu), CpuMeter.describe(rawCpu), null, "", null);
+        }
+        return s.note("after an unmeasured warm-up of both paths (JIT of service and S3 server); " + clients + " concurrent clients; each upload_chunk is one PUT plus a chunk row, each raw op one PUT; "
+                + "CPU per op = CPU time of each process over the run / operations (service, S3 server, the database's backends, this client)");
+    }
+}

@@ -1,0 +1,119 @@
+package io.castvault.bench;
+
+import io.castvault.storage.ObjectKey;
+import org.postgresql.PGConnection;
+
+import java.io.StringReader;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Scenario 5: the retention sweep ({@code cleanup}) of many expired recordings, next to raw DeleteObjects of
+ * exactly the keys the sweep deletes (each recording's chunk and summary key), in the same state: the objects are
+ * put, deleted raw (timed), put again, and then swept (timed).
+ */
+final class RetentionScenario {
+    private static final int PUT_CLIENTS = 16;
+    private static final byte[] OBJECT = CastData.events(1024, 0).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    private RetentionScenario() {
+    }
+
+    static Section run(Ctx ctx) throws Exception {
+        Section s = new Section("retention");
+        int n = ctx.sizes().sweepRecordings();
+        Fixtures.Org org = ctx.fixtures().org("bench-retention", 1, 30);
+        List<UUID> ids = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            ids.add(UUID.randomUUID());
+        }
+        seedRows(ctx.fixtures(), org, ids);
+        List<String> chunkKeys = ids.stream().map(id -> ObjectKey.chunk(org.id(), id, 0).value()).toList();
+        List<String> sweptKeys = new ArrayList<>(2 * n);
+        for (UUID id : ids) {
+            sweptKeys.add(ObjectKey.chunk(org.id(), id, 0).value());
+            sweptKeys.add(ObjectKey.summary(org.id(), id).value());
+        }
+
+        putAll(ctx, chunkKeys);
+        var cpu0 = ctx.cpu().read();
+        long t0 = System.nanoTime();
+        ctx.raw().delete(sweptKeys);
+        double rawSeconds = (System.nanoTime() - t0) / 1e9;
+        var rawCpu = CpuMeter.perOp(cpu0, ctx.cpu().read(), n / 1000.0);
+        putAll(ctx, chunkKeys);
+
+        var cpu1 = ctx.cpu().read();
+        t0 = System.nanoTime();
+        int deleted = ctx.service().action(org.token(), Map.of("action", "cleanup", "org_id", org.id().toString()))
+                .data().get("deleted").asInt();
+        double sweepSeconds = (System.nanoTime() - t0) / 1e9;
+        var oursCpu = CpuMeter.perOp(cpu1, ctx.cpu().read(), n / 1000.0);
+        if (deleted != n) {
+            throw new IllegalStateException("cleanup deleted " + deleted + " recordings, expected " + n);
+        }
+        long left = ctx.raw().count("recordings/" + org.id() + "/");
+        if (left != 0) {
+            throw new IllegalStateException(left + " chunk objects left after the sweep");
+        }
+
+        double ours = n / sweepSeconds;
+        double raw = n / rawSeconds;
+        double ratio = ours / raw;
+        s.figure("recordings", n).figure("keys_deleted", sweptKeys.size()).figure("sweep_seconds", sweepSeconds)
+                .figure("raw_delete_seconds", rawSeconds).figure("recordings_per_s", ours)
+                .figure("raw_recordings_per_s", raw).figure("raw_keys_per_s", sweptKeys.size() / rawSeconds).figure("ratio", ratio);
+        s.figure("cpu_ms_per_1000_recordings", oursCpu).figure("raw_cpu_ms_per_1000_recordings", rawCpu);
+        s.row("CPU per 1,000 recordings", CpuMeter.describe(oursCpu), CpuMeter.describe(rawCpu), null, "", null);
+        s.row("sweep recordings/s", Section.num(ours, "/s"), Section.num(raw, "/s"), ratio, "≥ 0.7 of raw", ratio >= 0.7);
+        return s.note(String.format(java.util.Locale.ROOT, "%,d expired recordings with one chunk object each, removed by "
+                + "the cleanup action; raw = DeleteObjects of the same %,d keys, 1,000 per request, one after another", n, sweptKeys.size()));
+    }
+
+    private static void putAll(Ctx ctx, List<String> keys) throws Exception {
+        Load.forEach(PUT_CLIENTS, keys, k -> {
+            ctx.raw().put(k, OBJECT);
+            return k;
+        });
+    }
+
+    /** COPY the ids into a temporary table (no RLS there), then expand them into recordings and chunk rows. */
+    private static void seedRows(Fixtures fx, Fixtures.Org org, List<UUID> ids) throws Exception {
+        StringBuilder csv = new StringBuilder(ids.size() * 37);
+        ids.forEach(id -> csv.append(id).append('\n'));
+        try (Connection c = fx.seedingConnection()) {
+            try (Statement st = c.createStatement()) {
+                st.execute("CREATE TEMP TABLE bench_ids (id uuid PRIMARY KEY)");
+            }
+            c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY bench_ids FROM STDIN", new StringReader(csv.toString()));
+            try (PreparedStatement ps = c.prepareStatement("""
+                    INSERT INTO session_recordings (id, org_id, machine_id, user_id, session_type, status, started_at,
+                                                    ended_at, duration_seconds)
+                    SELECT id, ?, ?, ?, 'ssh', 'completed', now() - interval '200 days',
+                           now() - interval '200 days' + interval '1 minute', 60
+                    FROM bench_ids""")) {
+                ps.setObject(1, org.id());
+                ps.setObject(2, org.machines().get(0));
+                ps.setObject(3, org.admin());
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("""
+                    INSERT INTO recording_chunks (recording_id, org_id, chunk_index, sha256, byte_length, event_count,
+                                                  last_event_time)
+                    SELECT id, ?, 0, sha256(''::bytea), ?, 1, 0 FROM bench_ids""")) {
+                ps.setObject(1, org.id());
+                ps.setLong(2, OBJECT.length);
+                ps.executeUpdate();
+            }
+            try (Statement st = c.createStatement()) {
+                st.execute("ANALYZE session_recordings");
+                st.execute("ANALYZE recording_chunks");
+            }
+        }
+    }
+}

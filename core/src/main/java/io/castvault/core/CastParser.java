@@ -1,0 +1,206 @@
+package io.castvault.core;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Validates asciicast line by line, so that a transcript of any size is checked without holding it in memory.
+ *
+ * <p>Chunks carry asciicast v2 event lines ({@code [time, code, data]}); the first chunk of a recording may begin
+ * with a v2 header. Whole files (agent ingest, asciinema upload) must begin with a v2 or v3 header; v3 events use
+ * intervals relative to the previous event and are rewritten to v2 absolute times, so that every recording is
+ * served as one v2 file. The event's data is kept byte for byte: only the time field is rewritten.
+ */
+public final class CastParser {
+    private static final Set<String> EVENT_CODES = Set.of("o", "i", "m", "r", "x");
+    private static final JsonFactory JSON = new JsonFactory();
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private enum Mode { CHUNK, FIRST_CHUNK, FILE }
+
+    private final Mode mode;
+    private int lineNumber;
+    private int version = 2;
+    private CastHeader header;
+    private long eventCount;
+    private BigDecimal lastTime = BigDecimal.ZERO;
+    private BigDecimal clock = BigDecimal.ZERO;
+    private boolean sawBlank;
+
+    private CastParser(Mode mode) {
+        this.mode = mode;
+    }
+
+    /** Event lines of a chunk; {@code first} allows a leading v2 header (chunk 0). */
+    public static CastParser forChunk(boolean first) {
+        return new CastParser(first ? Mode.FIRST_CHUNK : Mode.CHUNK);
+    }
+
+    /** A whole asciicast v2 or v3 file. */
+    public static CastParser forFile() {
+        return new CastParser(Mode.FILE);
+    }
+
+    /**
+     * Checks one line (without its line terminator).
+     *
+     * @return the line as it belongs in the v2 output, or {@code null} when it is not part of it (a v3 comment)
+     */
+    public String accept(String line) {
+        lineNumber++;
+        if (line.endsWith("\r")) {
+            line = line.substring(0, line.length() - 1);
+        }
+        if (line.isBlank()) {
+            // Only a trailing newline is tolerated: an empty line followed by more content is malformed.
+            sawBlank = true;
+            return null;
+        }
+        if (sawBlank) {
+            throw invalid("empty line before more content");
+        }
+        if (lineNumber == 1 && mode != Mode.CHUNK && line.stripLeading().startsWith("{")) {
+            return acceptHeader(line);
+        }
+        if (lineNumber == 1 && mode == Mode.FILE) {
+            throw invalid("an asciicast file must start with a header line");
+        }
+        if (version == 3 && line.startsWith("#")) {
+            return null;
+        }
+        return acceptEvent(line);
+    }
+
+    /** Validates a whole in-memory piece, e.g. one chunk. */
+    public static CastSummary inspect(String text, CastParser parser) {
+        int start = 0;
+        while (start <= text.length()) {
+            int end = text.indexOf('\n', start);
+            if (end < 0) {
+                end = text.length();
+            }
+            if (start < text.length() || end > start) {
+                parser.accept(text.substring(start, end));
+            }
+            start = end + 1;
+        }
+        return parser.finish();
+    }
+
+    public CastSummary finish() {
+        if (mode == Mode.FILE && header == null) {
+            throw CastvaultException.invalid("asciicast is empty");
+        }
+        return new CastSummary(Optional.ofNullable(header), eventCount, lastTime);
+    }
+
+    private String acceptHeader(String line) {
+        JsonNode node;
+        try {
+            node = MAPPER.readTree(line);
+        } catch (IOException e) {
+            throw invalid("header is not valid JSON");
+        }
+        if (!(node instanceof ObjectNode object)) {
+            throw invalid("header must be a JSON object");
+        }
+        JsonNode v = object.get("version");
+        if (v == null || !v.isInt() || (v.intValue() != 2 && v.intValue() != 3)) {
+            throw invalid("header version must be 2 or 3");
+        }
+        if (v.intValue() == 3 && mode != Mode.FILE) {
+            throw invalid("chunks carry asciicast v2; upload v3 recordings as whole files");
+        }
+        version = v.intValue();
+        if (version == 2) {
+            requirePositiveInt(object, "width");
+            requirePositiveInt(object, "height");
+            header = new CastHeader(line);
+            return line;
+        }
+        JsonNode term = object.get("term");
+        if (term == null || !term.isObject()) {
+            throw invalid("v3 header needs a term object");
+        }
+        ObjectNode v2 = MAPPER.createObjectNode();
+        v2.put("version", 2);
+        v2.put("width", requirePositiveInt((ObjectNode) term, "cols"));
+        v2.put("height", requirePositiveInt((ObjectNode) term, "rows"));
+        for (String carried : new String[] {"timestamp", "idle_time_limit", "command", "title", "env"}) {
+            if (object.has(carried)) {
+                v2.set(carried, object.get(carried));
+            }
+        }
+        if (term.has("type") && !v2.has("env")) {
+            v2.putObject("env").set("TERM", term.get("type"));
+        }
+        header = new CastHeader(v2.toString());
+        return header.line();
+    }
+
+    private int requirePositiveInt(ObjectNode object, String field) {
+        JsonNode n = object.get(field);
+        if (n == null || !n.isInt() || n.intValue() <= 0) {
+            throw invalid("header field " + field + " must be a positive integer");
+        }
+        return n.intValue();
+    }
+
+    private String acceptEvent(String line) {
+        BigDecimal time;
+        int timeStart;
+        int timeEnd;
+        try (JsonParser p = JSON.createParser(line)) {
+            if (p.nextToken() != JsonToken.START_ARRAY) {
+                throw invalid("event must be a JSON array [time, code, data]");
+            }
+            JsonToken t = p.nextToken();
+            if (t != JsonToken.VALUE_NUMBER_INT && t != JsonToken.VALUE_NUMBER_FLOAT) {
+                throw invalid("event time must be a number");
+            }
+            timeStart = (int) p.currentTokenLocation().getCharOffset();
+            time = p.getDecimalValue();
+            timeEnd = timeStart + p.getTextLength();
+            if (time.signum() < 0) {
+                throw invalid("event time must not be negative");
+            }
+            if (p.nextToken() != JsonToken.VALUE_STRING || !EVENT_CODES.contains(p.getText())) {
+                throw invalid("event code must be one of \"o\", \"i\", \"m\", \"r\", \"x\"");
+            }
+            if (p.nextToken() != JsonToken.VALUE_STRING) {
+                throw invalid("event data must be a string");
+            }
+            if (p.nextToken() != JsonToken.END_ARRAY) {
+                throw invalid("event must have exactly three elements");
+            }
+            if (p.nextToken() != null) {
+                throw invalid("unexpected content after the event");
+            }
+        } catch (IOException e) {
+            throw invalid("event is not valid JSON");
+        }
+        eventCount++;
+        if (version == 3) {
+            clock = clock.add(time);
+            lastTime = clock;
+            return line.substring(0, timeStart) + clock.toPlainString() + line.substring(timeEnd);
+        }
+        if (time.compareTo(lastTime) > 0) {
+            lastTime = time;
+        }
+        return line;
+    }
+
+    private CastvaultException invalid(String why) {
+        return CastvaultException.invalid("invalid asciicast at line " + lineNumber + ": " + why);
+    }
+}

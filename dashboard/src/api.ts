@@ -1,0 +1,175 @@
+// The service's HTTP API as the dashboard uses it. The token lives in session storage only: it is sent as a
+// bearer header, never put in a URL, and goes away when the tab closes.
+
+const TOKEN_KEY = "castvault.token";
+
+export type Role = "admin" | "member" | "auditor";
+
+export interface Membership {
+  org_id: string;
+  name: string;
+  role: Role;
+}
+
+export interface Me {
+  user_id: string;
+  orgs: Membership[];
+}
+
+export interface Recording {
+  id: string;
+  org_id: string;
+  machine_id: string | null;
+  machine_name: string | null;
+  user_id: string;
+  session_type: string;
+  status: string;
+  started_at: string;
+  ended_at: string | null;
+  duration_seconds: number | null;
+  metadata: Record<string, unknown> & { chunks_received?: number; bytes_received?: number; recording_sha256?: string };
+  r2_key: string | null;
+}
+
+export interface StatusStats {
+  status: string;
+  count: number;
+  total_duration: number;
+}
+
+export interface Page {
+  recordings: Recording[];
+  stats: StatusStats[];
+}
+
+export interface ChunkSummary {
+  index: number;
+  key: string;
+  sha256: string;
+  bytes: number;
+  events: number;
+}
+
+export interface Summary {
+  recording_sha256?: string;
+  recording_bytes?: number;
+  completed_at?: string;
+  transcript_lines?: number;
+  chunks?: ChunkSummary[];
+  missing_chunks?: number[];
+}
+
+export interface Details {
+  recording: Recording;
+  r2_data: Summary | null;
+}
+
+export interface Settings {
+  recording_enabled: boolean;
+  retention_days: number;
+  storage_mode: "platform" | "custom";
+}
+
+export interface ListQuery {
+  limit: number;
+  offset: number;
+  status?: string;
+  machine_id?: string;
+}
+
+/** A failed call, with the service's error code and a message written for a person. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly detail: string,
+  ) {
+    super(plainMessage(status, code, detail));
+  }
+
+  get expired(): boolean {
+    return this.status === 401;
+  }
+}
+
+function plainMessage(status: number, code: string, detail: string): string {
+  switch (code) {
+    case "UNAUTHORIZED":
+      return `Your token was refused (${detail}). Make a new one with "scripts/admin token --user <id>" and sign in again.`;
+    case "FEATURE_DISABLED":
+      return "This org does not have the session recording feature.";
+    case "FORBIDDEN":
+      return `You are not allowed to do this here: ${detail}.`;
+    case "NOT_FOUND":
+      return "Not found: the recording does not exist, was deleted, or belongs to another org.";
+    case "STORAGE_UNAVAILABLE":
+      return "The object store is not answering, so recordings cannot be read or changed right now. Try again in a moment.";
+    case "NETWORK":
+      return "The Castvault service cannot be reached. Check that it is running, then reload.";
+    default:
+      return status >= 500 ? `The service failed (${status}). Try again; if it persists, check the service log.` : detail;
+  }
+}
+
+export const session = {
+  token(): string | null {
+    return sessionStorage.getItem(TOKEN_KEY);
+  },
+  signIn(token: string): void {
+    sessionStorage.setItem(TOKEN_KEY, token);
+  },
+  signOut(): void {
+    sessionStorage.removeItem(TOKEN_KEY);
+  },
+};
+
+async function call(path: string, init: RequestInit): Promise<Response> {
+  const token = session.token();
+  const headers = new Headers(init.headers);
+  if (token) headers.set("Authorization", `Bearer ${token}`);
+  let response: Response;
+  try {
+    response = await fetch(path, { ...init, headers, cache: "no-store" });
+  } catch {
+    throw new ApiError(0, "NETWORK", "network error");
+  }
+  if (!response.ok) throw await errorOf(response);
+  return response;
+}
+
+async function errorOf(response: Response): Promise<ApiError> {
+  try {
+    const body = await response.json();
+    if (body?.error?.code) return new ApiError(response.status, body.error.code, body.error.message ?? "");
+  } catch {
+    // not the envelope (a proxy's page, say): fall through to the status alone
+  }
+  const code = response.status === 401 ? "UNAUTHORIZED" : response.status === 404 ? "NOT_FOUND" : "HTTP_" + response.status;
+  return new ApiError(response.status, code, response.statusText || `HTTP ${response.status}`);
+}
+
+async function envelope<T>(response: Response): Promise<T> {
+  const body = await response.json();
+  return body.data as T;
+}
+
+async function action<T>(orgId: string, name: string, fields: Record<string, unknown> = {}): Promise<T> {
+  const response = await call("/api/session-recording", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ ...fields, action: name, org_id: orgId }),
+  });
+  return envelope<T>(response);
+}
+
+export const api = {
+  me: async (): Promise<Me> => envelope<Me>(await call("/api/me", { method: "GET" })),
+  list: (orgId: string, q: ListQuery) => action<Page>(orgId, "list", { ...q }),
+  get: (orgId: string, sessionId: string) => action<Details>(orgId, "get", { session_id: sessionId }),
+  remove: (orgId: string, sessionId: string) => action<{ deleted: string }>(orgId, "delete", { session_id: sessionId }),
+  settings: (orgId: string) => action<Settings>(orgId, "get_settings"),
+  updateSettings: (orgId: string, changes: Partial<Settings>) => action<{ updated: boolean }>(orgId, "update_settings", changes),
+  /** The whole cast file's bytes, fetched with the bearer token (the player itself cannot send headers). */
+  cast: async (orgId: string, sessionId: string): Promise<ArrayBuffer> =>
+    (await call(`/api/session-recording/${orgId}/${sessionId}/cast`, { method: "GET" })).arrayBuffer(),
+};

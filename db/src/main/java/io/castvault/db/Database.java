@@ -1,0 +1,122 @@
+package io.castvault.db;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.castvault.core.CastvaultException;
+import io.castvault.core.ErrorCode;
+import org.flywaydb.core.Flyway;
+import org.jooq.DSLContext;
+import org.jooq.Record2;
+import org.jooq.SQLDialect;
+import org.jooq.conf.Settings;
+import org.jooq.impl.DSL;
+
+import java.util.UUID;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/** The PostgreSQL tier: a connection pool, migrations, and transactions confined to one org. */
+public final class Database implements AutoCloseable {
+    private final HikariDataSource dataSource;
+    private final DSLContext dsl;
+    private final DatabaseSettings settings;
+
+    private Database(DatabaseSettings settings, HikariDataSource dataSource) {
+        this.settings = settings;
+        this.dataSource = dataSource;
+        this.dsl = DSL.using(dataSource, SQLDialect.POSTGRES, new Settings().withExecuteLogging(false));
+    }
+
+    public static Database connect(DatabaseSettings settings) {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(settings.url());
+        config.setUsername(settings.user());
+        config.setPassword(settings.password());
+        config.setMaximumPoolSize(settings.maxPoolSize());
+        // grow on demand: short-lived processes (the admin CLI) and idle instances should not hold many slots
+        config.setMinimumIdle(Math.min(2, settings.maxPoolSize()));
+        config.setPoolName("castvault");
+        config.setConnectionTimeout(5_000);
+        // The pool must come up even while the database is down, so /health can say 503 instead of the
+        // process failing; migrate() is where an unreachable database stops start-up.
+        config.setInitializationFailTimeout(-1);
+        return new Database(settings, new HikariDataSource(config));
+    }
+
+    /** Applies pending migrations as the owning role. */
+    public void migrate() {
+        try {
+            Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
+        } catch (RuntimeException e) {
+            throw new CastvaultException(ErrorCode.DATABASE_UNAVAILABLE, "database migration failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Refuses a role that would not be subject to row-level security: tenant isolation must not depend on the
+     * queries alone.
+     */
+    public void requireRowLevelSecurity() {
+        Record2<Boolean, Boolean> role = dsl.resultQuery(
+                "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+                .coerce(DSL.field("rolsuper", Boolean.class), DSL.field("rolbypassrls", Boolean.class))
+                .fetchOne();
+        if (role == null || role.value1() || role.value2()) {
+            throw new IllegalStateException("DATABASE_USER " + settings.user() + " is a superuser or has BYPASSRLS; "
+                    + "row-level security would not apply. Use an ordinary role that owns the database.");
+        }
+    }
+
+    /** Runs {@code work} in a transaction that sees only {@code orgId}'s rows. */
+    public <T> T inOrg(UUID orgId, Function<Tx, T> work) {
+        return transaction(orgId, work);
+    }
+
+    /** Runs {@code work} in a transaction that sees every org: only for work that spans orgs by design. */
+    public <T> T acrossOrgs(Function<Tx, T> work) {
+        return transaction(null, work);
+    }
+
+    private <T> T transaction(UUID orgId, Function<Tx, T> work) {
+        try {
+            return dsl.transactionResult(configuration -> {
+                DSLContext tx = configuration.dsl();
+                if (orgId != null) {
+                    tx.execute("SELECT set_config('castvault.org_id', ?, true)", orgId.toString());
+                } else {
+                    tx.execute("SELECT set_config('castvault.all_orgs', 'on', true)");
+                }
+                return work.apply(new Tx(tx, orgId));
+            });
+        } catch (RuntimeException e) {
+            throw DbErrors.translate(e);
+        }
+    }
+
+    /** A transaction with neither setting, as a forgotten scope would be; for proving that it sees nothing. */
+    public <T> T unscoped(Function<Tx, T> work) {
+        try {
+            return dsl.transactionResult(configuration -> work.apply(new Tx(configuration.dsl(), null)));
+        } catch (RuntimeException e) {
+            throw DbErrors.translate(e);
+        }
+    }
+
+    public void ping() {
+        try {
+            dsl.selectOne().fetch();
+        } catch (RuntimeException e) {
+            throw DbErrors.translate(e);
+        }
+    }
+
+    /** Listens for changes other processes make to cached tables (memberships, machines, orgs). */
+    public ChangeListener listenForChanges(Consumer<String> onChange) {
+        return new ChangeListener(settings, onChange);
+    }
+
+    @Override
+    public void close() {
+        dataSource.close();
+    }
+}

@@ -1,0 +1,278 @@
+package io.castvault.db;
+
+import org.jooq.Condition;
+import org.jooq.Field;
+import org.jooq.JSONB;
+import org.jooq.Record;
+import org.jooq.Record3;
+import org.jooq.Table;
+import org.jooq.impl.DSL;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+import static io.castvault.db.jooq.Tables.MACHINES;
+import static io.castvault.db.jooq.Tables.ORG_SETTINGS;
+import static io.castvault.db.jooq.Tables.RECORDING_CHUNKS;
+import static io.castvault.db.jooq.Tables.RECORDING_STATS;
+import static io.castvault.db.jooq.Tables.SESSION_RECORDINGS;
+
+/** Recordings and their chunks. Reads never return a recording whose status is {@code deleting}. */
+public final class RecordingQueries {
+    public static final String ACTIVE = "active";
+    public static final String COMPLETED = "completed";
+    public static final String DELETING = "deleting";
+
+    private static final Field<Long> CHUNK_COUNT = DSL.field(DSL.name("chunk_count"), Long.class);
+    private static final Field<Long> BYTE_COUNT = DSL.field(DSL.name("byte_count"), Long.class);
+
+    private RecordingQueries() {
+    }
+
+    public record NewRecording(UUID id, UUID machineId, UUID userId, String sessionType, String status,
+                               String metadataJson) {
+    }
+
+    public static Instant insert(Tx tx, NewRecording r) {
+        return tx.dsl().insertInto(SESSION_RECORDINGS)
+                .set(SESSION_RECORDINGS.ID, r.id())
+                .set(SESSION_RECORDINGS.ORG_ID, tx.requireOrg())
+                .set(SESSION_RECORDINGS.MACHINE_ID, r.machineId())
+                .set(SESSION_RECORDINGS.USER_ID, r.userId())
+                .set(SESSION_RECORDINGS.SESSION_TYPE, r.sessionType())
+                .set(SESSION_RECORDINGS.STATUS, r.status())
+                .set(SESSION_RECORDINGS.METADATA, JSONB.valueOf(r.metadataJson()))
+                .returning(SESSION_RECORDINGS.STARTED_AT)
+                .fetchOne(SESSION_RECORDINGS.STARTED_AT);
+    }
+
+    /** The recording with its machine name and chunk totals, unless it is unknown or being deleted. */
+    public static Optional<RecordingRow> find(Tx tx, UUID id) {
+        return withDetails(tx, DSL.select(SESSION_RECORDINGS.ID).from(SESSION_RECORDINGS)
+                .where(SESSION_RECORDINGS.ORG_ID.eq(tx.requireOrg()))
+                .and(SESSION_RECORDINGS.ID.eq(id))
+                .and(SESSION_RECORDINGS.STATUS.ne(DELETING))
+                .asTable("page"))
+                .stream().findFirst();
+    }
+
+    /**
+     * Locks the recording row: {@code exclusive} for state changes (complete, delete), shared for chunk uploads,
+     * which may run in parallel with each other but not with a state change. Returns the status and owner.
+     */
+    public static Optional<LockedRecording> lock(Tx tx, UUID id, boolean exclusive) {
+        var select = tx.dsl().select(SESSION_RECORDINGS.STATUS, SESSION_RECORDINGS.USER_ID, SESSION_RECORDINGS.STARTED_AT)
+                .from(SESSION_RECORDINGS)
+                .where(SESSION_RECORDINGS.ORG_ID.eq(tx.requireOrg()).and(SESSION_RECORDINGS.ID.eq(id)));
+        Record3<String, UUID, Instant> row = exclusive ? select.forUpdate().fetchOne() : select.forShare().fetchOne();
+        return Optional.ofNullable(row).map(r -> new LockedRecording(id, r.value1(), r.value2(), r.value3()));
+    }
+
+    public record LockedRecording(UUID id, String status, UUID userId, Instant startedAt) {
+    }
+
+    /** Serialises writers of one chunk index (released at commit), so two uploads of it cannot interleave. */
+    public static void lockChunkIndex(Tx tx, UUID recordingId, int index) {
+        tx.dsl().execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", recordingId + "/" + index);
+    }
+
+    public static Optional<ChunkRow> findChunk(Tx tx, UUID recordingId, int index) {
+        return tx.dsl().selectFrom(RECORDING_CHUNKS)
+                .where(RECORDING_CHUNKS.RECORDING_ID.eq(recordingId).and(RECORDING_CHUNKS.CHUNK_INDEX.eq(index)))
+                .fetchOptional(RecordingQueries::chunk);
+    }
+
+    public static void insertChunk(Tx tx, UUID recordingId, ChunkRow c) {
+        tx.dsl().insertInto(RECORDING_CHUNKS)
+                .set(RECORDING_CHUNKS.RECORDING_ID, recordingId)
+                .set(RECORDING_CHUNKS.ORG_ID, tx.requireOrg())
+                .set(RECORDING_CHUNKS.CHUNK_INDEX, c.index())
+                .set(RECORDING_CHUNKS.SHA256, c.sha256())
+                .set(RECORDING_CHUNKS.BYTE_LENGTH, c.byteLength())
+                .set(RECORDING_CHUNKS.EVENT_COUNT, c.eventCount())
+                .set(RECORDING_CHUNKS.LAST_EVENT_TIME, c.lastEventTime())
+                .set(RECORDING_CHUNKS.HAS_HEADER, c.hasHeader())
+                .execute();
+    }
+
+    public static List<ChunkRow> chunks(Tx tx, UUID recordingId) {
+        return tx.dsl().selectFrom(RECORDING_CHUNKS)
+                .where(RECORDING_CHUNKS.RECORDING_ID.eq(recordingId))
+                .orderBy(RECORDING_CHUNKS.CHUNK_INDEX)
+                .fetch(RecordingQueries::chunk);
+    }
+
+    /** Marks a recording completed; {@code metadataPatch} is merged into its metadata. */
+    public static void complete(Tx tx, UUID id, double durationSeconds, String r2Key, String metadataPatchJson) {
+        tx.dsl().update(SESSION_RECORDINGS)
+                .set(SESSION_RECORDINGS.STATUS, COMPLETED)
+                .set(SESSION_RECORDINGS.ENDED_AT, DSL.currentInstant())
+                .set(SESSION_RECORDINGS.DURATION_SECONDS, durationSeconds)
+                .set(SESSION_RECORDINGS.R2_KEY, r2Key)
+                .set(SESSION_RECORDINGS.METADATA,
+                        DSL.field("{0} || {1}::jsonb", JSONB.class, SESSION_RECORDINGS.METADATA, metadataPatchJson))
+                .where(SESSION_RECORDINGS.ORG_ID.eq(tx.requireOrg()).and(SESSION_RECORDINGS.ID.eq(id)))
+                .execute();
+    }
+
+    public static List<RecordingRow> list(Tx tx, RecordingFilter filter, int limit, int offset) {
+        return withDetails(tx, DSL.select(SESSION_RECORDINGS.ID).from(SESSION_RECORDINGS)
+                .where(visible(tx, filter))
+                .orderBy(SESSION_RECORDINGS.STARTED_AT.desc(), SESSION_RECORDINGS.ID.desc())
+                .limit(limit).offset(offset)
+                .asTable("page"));
+    }
+
+    /**
+     * Per-status count and total duration over every recording matching the filter (not just one page), read from
+     * the counters the triggers of migration V2 keep, so its cost does not grow with the org's recordings.
+     */
+    public static List<StatusStats> stats(Tx tx, RecordingFilter filter) {
+        var s = RECORDING_STATS;
+        Condition c = s.ORG_ID.eq(tx.requireOrg()).and(s.STATUS.ne(DELETING));
+        if (filter.machineId() != null) {
+            c = c.and(s.MACHINE_ID.eq(filter.machineId()));
+        }
+        if (filter.status() != null) {
+            c = c.and(s.STATUS.eq(filter.status()));
+        }
+        Field<BigDecimal> count = DSL.sum(s.RECORDINGS);
+        return tx.dsl().select(s.STATUS, count, DSL.sum(s.TOTAL_DURATION))
+                .from(s)
+                .where(c)
+                .groupBy(s.STATUS)
+                .having(count.gt(BigDecimal.ZERO))
+                .orderBy(s.STATUS.desc())
+                .fetch(r -> new StatusStats(r.value1(), r.value2().longValue(), r.value3().doubleValue()));
+    }
+
+    private static Condition visible(Tx tx, RecordingFilter filter) {
+        Condition c = SESSION_RECORDINGS.ORG_ID.eq(tx.requireOrg()).and(SESSION_RECORDINGS.STATUS.ne(DELETING));
+        if (filter.machineId() != null) {
+            c = c.and(SESSION_RECORDINGS.MACHINE_ID.eq(filter.machineId()));
+        }
+        if (filter.status() != null) {
+            c = c.and(SESSION_RECORDINGS.STATUS.eq(filter.status()));
+        }
+        return c;
+    }
+
+    /** Joins machine names and chunk totals onto a page of ids; only the page's rows are looked up. */
+    private static List<RecordingRow> withDetails(Tx tx, Table<?> page) {
+        Field<UUID> pageId = page.field(SESSION_RECORDINGS.ID);
+        var r = SESSION_RECORDINGS;
+        Table<?> totals = DSL.select(DSL.count().cast(Long.class).as(CHUNK_COUNT),
+                        DSL.coalesce(DSL.sum(RECORDING_CHUNKS.BYTE_LENGTH), BigDecimal.ZERO).cast(Long.class).as(BYTE_COUNT))
+                .from(RECORDING_CHUNKS).where(RECORDING_CHUNKS.RECORDING_ID.eq(r.ID))
+                .asTable("totals");
+        return tx.dsl().select(r.ID, r.ORG_ID, r.MACHINE_ID, r.USER_ID, r.SESSION_TYPE, r.STATUS, r.STARTED_AT,
+                        r.ENDED_AT, r.DURATION_SECONDS, r.METADATA, r.R2_KEY, MACHINES.NAME,
+                        totals.field(CHUNK_COUNT), totals.field(BYTE_COUNT))
+                .from(page)
+                .join(r).on(r.ID.eq(pageId))
+                .leftJoin(MACHINES).on(MACHINES.ID.eq(r.MACHINE_ID))
+                .crossJoin(DSL.lateral(totals))
+                .orderBy(r.STARTED_AT.desc(), r.ID.desc())
+                .fetch(RecordingQueries::row);
+    }
+
+    private static RecordingRow row(Record rec) {
+        var r = SESSION_RECORDINGS;
+        return new RecordingRow(rec.get(r.ID), rec.get(r.ORG_ID), rec.get(r.MACHINE_ID), rec.get(r.USER_ID),
+                rec.get(r.SESSION_TYPE), rec.get(r.STATUS), rec.get(r.STARTED_AT), rec.get(r.ENDED_AT),
+                rec.get(r.DURATION_SECONDS), rec.get(r.METADATA).data(), rec.get(r.R2_KEY), rec.get(MACHINES.NAME),
+                rec.get(CHUNK_COUNT), rec.get(BYTE_COUNT));
+    }
+
+    private static ChunkRow chunk(io.castvault.db.jooq.tables.records.RecordingChunksRecord c) {
+        return new ChunkRow(c.getChunkIndex(), c.getSha256(), c.getByteLength(), c.getEventCount(),
+                c.getLastEventTime(), c.getHasHeader());
+    }
+
+    // --- deletion -------------------------------------------------------------------------------------------
+
+    /** Hides one recording from every read by marking it {@code deleting}; false when it is not visible. */
+    public static boolean markDeleting(Tx tx, UUID id) {
+        return tx.dsl().update(SESSION_RECORDINGS).set(SESSION_RECORDINGS.STATUS, DELETING)
+                .where(SESSION_RECORDINGS.ORG_ID.eq(tx.requireOrg()).and(SESSION_RECORDINGS.ID.eq(id)))
+                .execute() == 1;
+    }
+
+    /**
+     * Marks up to {@code limit} recordings older than their org's retention as {@code deleting}. With an
+     * org-scoped transaction only that org is considered. Returns how many were marked.
+     */
+    public static int markExpired(Tx tx, int limit) {
+        var r = SESSION_RECORDINGS;
+        Field<Integer> retention = DSL.coalesce(ORG_SETTINGS.RECORDING_RETENTION_DAYS, DSL.inline(OrgSettings.DEFAULTS.retentionDays()));
+        // The constant bound (retention is at least one day) lets the started_at index narrow the scan.
+        Condition expired = r.STATUS.ne(DELETING)
+                .and(r.STARTED_AT.lt(DSL.field("now() - interval '1 day'", Instant.class)))
+                .and(r.STARTED_AT.lt(DSL.field("now() - make_interval(days => {0})", Instant.class, retention)));
+        if (tx.orgId().isPresent()) {
+            expired = expired.and(r.ORG_ID.eq(tx.orgId().get()));
+        }
+        Table<?> claim = DSL.select(r.ID).from(r).leftJoin(ORG_SETTINGS).on(ORG_SETTINGS.ORG_ID.eq(r.ORG_ID))
+                .where(expired).limit(limit).forUpdate().of(r).skipLocked().asTable("claim");
+        return tx.dsl().update(r).set(r.STATUS, DELETING)
+                .from(claim).where(r.ID.eq(claim.field(r.ID)))
+                .execute();
+    }
+
+    /**
+     * Locks up to {@code limit} recordings marked {@code deleting} that no other transaction holds, so that
+     * each is deleted by exactly one sweeper. The locks last until the transaction ends.
+     */
+    public static List<RecordingRef> lockDeleting(Tx tx, int limit, Collection<UUID> skip) {
+        var r = SESSION_RECORDINGS;
+        Condition c = r.STATUS.eq(DELETING);
+        if (!skip.isEmpty()) {
+            c = c.and(r.ID.notIn(skip));
+        }
+        if (tx.orgId().isPresent()) {
+            c = c.and(r.ORG_ID.eq(tx.orgId().get()));
+        }
+        return tx.dsl().select(r.ORG_ID, r.ID).from(r).where(c)
+                .limit(limit).forUpdate().skipLocked()
+                .fetch(rec -> new RecordingRef(rec.value1(), rec.value2()));
+    }
+
+    /** The chunk indexes stored for each recording, for building their object keys. */
+    public static Map<UUID, List<Integer>> chunkIndexes(Tx tx, Collection<UUID> recordingIds) {
+        return tx.dsl().select(RECORDING_CHUNKS.RECORDING_ID, RECORDING_CHUNKS.CHUNK_INDEX).from(RECORDING_CHUNKS)
+                .where(RECORDING_CHUNKS.RECORDING_ID.in(recordingIds))
+                .fetchGroups(RECORDING_CHUNKS.RECORDING_ID, RECORDING_CHUNKS.CHUNK_INDEX);
+    }
+
+    public static int deleteRows(Tx tx, Collection<UUID> recordingIds) {
+        return tx.dsl().deleteFrom(SESSION_RECORDINGS).where(SESSION_RECORDINGS.ID.in(recordingIds)).execute();
+    }
+
+    // --- abandonment ------------------------------------------------------------------------------------------
+
+    /**
+     * Active recordings with no chunk received and no start within {@code idleSeconds}, locked (skipping rows
+     * another transaction holds); {@code onlyId} narrows it to one recording, to re-check under its lock.
+     */
+    public static List<RecordingRef> lockAbandoned(Tx tx, long idleSeconds, int limit, UUID onlyId) {
+        var r = SESSION_RECORDINGS;
+        Field<Instant> cutoff = DSL.field("now() - make_interval(secs => {0})", Instant.class, DSL.val((double) idleSeconds));
+        Field<Instant> lastChunk = DSL.field(DSL.select(DSL.max(RECORDING_CHUNKS.CREATED_AT)).from(RECORDING_CHUNKS)
+                .where(RECORDING_CHUNKS.RECORDING_ID.eq(r.ID)));
+        Condition c = r.STATUS.eq(ACTIVE)
+                .and(r.STARTED_AT.lt(cutoff))
+                .and(lastChunk.isNull().or(lastChunk.lt(cutoff)));
+        if (onlyId != null) {
+            c = c.and(r.ID.eq(onlyId));
+        }
+        return tx.dsl().select(r.ORG_ID, r.ID).from(r).where(c)
+                .orderBy(r.STARTED_AT)
+                .limit(limit).forUpdate().of(r).skipLocked()
+                .fetch(rec -> new RecordingRef(rec.value1(), rec.value2()));
+    }
+}

@@ -1,0 +1,13 @@
+package io.castvault.db;
+
+import java.time.Instant;
+import java.util.UUID;
+
+/**
+ * A recording as reads return it: the row, its machine's name (null once the machine is deleted), and the
+ * chunks received so far.
+ */
+public record RecordingRow(UUID id, UUID orgId, UUID machineId, UUID userId, String sessionType, String status,
+                           Instant startedAt, Instant endedAt, Double durationSeconds, String metadataJson,
+                           String r2Key, String machineName, long chunkCount, long byteCount) {
+}

@@ -1,0 +1,4 @@
+package io.castvault.db;
+
+public record StatusStats(String status, long count, double totalDuration) {
+}

@@ -1,0 +1,102 @@
+package io.castvault.db;
+
+import io.castvault.testing.TestPostgres;
+import org.jooq.impl.DSL;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+import static io.castvault.db.jooq.Tables.SESSION_RECORDINGS;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** list's stats come from trigger-kept counters; they must always equal an aggregate over the rows themselves. */
+class RecordingStatsTest {
+    private static Database db;
+    private static final UUID ORG = UUID.randomUUID();
+    private static final UUID USER = UUID.randomUUID();
+    private static final UUID MACHINE_A = UUID.randomUUID();
+    private static final UUID MACHINE_B = UUID.randomUUID();
+
+    @BeforeAll
+    static void setUp() {
+        TestPostgres.Coordinates c = TestPostgres.instance().freshDatabase();
+        db = Database.connect(new DatabaseSettings(c.url(), c.user(), c.password(), 4));
+        db.migrate();
+        db.acrossOrgs(tx -> {
+            OrgQueries.createOrg(tx, ORG, "stats", Set.of());
+            return null;
+        });
+        db.inOrg(ORG, tx -> {
+            OrgQueries.upsertUser(tx, USER, "u");
+            OrgQueries.putMembership(tx, USER, Role.ADMIN);
+            MachineQueries.create(tx, new MachineRow(MACHINE_A, ORG, "a", USER), new byte[32]);
+            byte[] other = new byte[32];
+            other[0] = 1;
+            MachineQueries.create(tx, new MachineRow(MACHINE_B, ORG, "b", USER), other);
+            return null;
+        });
+    }
+
+    @AfterAll
+    static void tearDown() {
+        db.close();
+    }
+
+    @Test
+    void countersFollowInsertsCompletionsDeletionsAndMachineRemoval() {
+        List<UUID> ids = new ArrayList<>();
+        db.inOrg(ORG, tx -> {
+            for (int i = 0; i < 12; i++) {
+                UUID id = UUID.randomUUID();
+                ids.add(id);
+                RecordingQueries.insert(tx, new RecordingQueries.NewRecording(id, i % 3 == 0 ? MACHINE_B : MACHINE_A,
+                        USER, "ssh", RecordingQueries.ACTIVE, "{}"));
+            }
+            return null;
+        });
+        assertMatchesRows();
+
+        db.inOrg(ORG, tx -> {
+            for (int i = 0; i < 7; i++) {
+                RecordingQueries.complete(tx, ids.get(i), 1.25 * (i + 1), null, "{}");
+            }
+            return null;
+        });
+        assertMatchesRows();
+
+        db.inOrg(ORG, tx -> {
+            RecordingQueries.markDeleting(tx, ids.get(0));
+            RecordingQueries.markDeleting(tx, ids.get(8));
+            return null;
+        });
+        assertMatchesRows();
+
+        db.inOrg(ORG, tx -> RecordingQueries.deleteRows(tx, List.of(ids.get(0), ids.get(8))));
+        db.acrossOrgs(tx -> MachineQueries.delete(tx, MACHINE_B));
+        assertMatchesRows();
+    }
+
+    private static void assertMatchesRows() {
+        for (RecordingFilter f : List.of(new RecordingFilter(null, null), new RecordingFilter(MACHINE_A, null),
+                new RecordingFilter(null, RecordingQueries.COMPLETED), new RecordingFilter(MACHINE_A, RecordingQueries.ACTIVE))) {
+            assertEquals(aggregate(f), db.inOrg(ORG, tx -> RecordingQueries.stats(tx, f)), f.toString());
+        }
+    }
+
+    /** What the stats were computed from before the counters: the rows themselves. */
+    private static List<StatusStats> aggregate(RecordingFilter f) {
+        var r = SESSION_RECORDINGS;
+        return db.inOrg(ORG, tx -> tx.dsl().select(r.STATUS, DSL.count(), DSL.coalesce(DSL.sum(r.DURATION_SECONDS), DSL.inline(java.math.BigDecimal.ZERO)))
+                .from(r)
+                .where(r.ORG_ID.eq(ORG).and(r.STATUS.ne(RecordingQueries.DELETING))
+                        .and(f.machineId() == null ? DSL.noCondition() : r.MACHINE_ID.eq(f.machineId()))
+                        .and(f.status() == null ? DSL.noCondition() : r.STATUS.eq(f.status())))
+                .groupBy(r.STATUS).orderBy(r.STATUS.desc())
+                .fetch(rec -> new StatusStats(rec.value1(), rec.value2(), rec.value3().doubleValue())));
+    }
+}

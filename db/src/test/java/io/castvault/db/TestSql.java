@@ -1,0 +1,19 @@
+package io.castvault.db;
+
+/** Raw SQL inside a transaction, for tests that arrange what no API does (backdating, counting rows). */
+public final class TestSql {
+    private TestSql() {
+    }
+
+    public static int execute(Tx tx, String sql, Object... bindings) {
+        return tx.dsl().execute(sql, bindings);
+    }
+
+    public static String text(Tx tx, String sql, Object... bindings) {
+        return tx.dsl().fetchOne(sql, bindings).get(0, String.class);
+    }
+
+    public static long count(Tx tx, String sql, Object... bindings) {
+        return tx.dsl().fetchOne(sql, bindings).get(0, Long.class);
+    }
+}

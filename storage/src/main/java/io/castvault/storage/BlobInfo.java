@@ -1,0 +1,4 @@
+package io.castvault.storage;
+
+public record BlobInfo(long length) {
+}

@@ -1,0 +1,36 @@
+package io.castvault.storage;
+
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The object-storage port. Every failure is a {@link StorageException}; nothing of the underlying SDK escapes.
+ */
+public interface BlobStore {
+
+    /** Creates the bucket when it does not exist yet. */
+    void ensureBucket();
+
+    /** Stores {@code content}; the store verifies it against {@code sha256} so what is kept is what was hashed. */
+    void put(ObjectKey key, byte[] content, byte[] sha256, String contentType);
+
+    /** Stores a file of any size, in parts when it is large, without reading it into memory. */
+    void put(ObjectKey key, Path file, byte[] sha256, String contentType);
+
+    /** Opens the object for streaming; a missing object is {@link StorageException.Kind#NOT_FOUND}. */
+    InputStream get(ObjectKey key);
+
+    Optional<BlobInfo> head(ObjectKey key);
+
+    /** Every key under {@code prefix}, following pagination. */
+    List<ObjectKey> list(ObjectKey.Prefix prefix);
+
+    /** Deletes in batches of at most 1000 keys; per-key failures are collected, not thrown. */
+    DeleteResult delete(Collection<ObjectKey> keys);
+
+    /** Answers only when the bucket is reachable; for health checks. */
+    void ping();
+}
