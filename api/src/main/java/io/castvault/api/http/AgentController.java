@@ -1,17 +1,18 @@
 package io.castvault.api.http;
 
 import io.castvault.agentingest.AgentIngest;
+import io.castvault.agentingest.RateLimitedException;
 import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
 import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.MediaType;
+import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Consumes;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Post;
-import io.micronaut.http.exceptions.ContentLengthExceededException;
 import io.micronaut.http.server.HttpServerConfiguration;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
@@ -45,27 +46,27 @@ public class AgentController {
     public HttpResponse<Envelope> report(HttpRequest<?> request, @Body InputStream body) throws IOException {
         try (body) {
             if (request.getContentLength() > maxRequestBytes) {
-                return tooLarge();
+                return closing(tooLarge());
             }
             AgentIngest.Ingested done = ingest.report(body, origin.address(request));
             return Envelope.created(new Reported(done.sessionId(), "completed"));
+        } catch (RateLimitedException e) {
+            return closing(RateLimitedHandler.response(e));
         } catch (CastvaultException e) {
-            // the framework cuts a body off at micronaut.server.max-request-size; that is a 413, not bad input
-            for (Throwable t = e; t != null; t = t.getCause()) {
-                if (t instanceof ContentLengthExceededException) {
-                    return tooLarge();
-                }
-            }
-            throw e;
+            return closing(ContentLimit.exceeded(e) ? tooLarge() : CastvaultExceptionHandler.respond(request, e));
         }
     }
 
+    private MutableHttpResponse<Envelope> tooLarge() {
+        return Envelope.error(ErrorCode.PAYLOAD_TOO_LARGE, "the request body is larger than " + maxRequestBytes + " bytes");
+    }
+
     /**
-     * The rest of an oversized body is never read, so the connection cannot carry another request (a client
-     * that reused it would wait forever): it is closed after this answer.
+     * An error can come before the body was read to its end (a bad node key, a body over the limit), and the
+     * rest of it would stand in front of the client's next request on this connection: it is closed after the
+     * answer (see {@link LingeringClose}).
      */
-    private HttpResponse<Envelope> tooLarge() {
-        return Envelope.error(ErrorCode.PAYLOAD_TOO_LARGE, "the request body is larger than " + maxRequestBytes + " bytes")
-                .header(HttpHeaders.CONNECTION, "close");
+    private static MutableHttpResponse<Envelope> closing(MutableHttpResponse<Envelope> response) {
+        return response.header(HttpHeaders.CONNECTION, "close");
     }
 }

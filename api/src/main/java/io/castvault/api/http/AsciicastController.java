@@ -10,9 +10,9 @@ import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
 import io.micronaut.http.MediaType;
 import io.micronaut.http.MutableHttpResponse;
+import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Post;
-import io.micronaut.http.multipart.StreamingFileUpload;
 import io.micronaut.http.server.HttpServerConfiguration;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
@@ -51,20 +51,18 @@ public class AsciicastController {
     }
 
     @Post(consumes = MediaType.MULTIPART_FORM_DATA)
-    public HttpResponse<?> upload(HttpRequest<?> request, StreamingFileUpload asciicast) {
+    public HttpResponse<?> upload(HttpRequest<?> request, @Body InputStream body) {
         if (request.getContentLength() > maxUploadBytes) {
-            // refused unread; the connection is closed after the answer, as it still holds the unread body
             return error(new CastvaultException(ErrorCode.PAYLOAD_TOO_LARGE, "the upload is " + request.getContentLength()
-                    + " bytes; a recording may have at most " + ingest.maxTranscriptBytes()))
-                    .header(HttpHeaders.CONNECTION, "close");
+                    + " bytes; a recording may have at most " + ingest.maxTranscriptBytes()));
         }
         AgentIngest.Ingested done;
-        try (InputStream file = asciicast.asInputStream()) {
+        try (InputStream file = MultipartField.open(body, request.getHeaders().get(HttpHeaders.CONTENT_TYPE), "asciicast")) {
             done = ingest.asciicast(installId(request), file, origin.address(request));
         } catch (CastvaultException e) {
-            return error(e);
+            return error(ContentLimit.exceeded(e) ? tooLarge() : e);
         } catch (IOException e) {
-            return error(CastvaultException.invalid("the upload could not be read"));
+            return error(ContentLimit.exceeded(e) ? tooLarge() : CastvaultException.invalid("the upload could not be read"));
         }
         String url = origin.baseUrl(request) + done.castPath();
         MutableHttpResponse<Object> created = HttpResponse.status(HttpStatus.CREATED).header(HttpHeaders.LOCATION, url);
@@ -92,6 +90,15 @@ public class AsciicastController {
         return colon < 0 ? null : decoded.substring(colon + 1);
     }
 
+    private CastvaultException tooLarge() {
+        return new CastvaultException(ErrorCode.PAYLOAD_TOO_LARGE, "the upload is larger than " + maxUploadBytes
+                + " bytes; a recording may have at most " + ingest.maxTranscriptBytes());
+    }
+
+    /**
+     * Errors may leave part of the body unread, and an unread body cannot be followed by another request on the
+     * same connection: every error closes it (after the answer, see {@link LingeringClose}).
+     */
     private static MutableHttpResponse<String> error(CastvaultException e) {
         if (e.code().httpStatus() >= 500) {
             LOG.warn("asciicast upload: {} {}", e.code(), e.getMessage(), e.getCause());
@@ -102,6 +109,6 @@ public class AsciicastController {
         if (e instanceof RateLimitedException limited) {
             response.header(HttpHeaders.RETRY_AFTER, Long.toString(limited.retryAfterSeconds()));
         }
-        return response;
+        return response.header(HttpHeaders.CONNECTION, "close");
     }
 }

@@ -3,6 +3,7 @@ package io.castvault.api.http;
 import io.castvault.core.CastvaultException;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
+import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.annotation.Produces;
 import io.micronaut.http.server.exceptions.ExceptionHandler;
 import jakarta.inject.Singleton;
@@ -17,6 +18,10 @@ public final class CastvaultExceptionHandler implements ExceptionHandler<Castvau
 
     @Override
     public HttpResponse<Envelope> handle(HttpRequest request, CastvaultException e) {
+        return respond(request, e);
+    }
+
+    static MutableHttpResponse<Envelope> respond(HttpRequest<?> request, CastvaultException e) {
         if (e.code().httpStatus() >= 500) {
             LOG.warn("{} {}: {} {}", request.getMethod(), request.getPath(), e.code(), e.getMessage(),
                     e.getCause() != null ? e.getCause() : null);

@@ -4,6 +4,7 @@ import io.castvault.agentingest.RateLimitedException;
 import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
+import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.annotation.Produces;
 import io.micronaut.http.server.exceptions.ExceptionHandler;
 import jakarta.inject.Singleton;
@@ -14,6 +15,10 @@ import jakarta.inject.Singleton;
 public final class RateLimitedHandler implements ExceptionHandler<RateLimitedException, HttpResponse<Envelope>> {
     @Override
     public HttpResponse<Envelope> handle(HttpRequest request, RateLimitedException e) {
+        return response(e);
+    }
+
+    static MutableHttpResponse<Envelope> response(RateLimitedException e) {
         return Envelope.error(e).header(HttpHeaders.RETRY_AFTER, Long.toString(e.retryAfterSeconds()));
     }
 }
