@@ -85,6 +85,53 @@ class RecordingLifecycleTest extends ServiceTest {
     }
 
     @Test
+    void racingUploadsOfOneIndexStoreExactlyOneOfThem() throws Exception {
+        TestOrg org = app.newOrg(true);
+        for (int round = 0; round < 5; round++) {
+            raceForChunkZero(org, org.start(org.memberId()));
+        }
+    }
+
+    private void raceForChunkZero(TestOrg org, UUID id) throws Exception {
+        int racers = 16;
+        List<String> versions = new java.util.ArrayList<>();
+        for (int i = 0; i < racers; i++) {
+            versions.add("[0, \"o\", \"version " + i + " " + "v".repeat(20_000) + "\"]\n");
+        }
+        List<TestApp.Response> answers;
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(racers)) {
+            var go = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<TestApp.Response>> futures = new java.util.ArrayList<>();
+            for (String v : versions) {
+                futures.add(pool.submit(() -> {
+                    go.await();
+                    return org.upload(org.memberId(), id, 0, v);
+                }));
+            }
+            go.countDown();
+            answers = new java.util.ArrayList<>();
+            for (var f : futures) {
+                answers.add(f.get());
+            }
+        }
+        List<Integer> winners = new java.util.ArrayList<>();
+        for (int i = 0; i < racers; i++) {
+            if (answers.get(i).status() == 200) {
+                winners.add(i);
+            } else {
+                assertError(answers.get(i), 409, "CONFLICT");
+            }
+        }
+        assertEquals(1, winners.size(), "exactly one upload of chunk 0 wins");
+        byte[] won = versions.get(winners.get(0)).getBytes(StandardCharsets.UTF_8);
+        assertArrayEquals(won, read(ObjectKey.chunk(org.orgId(), id, 0)), "the stored object is the winner's");
+        org.asMember(Map.of("action", "complete", "session_id", id.toString()));
+        JsonNode chunks = org.asMember(Map.of("action", "get", "session_id", id.toString())).data().get("r2_data").get("chunks");
+        assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(won)), chunks.get(0).get("sha256").asText(),
+                "the row describes the stored bytes");
+    }
+
+    @Test
     void badChunksAreRejected() {
         TestOrg org = app.newOrg(true);
         UUID id = org.start(org.memberId());

@@ -17,7 +17,12 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** The raw limit: the AWS SDK straight against the service's own S3 server and bucket, configured as the service is. */
 final class RawS3 implements AutoCloseable {
@@ -57,14 +62,33 @@ final class RawS3 implements AutoCloseable {
     }
 
     /** DeleteObjects in batches of 1,000, one batch after another (as the service's sweep does). */
-    void delete(List<String> keys) {
+    /** DeleteObjects of {@code keys}, 1,000 per request, {@code streams} requests at a time. */
+    void delete(List<String> keys, int streams) throws Exception {
+        List<List<String>> batches = new ArrayList<>();
         for (int from = 0; from < keys.size(); from += DELETE_BATCH) {
-            List<ObjectIdentifier> batch = keys.subList(from, Math.min(keys.size(), from + DELETE_BATCH)).stream()
-                    .map(k -> ObjectIdentifier.builder().key(k).build()).toList();
-            DeleteObjectsResponse r = s3.deleteObjects(b -> b.bucket(bucket).delete(Delete.builder().quiet(false).objects(batch).build()));
-            if (!r.errors().isEmpty()) {
-                throw new IllegalStateException("raw DeleteObjects failed for " + r.errors().size() + " keys: " + r.errors().get(0));
+            batches.add(keys.subList(from, Math.min(keys.size(), from + DELETE_BATCH)));
+        }
+        AtomicInteger next = new AtomicInteger();
+        List<Future<?>> running = new ArrayList<>();
+        try (ExecutorService pool = Executors.newFixedThreadPool(streams)) {
+            for (int i = 0; i < streams; i++) {
+                running.add(pool.submit(() -> {
+                    for (int b = next.getAndIncrement(); b < batches.size(); b = next.getAndIncrement()) {
+                        deleteBatch(batches.get(b));
+                    }
+                }));
             }
+            for (Future<?> f : running) {
+                f.get();
+            }
+        }
+    }
+
+    private void deleteBatch(List<String> keys) {
+        List<ObjectIdentifier> batch = keys.stream().map(k -> ObjectIdentifier.builder().key(k).build()).toList();
+        DeleteObjectsResponse r = s3.deleteObjects(b -> b.bucket(bucket).delete(Delete.builder().quiet(false).objects(batch).build()));
+        if (!r.errors().isEmpty()) {
+            throw new IllegalStateException("raw DeleteObjects failed for " + r.errors().size() + " keys: " + r.errors().get(0));
         }
     }
 

@@ -5,6 +5,7 @@ import org.jooq.Field;
 import org.jooq.JSONB;
 import org.jooq.Record;
 import org.jooq.Record3;
+import org.jooq.Record4;
 import org.jooq.Table;
 import org.jooq.impl.DSL;
 
@@ -76,9 +77,20 @@ public final class RecordingQueries {
     public record LockedRecording(UUID id, String status, UUID userId, Instant startedAt) {
     }
 
-    /** Serialises writers of one chunk index (released at commit), so two uploads of it cannot interleave. */
-    public static void lockChunkIndex(Tx tx, UUID recordingId, int index) {
-        tx.dsl().execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", recordingId + "/" + index);
+    /**
+     * Shares the recording's row lock (as {@link #lock} does) and takes the lock that serialises writers of one
+     * chunk index (released at commit, so two uploads of it cannot interleave), in one round trip. A query for
+     * the chunk must come in a later statement: this one's snapshot predates the lock.
+     */
+    public static Optional<LockedRecording> lockForChunk(Tx tx, UUID id, int index) {
+        Field<Integer> indexLock = DSL.field("(SELECT 1 FROM pg_advisory_xact_lock(hashtextextended({0}, 0)))",
+                Integer.class, DSL.val(id + "/" + index));
+        Record4<String, UUID, Instant, Integer> row = tx.dsl()
+                .select(SESSION_RECORDINGS.STATUS, SESSION_RECORDINGS.USER_ID, SESSION_RECORDINGS.STARTED_AT, indexLock)
+                .from(SESSION_RECORDINGS)
+                .where(SESSION_RECORDINGS.ORG_ID.eq(tx.requireOrg()).and(SESSION_RECORDINGS.ID.eq(id)))
+                .forShare().fetchOne();
+        return Optional.ofNullable(row).map(r -> new LockedRecording(id, r.value1(), r.value2(), r.value3()));
     }
 
     public static Optional<ChunkRow> findChunk(Tx tx, UUID recordingId, int index) {

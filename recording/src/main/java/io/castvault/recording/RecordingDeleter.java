@@ -18,15 +18,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * Removes recordings already marked {@code deleting} (so no read shows them any more): objects first, then the
  * rows of the recordings whose objects are all gone. A recording whose objects could not all be deleted keeps its
  * row and mark, and the next attempt finishes it. Row locks taken with SKIP LOCKED make each recording the work of
- * exactly one transaction, however many instances sweep at once.
+ * exactly one transaction, however many workers and instances sweep at once.
  */
 final class RecordingDeleter {
     static final int BATCH = 500;
+    static final int WORKERS = 2;
 
     private final Database db;
     private final BlobStore blobs;
@@ -67,11 +73,37 @@ final class RecordingDeleter {
 
     /**
      * Deletes every recording marked {@code deleting} in scope ({@code orgId} or, when null, all orgs) that no
-     * other transaction is working on.
+     * other transaction is working on. {@link #WORKERS} batches run at once, each in its own transaction, so one
+     * batch's object deletion overlaps another's row work instead of waiting for it.
      */
     Outcome deleteMarked(UUID orgId) {
+        Set<UUID> failed = ConcurrentHashMap.newKeySet();
+        List<Future<Outcome>> workers = new ArrayList<>();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < WORKERS; i++) {
+                workers.add(pool.submit(() -> drain(orgId, failed)));
+            }
+        }
         Outcome total = new Outcome(Set.of(), 0, 0, 0);
-        Set<UUID> failed = new HashSet<>();
+        RuntimeException error = null;
+        for (Future<Outcome> worker : workers) {
+            try {
+                total = total.plus(worker.get());
+            } catch (ExecutionException e) {
+                error = e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while deleting recordings", e);
+            }
+        }
+        if (error != null) {
+            throw error;
+        }
+        return total;
+    }
+
+    private Outcome drain(UUID orgId, Set<UUID> failed) {
+        Outcome total = new Outcome(Set.of(), 0, 0, 0);
         while (true) {
             Outcome batch = orgId == null ? db.acrossOrgs(tx -> deleteBatch(tx, failed)) : db.inOrg(orgId, tx -> deleteBatch(tx, failed));
             if (batch == null) {

@@ -123,10 +123,9 @@ public final class RecordingService {
         boolean[] wrote = {false};
         try {
             db.inOrg(caller.orgId(), tx -> {
-                LockedRecording rec = visible(RecordingQueries.lock(tx, sessionId, false));
+                LockedRecording rec = visible(RecordingQueries.lockForChunk(tx, sessionId, index));
                 caller.requireWriter(rec.userId());
                 requireActive(rec);
-                RecordingQueries.lockChunkIndex(tx, sessionId, index);
                 Optional<ChunkRow> existing = RecordingQueries.findChunk(tx, sessionId, index);
                 if (existing.isPresent()) {
                     if (Arrays.equals(existing.get().sha256(), sha)) {
