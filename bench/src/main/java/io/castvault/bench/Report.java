@@ -13,8 +13,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The table on stdout, results.json, and RESULTS.md (the table with its date, for the README). */
+/**
+ * The table on stdout, results.json, RESULTS.md, and the same figures spliced into the root README between its
+ * markers, so the README never quotes figures older than the last full run.
+ */
 final class Report {
+    static final String README_START = "<!-- bench-results:start (written by scripts/bench) -->";
+    static final String README_END = "<!-- bench-results:end -->";
     private static final String[] HEADINGS = {"scenario", "measure", "castvault", "raw limit", "ratio", "target", "met"};
 
     private final List<Section> sections;
@@ -84,8 +89,11 @@ final class Report {
     }
 
     String markdown() {
+        return "# Benchmark results\n\n" + markdownBody();
+    }
+
+    private String markdownBody() {
         StringBuilder sb = new StringBuilder();
-        sb.append("# Benchmark results\n\n");
         sb.append("Taken ").append(DateTimeFormatter.ISO_LOCAL_DATE.format(takenAt.atZone(ZoneOffset.UTC)))
                 .append(" with `scripts/bench` (").append(mode).append(" run); figures in `bench/results.json`.\n\n");
         sb.append("Machine: ").append(machine.get("cpu")).append(", ").append(machine.get("cores")).append(" cores, ")
@@ -137,5 +145,26 @@ final class Report {
         }
         writer.writeValue(dir.resolve("results.json").toFile(), json());
         Files.writeString(dir.resolve("RESULTS.md"), markdown());
+        Path readme = dir.toAbsolutePath().getParent().resolve("README.md");
+        if (Files.exists(readme)) {
+            String before = Files.readString(readme);
+            String after = spliceInto(before, markdownBody());
+            if (after == null) {
+                System.err.println("README.md has no " + README_START + " ... " + README_END + " block; its figures were not updated");
+            } else {
+                Files.writeString(readme, after);
+            }
+        }
+    }
+
+    /** The readme with the text between the markers replaced by block; null when the markers are missing or out of order. */
+    static String spliceInto(String readme, String block) {
+        int start = readme.indexOf(README_START);
+        int end = readme.indexOf(README_END);
+        if (start < 0 || end < start) {
+            return null;
+        }
+        String body = block.endsWith("\n") ? block : block + "\n";
+        return readme.substring(0, start + README_START.length()) + "\n\n" + body + "\n" + readme.substring(end);
     }
 }
