@@ -88,10 +88,6 @@ final class Report {
         }
     }
 
-    String markdown() {
-        return "# Benchmark results\n\n" + markdownBody();
-    }
-
     private String markdownBody() {
         StringBuilder sb = new StringBuilder();
         sb.append("Taken ").append(DateTimeFormatter.ISO_LOCAL_DATE.format(takenAt.atZone(ZoneOffset.UTC)))
@@ -144,11 +140,11 @@ final class Report {
             return;
         }
         writer.writeValue(dir.resolve("results.json").toFile(), json());
-        Files.writeString(dir.resolve("RESULTS.md"), markdown());
+        String body = markdownBody();
+        Files.writeString(dir.resolve("RESULTS.md"), "# Benchmark results\n\n" + body);
         Path readme = dir.toAbsolutePath().getParent().resolve("README.md");
         if (Files.exists(readme)) {
-            String before = Files.readString(readme);
-            String after = spliceInto(before, markdownBody());
+            String after = spliceInto(Files.readString(readme), body);
             if (after == null) {
                 System.err.println("README.md has no " + README_START + " ... " + README_END + " block; its figures were not updated");
             } else {
