@@ -45,7 +45,7 @@ public class CastvaultFactory {
 
     @Singleton
     Jwt jwt(AuthConfig config) {
-        return new Jwt(config.jwtSecret(), Clock.systemUTC());
+        return new Jwt(config.jwtSecret(), Clock.systemUTC(), config.jwtMaxLifetime());
     }
 
     @Singleton
