@@ -1,15 +1,18 @@
 package io.castvault.api.http;
 
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.castvault.core.CastvaultException;
+import io.castvault.core.ErrorCode;
 import io.castvault.core.Ids;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.util.UUID;
 
 /**
@@ -28,20 +31,29 @@ public final class ActionRequest {
         this.body = body;
     }
 
-    public static ActionRequest parse(String json) {
-        if (json == null || json.isBlank()) {
-            throw CastvaultException.invalid("request body must be a JSON object");
-        }
-        JsonNode node;
+    /** Reads the body from a stream: the caller bounds it (see {@link LimitedBody}). */
+    public static ActionRequest parse(InputStream json) {
         try {
-            node = MAPPER.readTree(json);
+            return of(MAPPER.readTree(json));
         } catch (IOException e) {
-            throw CastvaultException.invalid("request body is not valid JSON");
+            throw unreadable(e);
         }
+    }
+
+    private static ActionRequest of(JsonNode node) {
         if (!(node instanceof ObjectNode object)) {
             throw CastvaultException.invalid("request body must be a JSON object");
         }
         return new ActionRequest(object);
+    }
+
+    private static CastvaultException unreadable(IOException e) {
+        // a string beyond the parser's own limit (about 20 M characters) is too large, not malformed
+        if (e instanceof LimitedBody.TooLarge || e instanceof StreamConstraintsException) {
+            return new CastvaultException(ErrorCode.PAYLOAD_TOO_LARGE, e instanceof LimitedBody.TooLarge
+                    ? e.getMessage() : "a value in the request body is too large");
+        }
+        return CastvaultException.invalid("request body is not valid JSON");
     }
 
     private JsonNode present(String field) {
