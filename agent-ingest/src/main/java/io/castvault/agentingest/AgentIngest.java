@@ -2,6 +2,7 @@ package io.castvault.agentingest;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.castvault.core.CastParser;
 import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
 import io.castvault.db.NodeKeyMachine;
@@ -172,8 +173,9 @@ public final class AgentIngest {
 
     private static Double duration(JsonStream json) {
         double d = json.readNumber("session_data.duration_seconds");
-        if (!Double.isFinite(d) || d < 0) {
-            throw CastvaultException.invalid("session_data.duration_seconds must be a non-negative number");
+        if (!(d >= 0 && d <= CastParser.MAX_EVENT_SECONDS.doubleValue())) {
+            throw CastvaultException.invalid("session_data.duration_seconds must be a number from 0 to "
+                    + CastParser.MAX_EVENT_SECONDS);
         }
         return d;
     }

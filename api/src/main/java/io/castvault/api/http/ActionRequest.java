@@ -13,6 +13,7 @@ import io.castvault.core.Ids;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.math.BigDecimal;
 import java.util.UUID;
 
 /**
@@ -117,13 +118,14 @@ public final class ActionRequest {
         return v.intValue();
     }
 
-    public Double optionalNonNegativeNumber(String field) {
+    /** A number from 0 to {@code max}; NaN, infinities and anything beyond are refused. */
+    public Double optionalNonNegativeNumber(String field, double max) {
         JsonNode n = present(field);
         if (n == null) {
             return null;
         }
-        if (!n.isNumber() || !Double.isFinite(n.doubleValue()) || n.doubleValue() < 0) {
-            throw CastvaultException.invalid(field + " must be a non-negative number");
+        if (!n.isNumber() || !(n.doubleValue() >= 0 && n.doubleValue() <= max)) {
+            throw CastvaultException.invalid(field + " must be a number from 0 to " + BigDecimal.valueOf(max).toPlainString());
         }
         return n.doubleValue();
     }

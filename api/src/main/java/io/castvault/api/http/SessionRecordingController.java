@@ -2,6 +2,7 @@ package io.castvault.api.http;
 
 import io.castvault.api.auth.BearerAuth;
 import io.castvault.api.config.LimitsConfig;
+import io.castvault.core.CastParser;
 import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
 import io.castvault.db.OrgSettings;
@@ -107,7 +108,7 @@ public class SessionRecordingController {
                 yield Envelope.ok(recordings.uploadChunk(caller, session, index, data));
             }
             case "complete" -> Envelope.ok(Map.of("completed", recordings.complete(caller, req.requiredUuid("session_id"),
-                    new RecordingService.CompleteRequest(req.optionalNonNegativeNumber("duration_seconds"),
+                    new RecordingService.CompleteRequest(req.optionalNonNegativeNumber("duration_seconds", CastParser.MAX_EVENT_SECONDS.doubleValue()),
                             recordingUrl(req), transcriptLines(req)))));
             case "get" -> Envelope.ok(recordings.get(caller, req.requiredUuid("session_id")));
             case "list" -> {
