@@ -13,6 +13,11 @@ import io.castvault.core.Ids;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.math.BigDecimal;
 import java.util.UUID;
 
@@ -34,8 +39,11 @@ public final class ActionRequest {
 
     /** Reads the body from a stream: the caller bounds it (see {@link LimitedBody}). */
     public static ActionRequest parse(InputStream json) {
+        // Jackson's own UTF-8 decoding lets overlong forms such as C0 AF ("/") through; the JDK's decoder does not
+        Reader strict = new InputStreamReader(json, StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT));
         try {
-            return of(MAPPER.readTree(json));
+            return of(MAPPER.readTree(strict));
         } catch (IOException e) {
             throw unreadable(e);
         }
@@ -50,9 +58,18 @@ public final class ActionRequest {
 
     private static CastvaultException unreadable(IOException e) {
         // a string beyond the parser's own limit (about 20 M characters) is too large, not malformed
+        boolean tooDeep = e instanceof StreamConstraintsException && String.valueOf(e.getMessage()).contains("nesting");
+        if (tooDeep) {
+            return CastvaultException.invalid("request body is nested too deeply");
+        }
         if (e instanceof LimitedBody.TooLarge || e instanceof StreamConstraintsException) {
             return new CastvaultException(ErrorCode.PAYLOAD_TOO_LARGE, e instanceof LimitedBody.TooLarge
                     ? e.getMessage() : "a value in the request body is too large");
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof CharacterCodingException) {
+                return CastvaultException.invalid("request body is not valid UTF-8");
+            }
         }
         return CastvaultException.invalid("request body is not valid JSON");
     }
