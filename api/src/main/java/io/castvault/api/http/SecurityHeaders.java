@@ -10,12 +10,13 @@ import io.micronaut.http.annotation.ServerFilter;
  * session ids) leaks to other sites through the referrer.
  *
  * <p>The dashboard needs {@code 'wasm-unsafe-eval'} (asciinema-player's terminal emulator is WebAssembly) and
- * inline styles (the player positions its cells with style attributes); nothing needs inline scripts.
+ * inline styles (the player positions its cells with style attributes), and {@code blob:} for fetches (the
+ * recording page hands the downloaded, hash-checked cast to the player as a blob URL); nothing needs inline scripts.
  */
 @ServerFilter(ServerFilter.MATCH_ALL_PATTERN)
 public final class SecurityHeaders {
     static final String CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "
-            + "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+            + "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self' blob:; "
             + "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
     @ResponseFilter
