@@ -2,6 +2,7 @@ package io.castvault.agentingest;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.castvault.core.CastParser;
 import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
 import io.castvault.db.NodeKeyMachine;
@@ -67,13 +68,7 @@ public final class AgentIngest {
             for (String name; (name = json.nextName(MAX_KEY_CHARS)) != null; ) {
                 requireUnique(seen, name);
                 switch (name) {
-                    case "node_key" -> {
-                        String key = json.nextIsNull() ? null : json.readString(MAX_KEY_CHARS, "node_key");
-                        if (key == null || key.isEmpty()) {
-                            throw CastvaultException.missing("node_key");
-                        }
-                        machine = authenticate(key, sourceAddress);
-                    }
+                    case "node_key" -> machine = authenticate(nodeKey(json, sourceAddress), sourceAddress);
                     case "session_type" -> sessionType = json.nextIsNull() ? null : json.readString(64, "session_type");
                     case "session_data" -> {
                         if (json.nextIsNull()) {
@@ -100,6 +95,8 @@ public final class AgentIngest {
             }
             json.end();
             if (machine == null) {
+                // a request without a key is a guess like any other: it spends the address's budget
+                limiter.recordFailure(sourceAddress);
                 throw CastvaultException.missing("node_key");
             }
             RecordingService.requireSessionType(sessionType);
@@ -119,11 +116,8 @@ public final class AgentIngest {
     public Ingested asciicast(String nodeKey, InputStream file, String sourceAddress) {
         limiter.check(sourceAddress);
         if (nodeKey == null || nodeKey.isEmpty()) {
-            throw new CastvaultException(ErrorCode.UNAUTHORIZED, "the install id (node key) is required as the basic-auth password");
-        }
-        if (nodeKey.length() > MAX_KEY_CHARS) {
             limiter.recordFailure(sourceAddress);
-            throw unknownKey();
+            throw new CastvaultException(ErrorCode.UNAUTHORIZED, "the install id (node key) is required as the basic-auth password");
         }
         NodeKeyMachine machine = authenticate(nodeKey, sourceAddress);
         try (CastSpooler spool = new CastSpooler(spoolDirectory, maxTranscriptBytes, true)) {
@@ -134,12 +128,30 @@ public final class AgentIngest {
         }
     }
 
-    private NodeKeyMachine authenticate(String nodeKey, String sourceAddress) {
-        NodeKeyMachine machine = keys.find(nodeKey).orElse(null);
-        if (machine == null) {
+    /** The report's {@code node_key}; a missing or malformed one counts as a failed authentication. */
+    private String nodeKey(JsonStream json, String sourceAddress) {
+        String key;
+        try {
+            key = json.nextIsNull() ? null : json.readString(MAX_KEY_CHARS, "node_key");
+        } catch (CastvaultException e) {
             limiter.recordFailure(sourceAddress);
+            throw new CastvaultException(ErrorCode.UNAUTHORIZED, "node_key must be a string of at most "
+                    + MAX_KEY_CHARS + " characters");
+        }
+        if (key == null || key.isEmpty()) {
+            limiter.recordFailure(sourceAddress);
+            throw CastvaultException.missing("node_key");
+        }
+        return key;
+    }
+
+    private NodeKeyMachine authenticate(String nodeKey, String sourceAddress) {
+        FailedAuthLimiter.Attempt attempt = limiter.attempt(sourceAddress);
+        NodeKeyMachine machine = nodeKey.length() > MAX_KEY_CHARS ? null : keys.find(nodeKey).orElse(null);
+        if (machine == null) {
             throw unknownKey();
         }
+        attempt.succeeded();
         if (!machine.orgFeatures().contains(OrgQueries.RECORDING_FEATURE)) {
             throw new CastvaultException(ErrorCode.FEATURE_DISABLED, "the org does not have the session_recording feature");
         }
@@ -161,8 +173,9 @@ public final class AgentIngest {
 
     private static Double duration(JsonStream json) {
         double d = json.readNumber("session_data.duration_seconds");
-        if (!Double.isFinite(d) || d < 0) {
-            throw CastvaultException.invalid("session_data.duration_seconds must be a non-negative number");
+        if (!(d >= 0 && d <= CastParser.MAX_EVENT_SECONDS.doubleValue())) {
+            throw CastvaultException.invalid("session_data.duration_seconds must be a number from 0 to "
+                    + CastParser.MAX_EVENT_SECONDS);
         }
         return d;
     }

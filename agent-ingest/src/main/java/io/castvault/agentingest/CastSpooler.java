@@ -171,7 +171,8 @@ final class CastSpooler implements JsonStream.CharSink, AutoCloseable {
 
     /** The local disk failed us, not the client: a retry may work. */
     private static CastvaultException spoolFailed(IOException e) {
-        return new CastvaultException(ErrorCode.STORAGE_UNAVAILABLE, "cannot spool the transcript to local disk", e);
+        return new CastvaultException(ErrorCode.SPOOL_UNAVAILABLE,
+                "this instance cannot spool the transcript to its local disk; try again", e);
     }
 
     private CastvaultException tooLarge() {

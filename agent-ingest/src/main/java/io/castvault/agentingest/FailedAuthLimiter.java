@@ -9,6 +9,10 @@ import java.time.Duration;
  * Limits failed node-key authentications per source address with a token bucket: {@code burst} failures at
  * once, then one more per {@code refill}. An address out of tokens is refused before its key is even looked
  * at, so guessing stops; other addresses are never delayed, and successes cost nothing.
+ *
+ * <p>A key is looked up only under an {@link #attempt} that has already taken its token from the bucket (and
+ * gives it back when the key was good): checking the budget and spending it are one step, so a burst of
+ * concurrent guesses from one address gets exactly {@code burst} lookups, not one per request in flight.
  */
 public final class FailedAuthLimiter {
     private final int burst;
@@ -48,8 +52,41 @@ public final class FailedAuthLimiter {
         }
     }
 
+    /** Spends one failure, e.g. for a request that never presented a key. */
     public void recordFailure(String address) {
         buckets.get(address, a -> new Bucket(clock.nanoTime())).take(clock.nanoTime());
+    }
+
+    /**
+     * Takes one failure from {@code address}'s budget before a key is checked; {@link Attempt#succeeded()} gives it
+     * back.
+     *
+     * @throws RateLimitedException when the budget is spent
+     */
+    public Attempt attempt(String address) {
+        Bucket b = buckets.get(address, a -> new Bucket(clock.nanoTime()));
+        long wait = b.tryTake(clock.nanoTime());
+        if (wait > 0) {
+            throw new RateLimitedException(Math.max(1, (wait + 999_999_999L) / 1_000_000_000L));
+        }
+        return new Attempt(b);
+    }
+
+    /** A key check in progress; a failed one simply keeps the token it took. */
+    public final class Attempt {
+        private final Bucket bucket;
+        private boolean settled;
+
+        private Attempt(Bucket bucket) {
+            this.bucket = bucket;
+        }
+
+        public void succeeded() {
+            if (!settled) {
+                settled = true;
+                bucket.giveBack();
+            }
+        }
     }
 
     private final class Bucket {
@@ -68,6 +105,20 @@ public final class FailedAuthLimiter {
         synchronized void take(long now) {
             refill(now);
             tokens = Math.max(0, tokens - 1);
+        }
+
+        /** Takes a token if there is one (returns 0), else the nanoseconds until there is. */
+        synchronized long tryTake(long now) {
+            refill(now);
+            if (tokens >= 1) {
+                tokens -= 1;
+                return 0;
+            }
+            return (long) Math.ceil((1 - tokens) * refillNanos);
+        }
+
+        synchronized void giveBack() {
+            tokens = Math.min(burst, tokens + 1);
         }
 
         /** Nanoseconds until one token is available; zero when one is. */

@@ -25,6 +25,12 @@ final class JsonStream {
     private static final Pattern NUMBER = Pattern.compile("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?");
     private static final int MAX_DEPTH = 32;
     private static final int MAX_NUMBER_CHARS = 64;
+    /**
+     * Members the reader does not know are skipped, but still bounded: nothing a client sends is read without a
+     * limit, whether it is kept or not.
+     */
+    static final int MAX_SKIPPED_NAME_CHARS = 256;
+    static final long MAX_SKIPPED_STRING_CHARS = 64 * 1024;
 
     private final Reader in;
     private final char[] buf = new char[8192];
@@ -139,10 +145,10 @@ final class JsonStream {
     void skipValue() {
         int c = peekNonSpace();
         switch (c) {
-            case '"' -> readString((chars, off, len) -> { }, "value");
+            case '"' -> skipString();
             case '{' -> {
                 beginObject();
-                while (nextName(Integer.MAX_VALUE) != null) {
+                while (nextName(MAX_SKIPPED_NAME_CHARS) != null) {
                     skipValue();
                 }
             }
@@ -152,6 +158,16 @@ final class JsonStream {
             case 'n' -> literal("null");
             default -> readNumber("value");
         }
+    }
+
+    private void skipString() {
+        long[] seen = {0};
+        readString((chars, off, len) -> {
+            seen[0] += len;
+            if (seen[0] > MAX_SKIPPED_STRING_CHARS) {
+                throw invalid("a string of an unknown member is longer than " + MAX_SKIPPED_STRING_CHARS + " characters");
+            }
+        }, "value");
     }
 
     /** Only whitespace may follow the top-level value. */

@@ -41,4 +41,40 @@ class FailedAuthLimiterTest {
             assertDoesNotThrow(() -> limiter.check("b"));
         }
     }
+
+    @Test
+    void anAttemptTakesItsTokenAtOnceAndASuccessGivesItBack() throws Exception {
+        FailedAuthLimiter fresh = new FailedAuthLimiter(3, Duration.ofHours(1), now::get);
+        for (int i = 0; i < 10; i++) {
+            fresh.attempt("ok").succeeded();
+        }
+        // three attempts in flight at once (none settled yet) spend the whole budget: a fourth is refused
+        fresh.attempt("a");
+        fresh.attempt("a");
+        fresh.attempt("a");
+        assertThrows(RateLimitedException.class, () -> fresh.attempt("a"));
+        assertThrows(RateLimitedException.class, () -> fresh.check("a"));
+        assertDoesNotThrow(() -> fresh.attempt("ok"));
+        // many threads racing on one address get exactly the budget between them
+        FailedAuthLimiter raced = new FailedAuthLimiter(5, Duration.ofHours(1));
+        java.util.concurrent.atomic.AtomicInteger granted = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        java.util.List<Thread> threads = new java.util.ArrayList<>();
+        for (int i = 0; i < 32; i++) {
+            threads.add(Thread.ofPlatform().start(() -> {
+                try {
+                    go.await();
+                    raced.attempt("burst");
+                    granted.incrementAndGet();
+                } catch (RateLimitedException | InterruptedException ignored) {
+                    // refused
+                }
+            }));
+        }
+        go.countDown();
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertEquals(5, granted.get());
+    }
 }

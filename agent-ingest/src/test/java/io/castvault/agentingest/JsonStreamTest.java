@@ -90,4 +90,25 @@ class JsonStreamTest {
         assertEquals(ErrorCode.INVALID_INPUT,
                 assertThrows(CastvaultException.class, () -> json.readString(256, "k")).code());
     }
+
+    @Test
+    void whatIsSkippedIsBoundedToo() {
+        // issue 11: the member name of a skipped object used to be built whatever its length
+        for (String body : new String[] {
+                "{\"x\": {\"" + "n".repeat(JsonStream.MAX_SKIPPED_NAME_CHARS + 1) + "\": 1}}",
+                "{\"x\": \"" + "s".repeat((int) JsonStream.MAX_SKIPPED_STRING_CHARS + 1) + "\"}",
+                "{\"x\": [\"" + "s".repeat((int) JsonStream.MAX_SKIPPED_STRING_CHARS + 1) + "\"]}"}) {
+            JsonStream json = new JsonStream(new StringReader(body));
+            json.beginObject();
+            assertEquals("x", json.nextName(10));
+            CastvaultException e = assertThrows(CastvaultException.class, json::skipValue);
+            assertEquals(ErrorCode.INVALID_INPUT, e.code());
+        }
+        JsonStream fits = new JsonStream(new StringReader("{\"x\": {\"" + "n".repeat(JsonStream.MAX_SKIPPED_NAME_CHARS)
+                + "\": \"" + "s".repeat((int) JsonStream.MAX_SKIPPED_STRING_CHARS) + "\"}}"));
+        fits.beginObject();
+        fits.nextName(10);
+        fits.skipValue();
+        assertNull(fits.nextName(10));
+    }
 }

@@ -24,7 +24,6 @@ import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.annotation.Factory;
 import jakarta.inject.Singleton;
 
-import java.nio.file.Path;
 import java.time.Clock;
 
 /** Wires the framework-free modules (db, storage, recording, agent-ingest) into the Micronaut context. */
@@ -45,7 +44,7 @@ public class CastvaultFactory {
 
     @Singleton
     Jwt jwt(AuthConfig config) {
-        return new Jwt(config.jwtSecret(), Clock.systemUTC());
+        return new Jwt(config.jwtSecret(), Clock.systemUTC(), config.jwtMaxLifetime());
     }
 
     @Singleton
@@ -90,8 +89,7 @@ public class CastvaultFactory {
 
     @Singleton
     AgentIngest agentIngest(NodeKeyDirectory keys, FailedAuthLimiter limiter, RecordingService recordings,
-                            LimitsConfig limits) {
-        return new AgentIngest(keys, limiter, recordings, limits.maxTranscriptBytes(),
-                Path.of(System.getProperty("java.io.tmpdir")));
+                            LimitsConfig limits, AgentConfig agent) {
+        return new AgentIngest(keys, limiter, recordings, limits.maxTranscriptBytes(), agent.spoolPath());
     }
 }

@@ -77,6 +77,8 @@ public final class TestApp implements AutoCloseable {
         props.put("castvault.s3.access-key", s3.accessKey());
         props.put("castvault.s3.secret-key", s3.secretKey());
         props.put("castvault.auth.jwt-secret", JWT_SECRET);
+        // the test servers' credentials are development ones
+        props.put("castvault.env", "development");
         // tests run the sweeper themselves
         props.put("castvault.retention.initial-delay", "1h");
         props.putAll(extraProperties);

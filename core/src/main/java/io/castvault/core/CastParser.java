@@ -21,6 +21,20 @@ import java.util.Set;
  * served as one v2 file. The event's data is kept byte for byte: only the time field is rewritten.
  */
 public final class CastParser {
+    /**
+     * Largest event time (and v3 running clock) in seconds, about 31 years: far above any session, and small
+     * enough that every accepted time is exact as a double and prints in a few dozen characters.
+     */
+    public static final BigDecimal MAX_EVENT_SECONDS = BigDecimal.valueOf(1_000_000_000L);
+    /** Largest terminal width/height (v2 {@code width}/{@code height}, v3 {@code term.cols}/{@code term.rows}). */
+    public static final int MAX_TERMINAL_SIZE = 10_000;
+    /**
+     * A time is at most this many characters as written and has at most {@link #MAX_TIME_SCALE} decimals: both
+     * are checked on the token's text before it becomes a number, so {@code 1e999999999} or {@code 1e-400} never
+     * reach BigDecimal arithmetic (which would spend minutes or throw on them).
+     */
+    private static final int MAX_TIME_CHARS = 32;
+    private static final int MAX_TIME_SCALE = 20;
     private static final Set<String> EVENT_CODES = Set.of("o", "i", "m", "r", "x");
     private static final JsonFactory JSON = new JsonFactory();
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -34,7 +48,6 @@ public final class CastParser {
     private long eventCount;
     private BigDecimal lastTime = BigDecimal.ZERO;
     private BigDecimal clock = BigDecimal.ZERO;
-    private boolean sawBlank;
 
     private CastParser(Mode mode) {
         this.mode = mode;
@@ -61,12 +74,9 @@ public final class CastParser {
             line = line.substring(0, line.length() - 1);
         }
         if (line.isBlank()) {
-            // Only a trailing newline is tolerated: an empty line followed by more content is malformed.
-            sawBlank = true;
+            // asciinema's own reader, asciinema-server and asciinema-player all skip blank lines (files edited by
+            // hand have them); they carry nothing, so they are dropped from a rewritten file.
             return null;
-        }
-        if (sawBlank) {
-            throw invalid("empty line before more content");
         }
         if (lineNumber == 1 && mode != Mode.CHUNK && line.stripLeading().startsWith("{")) {
             return acceptHeader(line);
@@ -121,6 +131,9 @@ public final class CastParser {
             throw invalid("chunks carry asciicast v2; upload v3 recordings as whole files");
         }
         version = v.intValue();
+        for (String field : new String[] {"timestamp", "idle_time_limit", "duration"}) {
+            requireFiniteNonNegative(object, field);
+        }
         if (version == 2) {
             requirePositiveInt(object, "width");
             requirePositiveInt(object, "height");
@@ -137,11 +150,20 @@ public final class CastParser {
         v2.put("height", requirePositiveInt((ObjectNode) term, "rows"));
         for (String carried : new String[] {"timestamp", "idle_time_limit", "command", "title", "env"}) {
             if (object.has(carried)) {
-                v2.set(carried, object.get(carried));
+                v2.set(carried, object.get(carried).deepCopy());
             }
         }
-        if (term.has("type") && !v2.has("env")) {
-            v2.putObject("env").set("TERM", term.get("type"));
+        // v2 has the same theme object ({fg, bg, palette}); without it the replay loses the recorded colours
+        if (term.get("theme") instanceof ObjectNode theme) {
+            v2.set("theme", theme);
+        }
+        if (term.hasNonNull("type")) {
+            if (!v2.has("env")) {
+                v2.putObject("env");
+            }
+            if (v2.get("env") instanceof ObjectNode env && !env.has("TERM")) {
+                env.set("TERM", term.get("type"));
+            }
         }
         header = new CastHeader(v2.toString());
         return header.line();
@@ -149,10 +171,47 @@ public final class CastParser {
 
     private int requirePositiveInt(ObjectNode object, String field) {
         JsonNode n = object.get(field);
-        if (n == null || !n.isInt() || n.intValue() <= 0) {
-            throw invalid("header field " + field + " must be a positive integer");
+        if (n == null || !n.isInt() || n.intValue() <= 0 || n.intValue() > MAX_TERMINAL_SIZE) {
+            throw invalid("header field " + field + " must be an integer from 1 to " + MAX_TERMINAL_SIZE);
         }
         return n.intValue();
+    }
+
+    /** Optional numeric header fields: readers do arithmetic on them, so Infinity or a negative would break a replay. */
+    private void requireFiniteNonNegative(ObjectNode object, String field) {
+        JsonNode n = object.get(field);
+        if (n == null || n.isNull()) {
+            return;
+        }
+        if (!n.isNumber() || !Double.isFinite(n.doubleValue()) || n.doubleValue() < 0) {
+            throw invalid("header field " + field + " must be a finite non-negative number");
+        }
+    }
+
+    /** The event time from its token text, bounded before any arithmetic. */
+    private BigDecimal eventTime(String text) {
+        if (text.length() > MAX_TIME_CHARS) {
+            throw invalid("event time has more than " + MAX_TIME_CHARS + " characters");
+        }
+        BigDecimal time;
+        try {
+            time = new BigDecimal(text);
+        } catch (NumberFormatException e) {
+            throw invalid("event time is out of range");
+        }
+        if (time.signum() < 0) {
+            throw invalid("event time must not be negative");
+        }
+        if (time.compareTo(MAX_EVENT_SECONDS) > 0) {
+            throw invalid("event time must be at most " + MAX_EVENT_SECONDS + " seconds");
+        }
+        if (time.signum() == 0) {
+            return BigDecimal.ZERO;
+        }
+        if (time.scale() > MAX_TIME_SCALE && time.stripTrailingZeros().scale() > MAX_TIME_SCALE) {
+            throw invalid("event time has more than " + MAX_TIME_SCALE + " decimals");
+        }
+        return time;
     }
 
     private String acceptEvent(String line) {
@@ -168,11 +227,9 @@ public final class CastParser {
                 throw invalid("event time must be a number");
             }
             timeStart = (int) p.currentTokenLocation().getCharOffset();
-            time = p.getDecimalValue();
-            timeEnd = timeStart + p.getTextLength();
-            if (time.signum() < 0) {
-                throw invalid("event time must not be negative");
-            }
+            String timeText = p.getText();
+            timeEnd = timeStart + timeText.length();
+            time = eventTime(timeText);
             if (p.nextToken() != JsonToken.VALUE_STRING || !EVENT_CODES.contains(p.getText())) {
                 throw invalid("event code must be one of \"o\", \"i\", \"m\", \"r\", \"x\"");
             }
@@ -191,6 +248,9 @@ public final class CastParser {
         eventCount++;
         if (version == 3) {
             clock = clock.add(time);
+            if (clock.compareTo(MAX_EVENT_SECONDS) > 0) {
+                throw invalid("event time (the sum of the intervals) must be at most " + MAX_EVENT_SECONDS + " seconds");
+            }
             lastTime = clock;
             return line.substring(0, timeStart) + clock.toPlainString() + line.substring(timeEnd);
         }

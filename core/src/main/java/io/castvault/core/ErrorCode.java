@@ -17,6 +17,8 @@ public enum ErrorCode {
     RATE_LIMITED(429),
     STORAGE_UNAVAILABLE(503),
     DATABASE_UNAVAILABLE(503),
+    /** This instance cannot write its local spool file (disk full, directory gone): retryable, not the store. */
+    SPOOL_UNAVAILABLE(503),
     INTERNAL_ERROR(500);
 
     private final int httpStatus;

@@ -36,9 +36,84 @@ class CastParserTest {
             assertEquals(ErrorCode.INVALID_INPUT, e.code());
             assertTrue(e.getMessage().contains("line 2"), e.getMessage());
         }
-        CastvaultException blank = assertThrows(CastvaultException.class,
-                () -> CastParser.inspect("[0, \"o\", \"x\"]\n\n[1, \"o\", \"y\"]", CastParser.forChunk(false)));
-        assertTrue(blank.getMessage().contains("line 3: empty line"), blank.getMessage());
+    }
+
+    @Test
+    void blankLinesAreSkippedAsAsciinemasReadersDo() {
+        assertEquals(2, CastParser.inspect("[0, \"o\", \"x\"]\n\n  \r\n[1, \"o\", \"y\"]\n\n", CastParser.forChunk(false)).eventCount());
+        CastParser v2 = CastParser.forFile();
+        assertEquals("{\"version\": 2, \"width\": 96, \"height\": 26}", v2.accept("{\"version\": 2, \"width\": 96, \"height\": 26}"));
+        assertEquals("[0.5, \"o\", \"a\"]", v2.accept("[0.5, \"o\", \"a\"]"));
+        assertNull(v2.accept(""));
+        assertEquals("[1.5, \"o\", \"b\"]", v2.accept("[1.5, \"o\", \"b\"]"));
+        assertEquals(2, v2.finish().eventCount());
+        CastParser v3 = CastParser.forFile();
+        v3.accept("{\"version\": 3, \"term\": {\"cols\": 96, \"rows\": 26}}");
+        assertNull(v3.accept("# a comment right after the header"));
+        assertEquals("[1.5, \"o\", \"a\"]", v3.accept("[1.5, \"o\", \"a\"]"));
+        assertNull(v3.accept(""));
+        assertNull(v3.accept("#"));
+        assertEquals("[2.0, \"o\", \"b\"]", v3.accept("[0.5, \"o\", \"b\"]"));
+        assertEquals(2, v3.finish().eventCount());
+        // a comment is v3 syntax only
+        assertThrows(CastvaultException.class, () -> CastParser.inspect("{\"version\": 2, \"width\": 9, \"height\": 9}\n# no", CastParser.forFile()));
+    }
+
+    @Test
+    void eventTimesAreFiniteNonNegativeAndBoundedBeforeAnyArithmetic() {
+        for (String time : new String[] {"1e309", "1e50000000", "1e999999999", "1e9999999999", "-1e999999999",
+                "1e-400", "0.1e-50", "1000000000.5", "1e10", "-1", "-0.000001", "123456789012345678901234567890123"}) {
+            for (boolean v3 : new boolean[] {false, true}) {
+                long started = System.nanoTime();
+                String header = v3 ? "{\"version\": 3, \"term\": {\"cols\": 9, \"rows\": 9}}" : "{\"version\": 2, \"width\": 9, \"height\": 9}";
+                CastvaultException e = assertThrows(CastvaultException.class,
+                        () -> CastParser.inspect(header + "\n[0, \"o\", \"ok\"]\n[" + time + ", \"o\", \"x\"]", CastParser.forFile()), time);
+                assertEquals(ErrorCode.INVALID_INPUT, e.code());
+                assertTrue(e.getMessage().contains("line 3: event time"), e.getMessage());
+                assertTrue(System.nanoTime() - started < 1_000_000_000L, "took too long for " + time);
+            }
+        }
+        // the v3 clock is the sum of intervals and is bounded too
+        CastvaultException sum = assertThrows(CastvaultException.class, () -> CastParser.inspect(
+                "{\"version\": 3, \"term\": {\"cols\": 9, \"rows\": 9}}\n[600000000, \"o\", \"a\"]\n[600000000, \"o\", \"b\"]", CastParser.forFile()));
+        assertTrue(sum.getMessage().contains("line 3"), sum.getMessage());
+        // edges that are fine: negative zero, the bound itself, many (but not absurdly many) decimals
+        CastSummary ok = CastParser.inspect("[-0, \"o\", \"a\"]\n[-0.0, \"o\", \"a\"]\n[1000000000, \"o\", \"b\"]\n[0.30000000000000004, \"o\", \"c\"]\n[1E+2, \"o\", \"d\"]",
+                CastParser.forChunk(false));
+        assertEquals(0, CastParser.MAX_EVENT_SECONDS.compareTo(ok.lastTime()));
+        CastParser v3 = CastParser.forFile();
+        v3.accept("{\"version\": 3, \"term\": {\"cols\": 9, \"rows\": 9}}");
+        assertEquals("[0, \"o\", \"a\"]", v3.accept("[-0, \"o\", \"a\"]"));
+        assertEquals("[0.5, \"o\", \"a\"]", v3.accept("[5e-1, \"o\", \"a\"]"));
+    }
+
+    @Test
+    void headerNumbersAreBounded() {
+        for (String header : new String[] {
+                "{\"version\": 2, \"width\": 10001, \"height\": 9}",
+                "{\"version\": 2, \"width\": 0, \"height\": 9}",
+                "{\"version\": 2, \"width\": 9, \"height\": 1e3}",
+                "{\"version\": 2, \"width\": 9, \"height\": 99999999999999999999}",
+                "{\"version\": 2, \"width\": 9, \"height\": 9, \"timestamp\": 1e309}",
+                "{\"version\": 2, \"width\": 9, \"height\": 9, \"idle_time_limit\": -1}",
+                "{\"version\": 2, \"width\": 9, \"height\": 9, \"duration\": \"long\"}",
+                "{\"version\": 3, \"term\": {\"cols\": 9, \"rows\": 20000}}",
+                "{\"version\": 3, \"term\": {\"cols\": 9, \"rows\": 9}, \"idle_time_limit\": 1e400}"}) {
+            CastvaultException e = assertThrows(CastvaultException.class, () -> CastParser.inspect(header, CastParser.forFile()), header);
+            assertTrue(e.getMessage().contains("line 1: header field"), e.getMessage());
+        }
+    }
+
+    @Test
+    void theV3RewriteKeepsEveryHeaderFieldV2Has() {
+        CastParser p = CastParser.forFile();
+        String v2 = p.accept("{\"version\": 3, \"term\": {\"cols\": 90, \"rows\": 20, \"type\": \"xterm-256color\", \"version\": \"ghostty 1\","
+                + " \"theme\": {\"fg\": \"#aaaaaa\", \"bg\": \"#bbbbbb\", \"palette\": \"#151515:#ac4142\"}},"
+                + " \"timestamp\": 1700000000, \"idle_time_limit\": 2.5, \"command\": \"bash\", \"title\": \"demo\","
+                + " \"env\": {\"SHELL\": \"/bin/zsh\"}, \"tags\": [\"x\"]}");
+        assertEquals("{\"version\":2,\"width\":90,\"height\":20,\"timestamp\":1700000000,\"idle_time_limit\":2.5,"
+                + "\"command\":\"bash\",\"title\":\"demo\",\"env\":{\"SHELL\":\"/bin/zsh\",\"TERM\":\"xterm-256color\"},"
+                + "\"theme\":{\"fg\":\"#aaaaaa\",\"bg\":\"#bbbbbb\",\"palette\":\"#151515:#ac4142\"}}", v2);
     }
 
     @Test

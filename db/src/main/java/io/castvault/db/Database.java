@@ -12,11 +12,14 @@ import org.jooq.conf.Settings;
 import org.jooq.impl.DSL;
 
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
 /** The PostgreSQL tier: a connection pool, migrations, and transactions confined to one org. */
 public final class Database implements AutoCloseable {
+    /** Attempts of a transaction that hit a deadlock or serialization failure before it answers 503. */
+    static final int MAX_ATTEMPTS = 4;
     private final HikariDataSource dataSource;
     private final DSLContext dsl;
     private final DatabaseSettings settings;
@@ -37,6 +40,16 @@ public final class Database implements AutoCloseable {
         config.setMinimumIdle(Math.min(2, settings.maxPoolSize()));
         config.setPoolName("castvault");
         config.setConnectionTimeout(5_000);
+        config.addDataSourceProperty("connectTimeout", Math.max(1, settings.connectTimeout().toSeconds()));
+        config.addDataSourceProperty("socketTimeout", Math.max(1, settings.socketTimeout().toSeconds()));
+        // A runaway statement, or a transaction a stuck caller left open, must not hold locks and a pool slot for
+        // ever; set on every new connection (migrations lift it, see migrate()).
+        config.setConnectionInitSql("SELECT set_config('statement_timeout', '" + settings.statementTimeout().toMillis()
+                + "', false), set_config('idle_in_transaction_session_timeout', '"
+                + settings.idleInTransactionTimeout().toMillis() + "', false)");
+        // Idle connections are probed, so the ones an outage killed are replaced before a request picks them up
+        // (a connection taken from the pool is validated too, when it has been idle for more than half a second).
+        config.setKeepaliveTime(30_000);
         // The pool must come up even while the database is down, so /health can say 503 instead of the
         // process failing; migrate() is where an unreachable database stops start-up.
         config.setInitializationFailTimeout(-1);
@@ -46,7 +59,9 @@ public final class Database implements AutoCloseable {
     /** Applies pending migrations as the owning role. */
     public void migrate() {
         try {
-            Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
+            // a migration that repairs a large table may take longer than a request's statement timeout
+            Flyway.configure().dataSource(dataSource).locations("classpath:db/migration")
+                    .initSql("SET statement_timeout = 0").load().migrate();
         } catch (RuntimeException e) {
             throw new CastvaultException(ErrorCode.DATABASE_UNAVAILABLE, "database migration failed: " + e.getMessage(), e);
         }
@@ -78,18 +93,51 @@ public final class Database implements AutoCloseable {
     }
 
     private <T> T transaction(UUID orgId, Function<Tx, T> work) {
-        try {
-            return dsl.transactionResult(configuration -> {
-                DSLContext tx = configuration.dsl();
-                if (orgId != null) {
-                    tx.execute("SELECT set_config('castvault.org_id', ?, true)", orgId.toString());
-                } else {
-                    tx.execute("SELECT set_config('castvault.all_orgs', 'on', true)");
+        for (int attempt = 1; ; attempt++) {
+            boolean[] began = {false};
+            try {
+                return dsl.transactionResult(configuration -> {
+                    DSLContext tx = configuration.dsl();
+                    if (orgId != null) {
+                        tx.execute("SELECT set_config('castvault.org_id', ?, true)", orgId.toString());
+                    } else {
+                        tx.execute("SELECT set_config('castvault.all_orgs', 'on', true)");
+                    }
+                    began[0] = true;
+                    return work.apply(new Tx(tx, orgId));
+                });
+            } catch (RuntimeException e) {
+                if (attempt >= MAX_ATTEMPTS || !worthRetrying(e, began[0])) {
+                    throw DbErrors.translate(e);
                 }
-                return work.apply(new Tx(tx, orgId));
-            });
-        } catch (RuntimeException e) {
-            throw DbErrors.translate(e);
+                backOff(attempt);
+            }
+        }
+    }
+
+    /**
+     * A deadlock or serialization failure rolled everything back, so the transaction is run again (the work of
+     * every transaction here may run more than once). A connection that turns out dead (an outage the pool has
+     * not noticed yet, a terminated backend) is retried only when it failed before the work began: after that,
+     * a lost commit could not be told from a lost answer.
+     */
+    private static boolean worthRetrying(RuntimeException e, boolean workBegan) {
+        if (e instanceof CastvaultException) {
+            return false;
+        }
+        return switch (DbErrors.classify(e)) {
+            case RETRY -> true;
+            case UNAVAILABLE -> !workBegan;
+            case OTHER -> false;
+        };
+    }
+
+    private static void backOff(int attempt) {
+        try {
+            Thread.sleep(ThreadLocalRandom.current().nextLong(5, 25) * attempt);
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            throw new CastvaultException(ErrorCode.DATABASE_UNAVAILABLE, "interrupted while retrying a transaction");
         }
     }
 

@@ -59,7 +59,10 @@ final class Json {
 
     /** Whole numbers are written without a fraction (120, not 120.0), as clients of the reference expect. */
     static void putNumber(ObjectNode o, String field, double value) {
-        if (value == Math.rint(value) && Math.abs(value) < 1e15) {
+        // JSON has no Infinity or NaN (Jackson would write a string); the database refuses them since V3
+        if (!Double.isFinite(value)) {
+            o.putNull(field);
+        } else if (value == Math.rint(value) && Math.abs(value) < 1e15) {
             o.put(field, (long) value);
         } else {
             o.put(field, value);

@@ -96,7 +96,12 @@ public final class AdminCli {
     private static Map<String, Object> token(ApplicationContext ctx, Flags flags) {
         UUID user = Ids.parse("--user", flags.required("user"));
         long ttl = flags.has("ttl") ? parsePositive(flags.required("ttl")) : 3600;
-        Jwt jwt = new Jwt(ctx.getBean(AuthConfig.class).jwtSecret(), Clock.systemUTC());
+        AuthConfig auth = ctx.getBean(AuthConfig.class);
+        if (ttl > auth.jwtMaxLifetime().toSeconds()) {
+            throw new UsageException("--ttl must be at most " + auth.jwtMaxLifetime().toSeconds()
+                    + " seconds (AUTH_JWT_MAX_LIFETIME)");
+        }
+        Jwt jwt = new Jwt(auth.jwtSecret(), Clock.systemUTC(), auth.jwtMaxLifetime());
         return Map.of("token", jwt.issue(user, Duration.ofSeconds(ttl)));
     }
 

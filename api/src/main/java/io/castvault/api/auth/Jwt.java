@@ -17,23 +17,48 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.UUID;
+import java.util.regex.Pattern;
 
-/** HS256 bearer tokens: {@code sub} is the user's UUID and {@code exp} is required. */
+/**
+ * HS256 bearer tokens: {@code sub} is the user's canonical UUID and {@code exp} is required, at most
+ * {@code maxLifetime} after the token was issued (or, without {@code iat}, after now): a leaked token stays useful
+ * for a bounded time, however long its issuer asked for.
+ */
 public final class Jwt {
+    public static final Duration DEFAULT_MAX_LIFETIME = Duration.ofHours(24);
     private static final Duration CLOCK_SKEW = Duration.ofSeconds(30);
+    private static final Pattern CANONICAL_UUID =
+            Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
 
     private final byte[] secret;
     private final Clock clock;
+    private final Duration maxLifetime;
 
     public Jwt(String secret, Clock clock) {
+        this(secret, clock, DEFAULT_MAX_LIFETIME);
+    }
+
+    public Jwt(String secret, Clock clock, Duration maxLifetime) {
         this.secret = secret.getBytes(StandardCharsets.UTF_8);
         if (this.secret.length < 32) {
             throw new IllegalArgumentException("AUTH_JWT_SECRET must be at least 32 bytes");
         }
+        if (maxLifetime.isNegative() || maxLifetime.isZero()) {
+            throw new IllegalArgumentException("AUTH_JWT_MAX_LIFETIME must be positive");
+        }
         this.clock = clock;
+        this.maxLifetime = maxLifetime;
+    }
+
+    public Duration maxLifetime() {
+        return maxLifetime;
     }
 
     public String issue(UUID userId, Duration ttl) {
+        if (ttl.compareTo(maxLifetime) > 0) {
+            throw new IllegalArgumentException("a token may live at most " + maxLifetime.toSeconds()
+                    + " seconds (AUTH_JWT_MAX_LIFETIME)");
+        }
         Instant now = clock.instant();
         JWTClaimsSet claims = new JWTClaimsSet.Builder()
                 .subject(userId.toString())
@@ -82,16 +107,21 @@ public final class Jwt {
         if (exp.toInstant().plus(CLOCK_SKEW).isBefore(now)) {
             throw unauthorized("token expired");
         }
+        Date iat = claims.getIssueTime();
+        Instant issued = iat == null || iat.toInstant().isAfter(now) ? now : iat.toInstant();
+        if (Duration.between(issued, exp.toInstant()).compareTo(maxLifetime.plus(CLOCK_SKEW)) > 0) {
+            throw unauthorized("token lives longer than the allowed " + maxLifetime.toSeconds() + " seconds");
+        }
         Date nbf = claims.getNotBeforeTime();
         if (nbf != null && nbf.toInstant().minus(CLOCK_SKEW).isAfter(now)) {
             throw unauthorized("token not valid yet");
         }
         String sub = claims.getSubject();
-        try {
-            return UUID.fromString(sub);
-        } catch (IllegalArgumentException | NullPointerException e) {
+        // UUID.fromString also accepts short forms ("1-1-1-1-1"); one user must have exactly one subject
+        if (sub == null || !CANONICAL_UUID.matcher(sub).matches()) {
             throw unauthorized("token subject must be a user UUID");
         }
+        return UUID.fromString(sub);
     }
 
     private static CastvaultException unauthorized(String why) {

@@ -9,5 +9,6 @@ import java.time.Duration;
 @ConfigurationProperties("castvault.auth")
 public record AuthConfig(
         @NotNull @Size(min = 32, message = "AUTH_JWT_SECRET must be at least 32 bytes") String jwtSecret,
-        @NotNull Duration membershipCacheTtl) {
+        @NotNull Duration membershipCacheTtl,
+        @NotNull Duration jwtMaxLifetime) {
 }

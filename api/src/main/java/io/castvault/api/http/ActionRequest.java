@@ -1,15 +1,24 @@
 package io.castvault.api.http;
 
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.castvault.core.CastvaultException;
+import io.castvault.core.ErrorCode;
 import io.castvault.core.Ids;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.math.BigDecimal;
 import java.util.UUID;
 
 /**
@@ -28,20 +37,41 @@ public final class ActionRequest {
         this.body = body;
     }
 
-    public static ActionRequest parse(String json) {
-        if (json == null || json.isBlank()) {
-            throw CastvaultException.invalid("request body must be a JSON object");
-        }
-        JsonNode node;
+    /** Reads the body from a stream: the caller bounds it (see {@link LimitedBody}). */
+    public static ActionRequest parse(InputStream json) {
+        // Jackson's own UTF-8 decoding lets overlong forms such as C0 AF ("/") through; the JDK's decoder does not
+        Reader strict = new InputStreamReader(json, StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT));
         try {
-            node = MAPPER.readTree(json);
+            return of(MAPPER.readTree(strict));
         } catch (IOException e) {
-            throw CastvaultException.invalid("request body is not valid JSON");
+            throw unreadable(e);
         }
+    }
+
+    private static ActionRequest of(JsonNode node) {
         if (!(node instanceof ObjectNode object)) {
             throw CastvaultException.invalid("request body must be a JSON object");
         }
         return new ActionRequest(object);
+    }
+
+    private static CastvaultException unreadable(IOException e) {
+        // a string beyond the parser's own limit (about 20 M characters) is too large, not malformed
+        boolean tooDeep = e instanceof StreamConstraintsException && String.valueOf(e.getMessage()).contains("nesting");
+        if (tooDeep) {
+            return CastvaultException.invalid("request body is nested too deeply");
+        }
+        if (e instanceof LimitedBody.TooLarge || e instanceof StreamConstraintsException) {
+            return new CastvaultException(ErrorCode.PAYLOAD_TOO_LARGE, e instanceof LimitedBody.TooLarge
+                    ? e.getMessage() : "a value in the request body is too large");
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof CharacterCodingException) {
+                return CastvaultException.invalid("request body is not valid UTF-8");
+            }
+        }
+        return CastvaultException.invalid("request body is not valid JSON");
     }
 
     private JsonNode present(String field) {
@@ -105,13 +135,14 @@ public final class ActionRequest {
         return v.intValue();
     }
 
-    public Double optionalNonNegativeNumber(String field) {
+    /** A number from 0 to {@code max}; NaN, infinities and anything beyond are refused. */
+    public Double optionalNonNegativeNumber(String field, double max) {
         JsonNode n = present(field);
         if (n == null) {
             return null;
         }
-        if (!n.isNumber() || !Double.isFinite(n.doubleValue()) || n.doubleValue() < 0) {
-            throw CastvaultException.invalid(field + " must be a non-negative number");
+        if (!n.isNumber() || !(n.doubleValue() >= 0 && n.doubleValue() <= max)) {
+            throw CastvaultException.invalid(field + " must be a number from 0 to " + BigDecimal.valueOf(max).toPlainString());
         }
         return n.doubleValue();
     }

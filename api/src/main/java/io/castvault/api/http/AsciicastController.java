@@ -108,6 +108,8 @@ public class AsciicastController {
                 .contentType(MediaType.TEXT_PLAIN_TYPE).body(e.getMessage());
         if (e instanceof RateLimitedException limited) {
             response.header(HttpHeaders.RETRY_AFTER, Long.toString(limited.retryAfterSeconds()));
+        } else if (status == 503) {
+            response.header(HttpHeaders.RETRY_AFTER, Envelope.RETRY_AFTER_SECONDS);
         }
         return response.header(HttpHeaders.CONNECTION, "close");
     }

@@ -2,6 +2,7 @@ package io.castvault.api.http;
 
 import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
+import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
 import io.micronaut.http.MutableHttpResponse;
@@ -24,8 +25,16 @@ public record Envelope(boolean success, Object data, Problem error) {
         return error(e.code(), e.getMessage());
     }
 
+    /** Seconds a client should wait before retrying after a 503: outages this service rides out are short. */
+    static final String RETRY_AFTER_SECONDS = "2";
+
     public static MutableHttpResponse<Envelope> error(ErrorCode code, String message) {
-        return HttpResponse.<Envelope>status(HttpStatus.valueOf(code.httpStatus()))
+        MutableHttpResponse<Envelope> response = HttpResponse.<Envelope>status(HttpStatus.valueOf(code.httpStatus()))
                 .body(new Envelope(false, null, new Problem(code.name(), message)));
+        // every 503 here is an infrastructure failure that a retry can get past
+        if (code.httpStatus() == 503) {
+            response.header(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS);
+        }
+        return response;
     }
 }

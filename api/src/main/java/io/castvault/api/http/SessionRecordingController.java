@@ -1,14 +1,17 @@
 package io.castvault.api.http;
 
 import io.castvault.api.auth.BearerAuth;
+import io.castvault.api.config.LimitsConfig;
+import io.castvault.core.CastParser;
 import io.castvault.core.CastvaultException;
+import io.castvault.core.ErrorCode;
 import io.castvault.db.OrgSettings;
 import io.castvault.db.RecordingFilter;
 import io.castvault.recording.Caller;
 import io.castvault.recording.RecordingService;
 import io.castvault.recording.RetentionService;
 import io.castvault.recording.SettingsService;
-import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.MediaType;
@@ -19,6 +22,8 @@ import io.micronaut.http.annotation.Post;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -31,13 +36,18 @@ public class SessionRecordingController {
     static final int MAX_PAGE = 200;
     private static final Set<String> LISTABLE_STATUSES = Set.of("active", "completed");
 
+    /** Room for the envelope around the largest chunk: the action, ids and the other fields. */
+    static final long ENVELOPE_BYTES = 64 * 1024;
+
+    private final long maxBodyBytes;
     private final BearerAuth auth;
     private final SettingsService settings;
     private final RecordingService recordings;
     private final RetentionService retention;
 
     public SessionRecordingController(BearerAuth auth, SettingsService settings, RecordingService recordings,
-                                      RetentionService retention) {
+                                      RetentionService retention, LimitsConfig limits) {
+        this.maxBodyBytes = maxBodyBytes(limits.maxChunkBytes());
         this.auth = auth;
         this.settings = settings;
         this.recordings = recordings;
@@ -47,9 +57,33 @@ public class SessionRecordingController {
     @Post
     // Clients such as `curl -d` send no JSON content type; the body is read as JSON whatever it claims to be.
     @Consumes(MediaType.ALL)
-    public HttpResponse<Envelope> handle(HttpRequest<?> request, @Body @Nullable String body) {
-        UUID userId = auth.user(request);
-        ActionRequest req = ActionRequest.parse(body);
+    public HttpResponse<Envelope> handle(HttpRequest<?> request, @Body InputStream body) {
+        // The token is checked before a byte of the body is read, and the body is read against this route's own
+        // limit as it arrives: a caller without a token costs no memory, one with a token at most maxBodyBytes.
+        boolean read = false;
+        try (body) {
+            UUID userId = auth.user(request);
+            if (request.getContentLength() > maxBodyBytes) {
+                throw new CastvaultException(ErrorCode.PAYLOAD_TOO_LARGE, "the request body is larger than "
+                        + maxBodyBytes + " bytes");
+            }
+            ActionRequest req = ActionRequest.parse(new LimitedBody(body, maxBodyBytes));
+            read = true;
+            return dispatch(userId, req);
+        } catch (CastvaultException e) {
+            if (read) {
+                throw e;
+            }
+            // the unread rest of the body would stand in front of the next request: close (see LingeringClose)
+            return CastvaultExceptionHandler.respond(request, e).header(HttpHeaders.CONNECTION, "close");
+        } catch (IOException e) {
+            // closing the body failed: the connection is broken anyway
+            return CastvaultExceptionHandler.respond(request, CastvaultException.invalid("the request body could not be read"))
+                    .header(HttpHeaders.CONNECTION, "close");
+        }
+    }
+
+    private HttpResponse<Envelope> dispatch(UUID userId, ActionRequest req) {
         String action = req.requiredString("action");
         if (!ACTIONS.contains(action)) {
             throw CastvaultException.invalid("unknown action \"" + action + "\"");
@@ -74,7 +108,7 @@ public class SessionRecordingController {
                 yield Envelope.ok(recordings.uploadChunk(caller, session, index, data));
             }
             case "complete" -> Envelope.ok(Map.of("completed", recordings.complete(caller, req.requiredUuid("session_id"),
-                    new RecordingService.CompleteRequest(req.optionalNonNegativeNumber("duration_seconds"),
+                    new RecordingService.CompleteRequest(req.optionalNonNegativeNumber("duration_seconds", CastParser.MAX_EVENT_SECONDS.doubleValue()),
                             recordingUrl(req), transcriptLines(req)))));
             case "get" -> Envelope.ok(recordings.get(caller, req.requiredUuid("session_id")));
             case "list" -> {
@@ -93,6 +127,15 @@ public class SessionRecordingController {
             }
             default -> throw new IllegalStateException(action);
         };
+    }
+
+    /**
+     * The largest body: the largest chunk written as JSON in the worst case, every character a six-byte
+     * {@code \\u00XX} escape (terminal output is full of control characters that encoders write that way), plus
+     * the envelope.
+     */
+    static long maxBodyBytes(long maxChunkBytes) {
+        return 6 * maxChunkBytes + ENVELOPE_BYTES;
     }
 
     private static final Set<String> ACTIONS = Set.of("get_settings", "update_settings", "start", "upload_chunk",

@@ -200,6 +200,7 @@ public class RecordingChunks extends TableImpl<RecordingChunksRecord> {
         return Arrays.asList(
             Internal.createCheck(this, DSL.name("recording_chunks_byte_length_check"), "((byte_length >= 0))", true),
             Internal.createCheck(this, DSL.name("recording_chunks_chunk_index_check"), "((chunk_index >= 0))", true),
+            Internal.createCheck(this, DSL.name("recording_chunks_last_event_time_finite"), "(((last_event_time >= (0)::double precision) AND (last_event_time <= (1000000000)::double precision)))", true),
             Internal.createCheck(this, DSL.name("recording_chunks_sha256_check"), "((length(sha256) = 32))", true)
         );
     }

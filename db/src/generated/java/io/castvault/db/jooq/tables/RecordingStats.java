@@ -15,6 +15,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.UUID;
 
+import org.jooq.Check;
 import org.jooq.Condition;
 import org.jooq.Field;
 import org.jooq.ForeignKey;
@@ -33,6 +34,7 @@ import org.jooq.TableField;
 import org.jooq.TableOptions;
 import org.jooq.UniqueKey;
 import org.jooq.impl.DSL;
+import org.jooq.impl.Internal;
 import org.jooq.impl.SQLDataType;
 import org.jooq.impl.TableImpl;
 
@@ -170,6 +172,13 @@ public class RecordingStats extends TableImpl<RecordingStatsRecord> {
             _orgs = new OrgsPath(this, Keys.RECORDING_STATS__RECORDING_STATS_ORG_ID_FKEY, null);
 
         return _orgs;
+    }
+
+    @Override
+    public List<Check<RecordingStatsRecord>> getChecks() {
+        return Arrays.asList(
+            Internal.createCheck(this, DSL.name("recording_stats_total_duration_finite"), "(((total_duration > '-Infinity'::numeric) AND (total_duration < 'Infinity'::numeric)))", true)
+        );
     }
 
     @Override

@@ -260,6 +260,7 @@ public class SessionRecordings extends TableImpl<SessionRecordingsRecord> {
     @Override
     public List<Check<SessionRecordingsRecord>> getChecks() {
         return Arrays.asList(
+            Internal.createCheck(this, DSL.name("session_recordings_duration_finite"), "(((duration_seconds IS NULL) OR ((duration_seconds >= (0)::double precision) AND (duration_seconds <= (1000000000)::double precision))))", true),
             Internal.createCheck(this, DSL.name("session_recordings_status_check"), "((status = ANY (ARRAY['active'::text, 'completed'::text, 'deleting'::text])))", true)
         );
     }

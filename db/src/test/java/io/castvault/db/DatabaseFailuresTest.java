@@ -1,0 +1,188 @@
+package io.castvault.db;
+
+import io.castvault.core.CastvaultException;
+import io.castvault.core.ErrorCode;
+import io.castvault.testing.TestPostgres;
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Issue 11: how PostgreSQL's failures reach callers, and V3's repair of non-finite numbers, on the real server. */
+class DatabaseFailuresTest {
+
+    @Test
+    void connectionLevelStatesAreUnavailableAndDeadlocksRetryable() {
+        for (String state : new String[] {"08000", "08003", "08006", "08001", "57P01", "57P02", "57P03", "57P05",
+                "25006", "53100", "53200", "53300", "25P03", "57014"}) {
+            assertEquals(DbErrors.Kind.UNAVAILABLE, DbErrors.classify(state), state);
+        }
+        assertEquals(DbErrors.Kind.RETRY, DbErrors.classify("40P01"));
+        assertEquals(DbErrors.Kind.RETRY, DbErrors.classify("40001"));
+        assertEquals(DbErrors.Kind.OTHER, DbErrors.classify("23505"));
+        assertEquals(DbErrors.Kind.UNAVAILABLE, DbErrors.classify(new java.sql.SQLTransientConnectionException("pool")));
+    }
+
+    @Test
+    void aDeadlockIsRetriedInsideTheTransactionAndBothSucceed() throws Exception {
+        TestPostgres.Coordinates c = TestPostgres.instance().freshDatabase();
+        try (Database db = Database.connect(new DatabaseSettings(c.url(), c.user(), c.password(), 4))) {
+            db.migrate();
+            UUID a = UUID.randomUUID();
+            UUID b = UUID.randomUUID();
+            db.acrossOrgs(tx -> {
+                OrgQueries.createOrg(tx, a, "a", Set.of());
+                OrgQueries.createOrg(tx, b, "b", Set.of());
+                return null;
+            });
+            AtomicInteger attempts = new AtomicInteger();
+            CountDownLatch bothLockedFirst = new CountDownLatch(2);
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            try {
+                Future<?> one = pool.submit(() -> lockBoth(db, a, b, attempts, bothLockedFirst));
+                Future<?> two = pool.submit(() -> lockBoth(db, b, a, attempts, bothLockedFirst));
+                // before the fix one of them answered CONFLICT (409, which clients read as permanent)
+                one.get(30, TimeUnit.SECONDS);
+                two.get(30, TimeUnit.SECONDS);
+            } finally {
+                pool.shutdownNow();
+            }
+            assertTrue(attempts.get() >= 3, "the deadlock victim ran again: " + attempts.get() + " attempts");
+        }
+    }
+
+    /** Locks {@code first}, waits until the other transaction holds its first row too, then locks {@code second}. */
+    private static void lockBoth(Database db, UUID first, UUID second, AtomicInteger attempts, CountDownLatch latch) {
+        db.acrossOrgs(tx -> {
+            attempts.incrementAndGet();
+            tx.dsl().execute("UPDATE orgs SET name = name WHERE id = ?", first);
+            if (latch.getCount() > 0) {
+                latch.countDown();
+                try {
+                    latch.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            tx.dsl().execute("UPDATE orgs SET name = name WHERE id = ?", second);
+            return null;
+        });
+    }
+
+    @Test
+    void aStatementTimeoutIsDatabaseUnavailable() {
+        TestPostgres.Coordinates c = TestPostgres.instance().freshDatabase();
+        DatabaseSettings settings = new DatabaseSettings(c.url(), c.user(), c.password(), 2,
+                java.time.Duration.ofSeconds(5), java.time.Duration.ofMillis(200), java.time.Duration.ofSeconds(5),
+                java.time.Duration.ofSeconds(10));
+        try (Database db = Database.connect(settings)) {
+            CastvaultException e = assertThrows(CastvaultException.class,
+                    () -> db.acrossOrgs(tx -> tx.dsl().execute("SELECT pg_sleep(2)")));
+            assertEquals(ErrorCode.DATABASE_UNAVAILABLE, e.code());
+        }
+    }
+
+    @Test
+    void aReadOnlyDatabaseIsUnavailableNotAnInternalError() throws Exception {
+        TestPostgres.Coordinates c = TestPostgres.instance().freshDatabase();
+        try (Database db = Database.connect(new DatabaseSettings(c.url(), c.user(), c.password(), 2));
+             Connection admin = DriverManager.getConnection(c.url(), c.user(), c.password())) {
+            db.migrate();
+            exec(admin, "ALTER DATABASE " + databaseName(admin) + " SET default_transaction_read_only = on");
+            exec(admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                    + " AND pid <> pg_backend_pid() AND usename = current_user");
+            CastvaultException e = assertThrows(CastvaultException.class, () -> db.acrossOrgs(tx -> {
+                OrgQueries.createOrg(tx, UUID.randomUUID(), "x", Set.of());
+                return null;
+            }));
+            assertEquals(ErrorCode.DATABASE_UNAVAILABLE, e.code(), e.getMessage());
+            exec(admin, "ALTER DATABASE " + databaseName(admin) + " RESET default_transaction_read_only");
+            exec(admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                    + " AND pid <> pg_backend_pid() AND usename = current_user");
+            // the pool recovers by itself: the dead connections are validated away
+            UUID org = UUID.randomUUID();
+            db.acrossOrgs(tx -> {
+                OrgQueries.createOrg(tx, org, "y", Set.of());
+                return null;
+            });
+            boolean exists = db.acrossOrgs(tx -> OrgQueries.orgExists(tx, org));
+            assertTrue(exists);
+        }
+    }
+
+    @Test
+    void v3RepairsNonFiniteNumbersAndRefusesNewOnes() throws Exception {
+        TestPostgres.Coordinates c = TestPostgres.instance().freshDatabase();
+        Flyway.configure().dataSource(c.url(), c.user(), c.password()).locations("classpath:db/migration")
+                .target("2").load().migrate();
+        UUID org = UUID.randomUUID();
+        UUID user = UUID.randomUUID();
+        UUID bad = UUID.randomUUID();
+        UUID good = UUID.randomUUID();
+        try (Connection conn = DriverManager.getConnection(c.url(), c.user(), c.password())) {
+            exec(conn, "SELECT set_config('castvault.all_orgs', 'on', false)");
+            exec(conn, "INSERT INTO orgs (id, name) VALUES ('" + org + "', 'o')");
+            exec(conn, "INSERT INTO users (id, name) VALUES ('" + user + "', 'u')");
+            // as the old code stored them: a poisoned recording, its chunk, and metadata with a non-finite string
+            exec(conn, "INSERT INTO session_recordings (id, org_id, user_id, session_type, status, duration_seconds, metadata)"
+                    + " VALUES ('" + bad + "', '" + org + "', '" + user + "', 'ssh', 'completed', 'Infinity',"
+                    + " '{\"x\": \"NaN\", \"recording_sha256\": \"ab\"}')");
+            exec(conn, "INSERT INTO recording_chunks (recording_id, org_id, chunk_index, sha256, byte_length, event_count,"
+                    + " last_event_time) VALUES ('" + bad + "', '" + org + "', 0, decode(repeat('00', 32), 'hex'), 1, 1, 'Infinity')");
+            exec(conn, "INSERT INTO session_recordings (id, org_id, user_id, session_type, status, duration_seconds)"
+                    + " VALUES ('" + good + "', '" + org + "', '" + user + "', 'ssh', 'completed', 12.5)");
+            assertEquals("Infinity", scalar(conn, "SELECT total_duration::text FROM recording_stats WHERE org_id = '" + org + "'"));
+        }
+        try (Database db = Database.connect(new DatabaseSettings(c.url(), c.user(), c.password(), 2));
+             Connection conn = DriverManager.getConnection(c.url(), c.user(), c.password())) {
+            db.migrate();
+            exec(conn, "SELECT set_config('castvault.all_orgs', 'on', false)");
+            assertNull(scalar(conn, "SELECT duration_seconds::text FROM session_recordings WHERE id = '" + bad + "'"));
+            assertEquals("{\"recording_sha256\": \"ab\"}", scalar(conn, "SELECT metadata::text FROM session_recordings WHERE id = '" + bad + "'"));
+            assertEquals("0", scalar(conn, "SELECT last_event_time::text FROM recording_chunks WHERE recording_id = '" + bad + "'"));
+            assertEquals("12.5", scalar(conn, "SELECT total_duration::text FROM recording_stats WHERE org_id = '" + org + "'"));
+            for (String value : new String[] {"'Infinity'", "'NaN'", "-1", "1e10"}) {
+                SQLException e = assertThrows(SQLException.class, () -> exec(conn,
+                        "UPDATE session_recordings SET duration_seconds = " + value + " WHERE id = '" + good + "'"));
+                assertEquals("23514", e.getSQLState(), value);
+                e = assertThrows(SQLException.class, () -> exec(conn,
+                        "UPDATE recording_chunks SET last_event_time = " + value + " WHERE recording_id = '" + bad + "'"));
+                assertEquals("23514", e.getSQLState(), value);
+            }
+        }
+    }
+
+    private static String databaseName(Connection c) throws SQLException {
+        return "\"" + scalar(c, "SELECT current_database()") + "\"";
+    }
+
+    private static void exec(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    private static String scalar(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+}
