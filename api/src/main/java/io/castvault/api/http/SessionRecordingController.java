@@ -1,6 +1,7 @@
 package io.castvault.api.http;
 
 import io.castvault.api.auth.BearerAuth;
+import io.castvault.api.ops.RequestTags;
 import io.castvault.core.CastvaultException;
 import io.castvault.db.OrgSettings;
 import io.castvault.db.RecordingFilter;
@@ -54,7 +55,9 @@ public class SessionRecordingController {
         if (!ACTIONS.contains(action)) {
             throw CastvaultException.invalid("unknown action \"" + action + "\"");
         }
+        RequestTags.action(request, action);
         Caller caller = auth.caller(userId, req.requiredUuid("org_id"));
+        RequestTags.org(caller.orgId());
         return switch (action) {
             case "get_settings" -> Envelope.ok(settingsView(settings.get(caller)));
             case "update_settings" -> {
@@ -71,6 +74,7 @@ public class SessionRecordingController {
                     throw CastvaultException.missing("chunk_data");
                 }
                 int index = req.optionalInt("chunk_index", 0, 0, RecordingService.MAX_CHUNK_INDEX);
+                RequestTags.bytes(request, RequestTags.utf8Length(data));
                 yield Envelope.ok(recordings.uploadChunk(caller, session, index, data));
             }
             case "complete" -> Envelope.ok(Map.of("completed", recordings.complete(caller, req.requiredUuid("session_id"),
