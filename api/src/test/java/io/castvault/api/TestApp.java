@@ -38,10 +38,13 @@ public final class TestApp implements AutoCloseable {
     private final TcpRelay relay;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private TestApp(EmbeddedServer server, TcpRelay relay) {
+    private final int managementPort;
+
+    private TestApp(EmbeddedServer server, TcpRelay relay, int managementPort) {
         this.server = server;
         this.context = server.getApplicationContext();
         this.relay = relay;
+        this.managementPort = managementPort;
     }
 
     public static TestApp start() {
@@ -68,6 +71,9 @@ public final class TestApp implements AutoCloseable {
         }
         Map<String, Object> props = new HashMap<>();
         props.put("micronaut.server.port", -1);
+        int managementPort = freePort();
+        // the management listener needs a fixed port (Micronaut binds no random one for it)
+        props.put("endpoints.all.port", managementPort);
         props.put("castvault.database.url", db.url());
         props.put("castvault.database.user", db.user());
         props.put("castvault.database.password", db.password());
@@ -80,7 +86,20 @@ public final class TestApp implements AutoCloseable {
         // tests run the sweeper themselves
         props.put("castvault.retention.initial-delay", "1h");
         props.putAll(extraProperties);
-        return new TestApp(ApplicationContext.run(EmbeddedServer.class, props), relay);
+        return new TestApp(ApplicationContext.run(EmbeddedServer.class, props), relay, managementPort);
+    }
+
+    private static int freePort() {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A URL on the management port ({@code /metrics}). */
+    public URI managementUrl(String path) {
+        return URI.create("http://127.0.0.1:" + managementPort + path);
     }
 
     public URI url(String path) {
