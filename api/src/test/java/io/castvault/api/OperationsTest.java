@@ -156,6 +156,43 @@ class OperationsTest extends ServiceTest {
         }
     }
 
+    /** docs/grafana-dashboard.json and docs/alerts.yml name only series the service exports. */
+    @Test
+    void dashboardAndAlertsNameOnlyExportedMetrics() throws Exception {
+        TestOrg org = app.newOrg(true);
+        assertEquals(201, AgentHttp.post(app, AgentHttp.report(org.machine().nodeKey(), "[0, \"o\", \"x\"]", null), null).status());
+        java.util.Set<String> exported = new java.util.HashSet<>();
+        for (String series : scrape().keySet()) {
+            exported.add(series.replaceAll("\\{.*", ""));
+        }
+        Pattern metric = Pattern.compile("\\b((?:castvault|jvm|process|system|executor|logback)_[a-z0-9_]+)");
+        java.nio.file.Path docs = java.nio.file.Path.of("..", "docs");
+        String dashboard = java.nio.file.Files.readString(docs.resolve("grafana-dashboard.json"));
+        String alerts = java.nio.file.Files.readString(docs.resolve("alerts.yml"));
+        java.util.Set<String> named = new java.util.TreeSet<>();
+        for (JsonNode target : TestApp.JSON.readTree(dashboard).findValues("expr")) {
+            Matcher m = metric.matcher(target.asText());
+            while (m.find()) {
+                named.add(m.group(1));
+            }
+        }
+        int dashboardMetrics = named.size();
+        JsonNode rules = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
+                .readTree(alerts);
+        for (JsonNode group : rules.get("groups")) {
+            for (JsonNode rule : group.get("rules")) {
+                Matcher m = metric.matcher(rule.get("expr").asText());
+                while (m.find()) {
+                    named.add(m.group(1));
+                }
+            }
+        }
+        assertTrue(dashboardMetrics >= 15 && named.size() > dashboardMetrics - 1, named.toString());
+        java.util.Set<String> missing = new java.util.TreeSet<>(named);
+        missing.removeAll(exported);
+        assertEquals(java.util.Set.of(), missing, "named in docs/ but not exported");
+    }
+
     private static double delta(Map<String, Double> before, Map<String, Double> after, String name, String... labels) {
         return value(after, name, labels) - value(before, name, labels);
     }

@@ -5,7 +5,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import jakarta.inject.Singleton;
+import io.micronaut.context.annotation.Context;
+import io.micronaut.context.annotation.Requires;
 
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -13,7 +14,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * The retention sweeper's runs: when it last ran and last succeeded (an alert compares them with now), how long
  * runs take, and what they removed, left pending, auto-completed, or failed at.
  */
-@Singleton
+// created at start-up, so every series exists (at zero) before the first sweep or upload
+@Context
+@Requires(notEnv = "cli")
 public class SweepMetrics {
     private final AtomicLong lastRun = new AtomicLong();
     private final AtomicLong lastSuccess = new AtomicLong();

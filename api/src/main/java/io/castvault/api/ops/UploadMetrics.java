@@ -3,7 +3,8 @@ package io.castvault.api.ops;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import jakarta.inject.Singleton;
+import io.micronaut.context.annotation.Context;
+import io.micronaut.context.annotation.Requires;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -14,7 +15,9 @@ import java.util.function.IntSupplier;
  * ({@code castvault_upload_rejections_total}). Until a limiter is wired in with {@link #bindInFlight}, the gauge
  * counts the upload requests {@link RequestObservation} sees in flight (chunk uploads and agent transcripts).
  */
-@Singleton
+// created at start-up, so every series exists (at zero) before the first sweep or upload
+@Context
+@Requires(notEnv = "cli")
 public class UploadMetrics {
     private final AtomicInteger observed = new AtomicInteger();
     private final AtomicReference<IntSupplier> inFlight = new AtomicReference<>(observed::get);
