@@ -87,7 +87,7 @@ class OperationsTest extends ServiceTest {
         assertTrue(delta(before, after, "castvault_db_calls_seconds_count", "operation=\"transaction\"", "outcome=\"ok\"") >= 5);
         assertTrue(value(after, "castvault_recordings", "status=\"completed\"") >= 1);
         assertTrue(value(after, "castvault_db_pool_connections", "state=\"max\"") == 8);
-        assertTrue(after.containsKey("castvault_uploads_in_flight"));
+        assertEquals(0, value(after, "castvault_uploads_in_flight"), "every upload counted in flight has left");
         assertTrue(after.containsKey("castvault_db_pool_waiting"));
         assertTrue(value(after, "jvm_memory_used_bytes") > 0);
         assertTrue(value(after, "process_cpu_usage") >= 0 && after.containsKey("process_uptime_seconds"));
@@ -154,6 +154,30 @@ class OperationsTest extends ServiceTest {
             assertTrue(r.json().get("draining").asBoolean());
             assertEquals(200, other.get("/health/live", null).status());
         }
+    }
+
+    @Test
+    void anAgentUploadIsInFlightWhileItsBodyArrives() throws Exception {
+        TestOrg org = app.newOrg(true);
+        byte[] body = AgentHttp.report(org.machine().nodeKey(), "[0, \"o\", \"x\"]", null).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (java.net.Socket socket = new java.net.Socket(app.url("/").getHost(), app.url("/").getPort())) {
+            var out = socket.getOutputStream();
+            out.write(("POST " + AgentHttp.AGENT_PATH + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.length + "\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.write(body, 0, body.length / 2);
+            out.flush();
+            double seen = 0;
+            for (int i = 0; i < 100 && seen < 1; i++) {
+                seen = value(scrape(), "castvault_uploads_in_flight");
+                Thread.sleep(50);
+            }
+            assertEquals(1, seen, "the upload whose body is half sent");
+            out.write(body, body.length / 2, body.length - body.length / 2);
+            out.flush();
+            String answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(answer.startsWith("HTTP/1.1 201"), answer);
+        }
+        assertEquals(0, value(scrape(), "castvault_uploads_in_flight"));
     }
 
     /** docs/grafana-dashboard.json and docs/alerts.yml name only series the service exports. */

@@ -70,8 +70,10 @@ public class RequestObservation implements HttpServerFilter {
                 && (request.getPath().equals(AGENT_ROUTE) || request.getPath().equals(ASCIICAST_ROUTE));
         long start = System.nanoTime();
         inFlight.incrementAndGet();
+        UploadMetrics.Upload upload = uploads.upload();
+        request.setAttribute(RequestTags.UPLOAD, upload); // upload_chunk enters once its action is known
         if (agentUpload) {
-            uploads.enter();
+            upload.enter();
         }
         Map<String, String> mdc = new HashMap<>();
         mdc.put("request_id", id);
@@ -83,9 +85,7 @@ public class RequestObservation implements HttpServerFilter {
         Runnable finish = () -> {
             if (done.compareAndSet(false, true)) {
                 inFlight.decrementAndGet();
-                if (agentUpload) {
-                    uploads.exit();
-                }
+                upload.exit();
             }
         };
         return new Publisher<>() {

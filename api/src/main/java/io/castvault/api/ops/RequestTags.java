@@ -14,6 +14,7 @@ public final class RequestTags {
     static final String ACTION = "castvault.action";
     static final String BYTES = "castvault.bytes";
     static final String REQUEST_ID = "castvault.request-id";
+    static final String UPLOAD = "castvault.upload";
 
     private RequestTags() {
     }
@@ -22,6 +23,9 @@ public final class RequestTags {
     public static void action(HttpRequest<?> request, String action) {
         request.setAttribute(ACTION, action);
         MDC.put("action", action);
+        if ("upload_chunk".equals(action)) {
+            request.getAttribute(UPLOAD, UploadMetrics.Upload.class).ifPresent(UploadMetrics.Upload::enter);
+        }
     }
 
     public static void org(UUID orgId) {

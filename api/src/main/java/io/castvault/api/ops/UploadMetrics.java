@@ -45,11 +45,24 @@ public class UploadMetrics {
                 .description("Uploads refused by the back-pressure limit").register(registry);
     }
 
-    void enter() {
-        observed.incrementAndGet();
+    /** One request's share of the observed count: entered once it is known to be an upload, left when it ends. */
+    final class Upload {
+        private final java.util.concurrent.atomic.AtomicBoolean entered = new java.util.concurrent.atomic.AtomicBoolean();
+
+        void enter() {
+            if (entered.compareAndSet(false, true)) {
+                observed.incrementAndGet();
+            }
+        }
+
+        void exit() {
+            if (entered.compareAndSet(true, false)) {
+                observed.decrementAndGet();
+            }
+        }
     }
 
-    void exit() {
-        observed.decrementAndGet();
+    Upload upload() {
+        return new Upload();
     }
 }
