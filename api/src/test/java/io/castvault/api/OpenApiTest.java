@@ -164,6 +164,26 @@ class OpenApiTest {
                 "{\"success\":true,\"data\":{\"recording\":" + rec + "},\"r2_data\":null},\"error\":null}", seen).isEmpty());
     }
 
+    /** The document itself is valid OpenAPI 3.1, every reference inside it resolving (swagger-parser). */
+    @Test
+    void documentIsValidOpenApi31() throws Exception {
+        String yaml;
+        try (var in = OpenApiTest.class.getResourceAsStream("/openapi.yaml")) {
+            yaml = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        io.swagger.v3.parser.core.models.ParseOptions options = new io.swagger.v3.parser.core.models.ParseOptions();
+        options.setResolve(true);
+        io.swagger.v3.parser.core.models.SwaggerParseResult result = new io.swagger.v3.parser.OpenAPIV3Parser()
+                .readContents(yaml, null, options);
+        assertEquals(java.util.List.of(), result.getMessages());
+        assertEquals("3.1.0", result.getOpenAPI().getOpenapi());
+        // a broken reference is reported, so the check above can fail
+        io.swagger.v3.parser.core.models.SwaggerParseResult broken = new io.swagger.v3.parser.OpenAPIV3Parser()
+                .readContents(yaml.replace("#/components/schemas/Recording'", "#/components/schemas/NoSuchSchema'")
+                        .replace("openapi: 3.1.0", "openapi: 3.1.0\nbogus_field: 1"), null, options);
+        assertTrue(!broken.getMessages().isEmpty());
+    }
+
     @Test
     void documentNamesEveryActionOfTheContract() {
         JsonNode mapping = OpenApiConformance.instance().document()
