@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -97,7 +98,7 @@ public final class MeteredBlobStore implements BlobStore {
         } finally {
             Buckets.latency(Timer.builder(METER).tag("operation", operation).tag("outcome", outcome)
                     .description("Object-store calls by operation and outcome"))
-                    .register(registry).record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+                    .register(registry).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         }
     }
 }

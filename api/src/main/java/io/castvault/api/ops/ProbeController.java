@@ -1,5 +1,6 @@
 package io.castvault.api.ops;
 
+import io.castvault.core.CastvaultException;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
 import io.micronaut.http.annotation.Controller;
@@ -79,7 +80,7 @@ public class ProbeController implements AutoCloseable {
         } catch (RuntimeException e) {
             result.put("status", "down");
             // the error code only: a driver message may name hosts or users
-            result.put("error", e instanceof io.castvault.core.CastvaultException ce ? ce.code().name() : "unreachable");
+            result.put("error", e instanceof CastvaultException ce ? ce.code().name() : "unreachable");
         }
         result.put("latency_ms", Math.round((System.nanoTime() - start) / 1e5) / 10.0);
         return result;

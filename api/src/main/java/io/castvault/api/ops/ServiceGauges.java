@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.ToIntFunction;
 
 /**
  * Gauges read from the database: the pool's occupancy (from the pool itself, free) and recordings per status
@@ -45,7 +46,7 @@ public class ServiceGauges {
         }
     }
 
-    private void gauge(String state, java.util.function.ToIntFunction<PoolStats> value) {
+    private void gauge(String state, ToIntFunction<PoolStats> value) {
         Gauge.builder("castvault.db.pool.connections", db, d -> value.applyAsInt(d.poolStats()))
                 .tag("state", state).description("Database connections by state").register(registry);
     }

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.context.annotation.Context;
 import io.micronaut.context.annotation.Requires;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntSupplier;
@@ -47,7 +48,7 @@ public class UploadMetrics {
 
     /** One request's share of the observed count: entered once it is known to be an upload, left when it ends. */
     final class Upload {
-        private final java.util.concurrent.atomic.AtomicBoolean entered = new java.util.concurrent.atomic.AtomicBoolean();
+        private final AtomicBoolean entered = new AtomicBoolean();
 
         void enter() {
             if (entered.compareAndSet(false, true)) {
