@@ -25,7 +25,8 @@ import java.util.UUID;
 public final class AgentIngest {
     private static final int MAX_KEY_CHARS = 256;
 
-    public record Ingested(UUID orgId, UUID sessionId) {
+    /** {@code transcriptBytes}: the size of the stored transcript, for the service's byte counters. */
+    public record Ingested(UUID orgId, UUID sessionId, long transcriptBytes) {
         public String castPath() {
             return RecordingService.castPath(orgId, sessionId);
         }
@@ -168,7 +169,7 @@ public final class AgentIngest {
         UUID orgId = found.machine().orgId();
         UUID id = recordings.ingestCompleted(orgId, found.machine().id(), found.machine().ownerId(), sessionType,
                 metadata, cast.file(), cast.byteLength(), cast.sha256(), cast.summary(), duration);
-        return new Ingested(orgId, id);
+        return new Ingested(orgId, id, cast.byteLength());
     }
 
     private static Double duration(JsonStream json) {

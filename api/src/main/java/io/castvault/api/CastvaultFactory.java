@@ -20,8 +20,12 @@ import io.castvault.recording.RetentionService;
 import io.castvault.recording.SettingsService;
 import io.castvault.storage.BlobStore;
 import io.castvault.storage.S3BlobStore;
+import io.castvault.api.ops.DatabaseMeter;
+import io.castvault.api.ops.MeteredBlobStore;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.annotation.Factory;
+import io.micronaut.context.annotation.Primary;
 import jakarta.inject.Singleton;
 
 import java.time.Clock;
@@ -32,14 +36,21 @@ public class CastvaultFactory {
 
     @Singleton
     @Bean(preDestroy = "close")
-    Database database(DatabaseConfig config) {
-        return Database.connect(config.settings());
+    Database database(DatabaseConfig config, MeterRegistry registry) {
+        return Database.connect(config.settings(), new DatabaseMeter(registry));
     }
 
     @Singleton
     @Bean(preDestroy = "close")
-    S3BlobStore blobStore(S3Config config) {
+    S3BlobStore s3BlobStore(S3Config config) {
         return new S3BlobStore(config.settings());
+    }
+
+    /** What the use cases get: the S3 store, with every call timed. */
+    @Singleton
+    @Primary
+    BlobStore blobStore(S3BlobStore s3, MeterRegistry registry) {
+        return new MeteredBlobStore(s3, registry);
     }
 
     @Singleton

@@ -38,10 +38,15 @@ public final class TestApp implements AutoCloseable {
     private final TcpRelay relay;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private TestApp(EmbeddedServer server, TcpRelay relay) {
+    private final int managementPort;
+    private final java.util.List<String> violations = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.List<OpenApiConformance.Checked> checked = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    private TestApp(EmbeddedServer server, TcpRelay relay, int managementPort) {
         this.server = server;
         this.context = server.getApplicationContext();
         this.relay = relay;
+        this.managementPort = managementPort;
     }
 
     public static TestApp start() {
@@ -68,6 +73,9 @@ public final class TestApp implements AutoCloseable {
         }
         Map<String, Object> props = new HashMap<>();
         props.put("micronaut.server.port", -1);
+        int managementPort = freePort();
+        // the management listener needs a fixed port (Micronaut binds no random one for it)
+        props.put("endpoints.all.port", managementPort);
         props.put("castvault.database.url", db.url());
         props.put("castvault.database.user", db.user());
         props.put("castvault.database.password", db.password());
@@ -82,7 +90,20 @@ public final class TestApp implements AutoCloseable {
         // tests run the sweeper themselves
         props.put("castvault.retention.initial-delay", "1h");
         props.putAll(extraProperties);
-        return new TestApp(ApplicationContext.run(EmbeddedServer.class, props), relay);
+        return new TestApp(ApplicationContext.run(EmbeddedServer.class, props), relay, managementPort);
+    }
+
+    private static int freePort() {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A URL on the management port ({@code /metrics}). */
+    public URI managementUrl(String path) {
+        return URI.create("http://127.0.0.1:" + managementPort + path);
     }
 
     public URI url(String path) {
@@ -136,13 +157,17 @@ public final class TestApp implements AutoCloseable {
     }
 
     public Response post(String path, String token, String rawBody) {
+        return post(path, token, rawBody, "application/json");
+    }
+
+    Response post(String path, String token, String rawBody, String contentType) {
         HttpRequest.Builder b = HttpRequest.newBuilder(url(path)).timeout(Duration.ofSeconds(60))
-                .header("Content-Type", "application/json")
+                .header("Content-Type", contentType)
                 .POST(HttpRequest.BodyPublishers.ofString(rawBody));
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
         }
-        return send(b.build());
+        return send(b.build(), rawBody);
     }
 
     public Response get(String path, String token) {
@@ -154,6 +179,11 @@ public final class TestApp implements AutoCloseable {
     }
 
     public Response send(HttpRequest request) {
+        return send(request, null);
+    }
+
+    /** Sends and holds the answer to openapi.yaml ({@code requestBody}: what was sent, when it is text). */
+    public Response send(HttpRequest request, String requestBody) {
         try {
             HttpResponse<byte[]> r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
             String body = new String(r.body(), java.nio.charset.StandardCharsets.UTF_8);
@@ -161,6 +191,11 @@ public final class TestApp implements AutoCloseable {
             String type = r.headers().firstValue("content-type").orElse("");
             if (type.contains("json")) {
                 json = JSON.readTree(body);
+            }
+            if (request.uri().getPort() == server.getPort()) {
+                violations.addAll(OpenApiConformance.instance().check(request.method(), request.uri().getPath(), requestBody,
+                        r.statusCode(), r.headers().firstValue("content-type").orElse(null),
+                        r.headers().firstValue("X-Request-Id").orElse(null), body, checked));
             }
             return new Response(r.statusCode(), json, body, r);
         } catch (IOException e) {
@@ -193,11 +228,20 @@ public final class TestApp implements AutoCloseable {
         return JSON.createObjectNode();
     }
 
+    /** Every answer this app gave that was held to openapi.yaml. */
+    public java.util.List<OpenApiConformance.Checked> checked() {
+        return checked;
+    }
+
+    /** Fails (after stopping the service) when an answer received did not conform to openapi.yaml. */
     @Override
     public void close() throws IOException {
         server.close();
         if (relay != null) {
             relay.close();
+        }
+        if (!violations.isEmpty()) {
+            throw new AssertionError("answers that openapi.yaml does not describe:\n  " + String.join("\n  ", violations));
         }
     }
 }

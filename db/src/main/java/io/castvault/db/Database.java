@@ -23,14 +23,21 @@ public final class Database implements AutoCloseable {
     private final HikariDataSource dataSource;
     private final DSLContext dsl;
     private final DatabaseSettings settings;
+    private final DatabaseObserver observer;
 
-    private Database(DatabaseSettings settings, HikariDataSource dataSource) {
+    private Database(DatabaseSettings settings, HikariDataSource dataSource, DatabaseObserver observer) {
         this.settings = settings;
         this.dataSource = dataSource;
+        this.observer = observer;
         this.dsl = DSL.using(dataSource, SQLDialect.POSTGRES, new Settings().withExecuteLogging(false));
     }
 
     public static Database connect(DatabaseSettings settings) {
+        return connect(settings, DatabaseObserver.NONE);
+    }
+
+    /** As {@link #connect(DatabaseSettings)}, reporting every transaction and ping to {@code observer}. */
+    public static Database connect(DatabaseSettings settings, DatabaseObserver observer) {
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(settings.url());
         config.setUsername(settings.user());
@@ -53,7 +60,7 @@ public final class Database implements AutoCloseable {
         // The pool must come up even while the database is down, so /health can say 503 instead of the
         // process failing; migrate() is where an unreachable database stops start-up.
         config.setInitializationFailTimeout(-1);
-        return new Database(settings, new HikariDataSource(config));
+        return new Database(settings, new HikariDataSource(config), observer);
     }
 
     /** Applies pending migrations as the owning role. */
@@ -93,6 +100,19 @@ public final class Database implements AutoCloseable {
     }
 
     private <T> T transaction(UUID orgId, Function<Tx, T> work) {
+        long start = System.nanoTime();
+        String failure = null;
+        try {
+            return transactionWithRetries(orgId, work);
+        } catch (RuntimeException e) {
+            failure = failureKind(e);
+            throw e;
+        } finally {
+            observer.completed("transaction", System.nanoTime() - start, failure);
+        }
+    }
+
+    private <T> T transactionWithRetries(UUID orgId, Function<Tx, T> work) {
         for (int attempt = 1; ; attempt++) {
             boolean[] began = {false};
             try {
@@ -141,6 +161,17 @@ public final class Database implements AutoCloseable {
         }
     }
 
+    private static String failureKind(RuntimeException e) {
+        // a use case's own refusal (NOT_FOUND, FORBIDDEN...) thrown inside a transaction is not a database failure
+        if (e instanceof CastvaultException ce) {
+            return switch (ce.code()) {
+                case DATABASE_UNAVAILABLE, CONFLICT -> ce.code().name();
+                default -> null;
+            };
+        }
+        return "OTHER";
+    }
+
     /** A transaction with neither setting, as a forgotten scope would be; for proving that it sees nothing. */
     public <T> T unscoped(Function<Tx, T> work) {
         try {
@@ -151,11 +182,27 @@ public final class Database implements AutoCloseable {
     }
 
     public void ping() {
+        long start = System.nanoTime();
+        String failure = null;
         try {
             dsl.selectOne().fetch();
         } catch (RuntimeException e) {
-            throw DbErrors.translate(e);
+            RuntimeException translated = DbErrors.translate(e);
+            failure = translated instanceof CastvaultException ce ? ce.code().name() : "OTHER";
+            throw translated;
+        } finally {
+            observer.completed("ping", System.nanoTime() - start, failure);
         }
+    }
+
+    /** The pool's occupancy; zeros before the pool has started. */
+    public PoolStats poolStats() {
+        var pool = dataSource.getHikariPoolMXBean();
+        if (pool == null) {
+            return new PoolStats(0, 0, 0, 0, settings.maxPoolSize());
+        }
+        return new PoolStats(pool.getActiveConnections(), pool.getIdleConnections(), pool.getTotalConnections(),
+                pool.getThreadsAwaitingConnection(), settings.maxPoolSize());
     }
 
     /** Listens for changes other processes make to cached tables (memberships, machines, orgs). */

@@ -2,6 +2,7 @@ package io.castvault.api.http;
 
 import io.castvault.agentingest.AgentIngest;
 import io.castvault.agentingest.RateLimitedException;
+import io.castvault.api.ops.RequestTags;
 import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
 import io.micronaut.http.HttpHeaders;
@@ -49,6 +50,7 @@ public class AgentController {
                 return closing(tooLarge());
             }
             AgentIngest.Ingested done = ingest.report(body, origin.address(request));
+            RequestTags.bytes(request, done.transcriptBytes());
             return Envelope.created(new Reported(done.sessionId(), "completed"));
         } catch (RateLimitedException e) {
             return closing(RateLimitedHandler.response(e));

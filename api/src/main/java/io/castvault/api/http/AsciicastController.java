@@ -2,6 +2,7 @@ package io.castvault.api.http;
 
 import io.castvault.agentingest.AgentIngest;
 import io.castvault.agentingest.RateLimitedException;
+import io.castvault.api.ops.RequestTags;
 import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
 import io.micronaut.http.HttpHeaders;
@@ -64,6 +65,7 @@ public class AsciicastController {
         } catch (IOException e) {
             return error(ContentLimit.exceeded(e) ? tooLarge() : CastvaultException.invalid("the upload could not be read"));
         }
+        RequestTags.bytes(request, done.transcriptBytes());
         String url = origin.baseUrl(request) + done.castPath();
         MutableHttpResponse<Object> created = HttpResponse.status(HttpStatus.CREATED).header(HttpHeaders.LOCATION, url);
         if (request.accept().stream().anyMatch(MediaType.APPLICATION_JSON_TYPE::matches)) {

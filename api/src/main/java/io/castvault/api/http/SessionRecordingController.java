@@ -3,6 +3,7 @@ package io.castvault.api.http;
 import io.castvault.api.auth.BearerAuth;
 import io.castvault.api.config.LimitsConfig;
 import io.castvault.core.CastParser;
+import io.castvault.api.ops.RequestTags;
 import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
 import io.castvault.db.OrgSettings;
@@ -69,7 +70,7 @@ public class SessionRecordingController {
             }
             ActionRequest req = ActionRequest.parse(new LimitedBody(body, maxBodyBytes));
             read = true;
-            return dispatch(userId, req);
+            return dispatch(request, userId, req);
         } catch (CastvaultException e) {
             if (read) {
                 throw e;
@@ -83,12 +84,14 @@ public class SessionRecordingController {
         }
     }
 
-    private HttpResponse<Envelope> dispatch(UUID userId, ActionRequest req) {
+    private HttpResponse<Envelope> dispatch(HttpRequest<?> request, UUID userId, ActionRequest req) {
         String action = req.requiredString("action");
         if (!ACTIONS.contains(action)) {
             throw CastvaultException.invalid("unknown action \"" + action + "\"");
         }
+        RequestTags.action(request, action);
         Caller caller = auth.caller(userId, req.requiredUuid("org_id"));
+        RequestTags.org(caller.orgId());
         return switch (action) {
             case "get_settings" -> Envelope.ok(settingsView(settings.get(caller)));
             case "update_settings" -> {
@@ -105,6 +108,7 @@ public class SessionRecordingController {
                     throw CastvaultException.missing("chunk_data");
                 }
                 int index = req.optionalInt("chunk_index", 0, 0, RecordingService.MAX_CHUNK_INDEX);
+                RequestTags.bytes(request, RequestTags.utf8Length(data));
                 yield Envelope.ok(recordings.uploadChunk(caller, session, index, data));
             }
             case "complete" -> Envelope.ok(Map.of("completed", recordings.complete(caller, req.requiredUuid("session_id"),

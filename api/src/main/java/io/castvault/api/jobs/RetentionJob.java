@@ -1,5 +1,7 @@
 package io.castvault.api.jobs;
 
+import io.castvault.api.ops.Draining;
+import io.castvault.api.ops.SweepMetrics;
 import io.castvault.recording.RetentionService;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.scheduling.annotation.Scheduled;
@@ -14,17 +16,25 @@ public class RetentionJob {
     private static final Logger LOG = LoggerFactory.getLogger(RetentionJob.class);
 
     private final RetentionService retention;
+    private final SweepMetrics metrics;
+    private final Draining draining;
 
-    public RetentionJob(RetentionService retention) {
+    public RetentionJob(RetentionService retention, SweepMetrics metrics, Draining draining) {
         this.retention = retention;
+        this.metrics = metrics;
+        this.draining = draining;
     }
 
     @Scheduled(initialDelay = "${castvault.retention.initial-delay:30s}", fixedDelay = "${castvault.retention.sweep-interval}")
     void sweep() {
+        if (draining.draining()) {
+            return; // shutting down: another instance, or this one after its restart, runs it
+        }
         try {
-            retention.sweep();
+            metrics.completed(retention.sweep());
         } catch (RuntimeException e) {
             // the next run retries; what was marked stays marked
+            metrics.failed();
             LOG.warn("retention sweep failed: {}", e.getMessage());
         }
     }

@@ -1,0 +1,23 @@
+package io.castvault.db;
+
+import java.util.Map;
+import java.util.TreeMap;
+
+import static io.castvault.db.jooq.Tables.RECORDING_STATS;
+import static org.jooq.impl.DSL.sum;
+
+/** Cheap figures for the service's own gauges; they read the trigger-maintained counters, never the recordings. */
+public final class OpsQueries {
+    private OpsQueries() {
+    }
+
+    /** Recordings per status over every org (needs an all-orgs transaction), {@code deleting} included. */
+    public static Map<String, Long> recordingsByStatus(Tx tx) {
+        Map<String, Long> counts = new TreeMap<>();
+        tx.dsl().select(RECORDING_STATS.STATUS, sum(RECORDING_STATS.RECORDINGS))
+                .from(RECORDING_STATS)
+                .groupBy(RECORDING_STATS.STATUS)
+                .forEach(r -> counts.put(r.value1(), r.value2() == null ? 0L : r.value2().longValue()));
+        return counts;
+    }
+}
