@@ -65,7 +65,10 @@ BEGIN
     e.occurred_at := date_trunc('microseconds', clock_timestamp());
     e.actor_type := p_actor_type;
     e.actor_id := p_actor_id;
-    e.actor_name := p_actor_name;
+    -- the name as it is now, so the entry still says who it was after the user or machine is gone
+    e.actor_name := coalesce(p_actor_name, CASE p_actor_type
+        WHEN 'user' THEN (SELECT name FROM users WHERE id = p_actor_id)
+        WHEN 'machine' THEN (SELECT name FROM machines WHERE id = p_actor_id) END);
     e.action := p_action;
     e.target_type := p_target_type;
     e.target_id := p_target_id;

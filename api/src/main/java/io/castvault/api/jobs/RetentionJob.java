@@ -1,5 +1,6 @@
 package io.castvault.api.jobs;
 
+import io.castvault.recording.AuditService;
 import io.castvault.recording.RetentionService;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.scheduling.annotation.Scheduled;
@@ -7,16 +8,18 @@ import jakarta.inject.Singleton;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Runs the retention sweep shortly after start-up and then every RETENTION_SWEEP_INTERVAL. */
+/** Runs the retention sweep (and the audit trail's pruning) shortly after start-up and then every RETENTION_SWEEP_INTERVAL. */
 @Singleton
 @Requires(notEnv = "cli")
 public class RetentionJob {
     private static final Logger LOG = LoggerFactory.getLogger(RetentionJob.class);
 
     private final RetentionService retention;
+    private final AuditService audit;
 
-    public RetentionJob(RetentionService retention) {
+    public RetentionJob(RetentionService retention, AuditService audit) {
         this.retention = retention;
+        this.audit = audit;
     }
 
     @Scheduled(initialDelay = "${castvault.retention.initial-delay:30s}", fixedDelay = "${castvault.retention.sweep-interval}")
@@ -26,6 +29,11 @@ public class RetentionJob {
         } catch (RuntimeException e) {
             // the next run retries; what was marked stays marked
             LOG.warn("retention sweep failed: {}", e.getMessage());
+        }
+        try {
+            audit.prune();
+        } catch (RuntimeException e) {
+            LOG.warn("audit pruning failed: {}", e.getMessage());
         }
     }
 }
