@@ -215,6 +215,17 @@ class AuditTrailTest {
     }
 
     @Test
+    void theOperatorsMachineChangesAreRecorded() {
+        TestOrg org = app.newOrg(true);
+        UUID machine = app.provisioning().addMachine(org.orgId(), "build-01", org.memberId()).machineId();
+        app.provisioning().deleteMachine(machine);
+        String sql = "SELECT string_agg(action || ':' || actor_type || ':' || actor_name, ',' ORDER BY seq) FROM audit_log"
+                + " WHERE org_id = ? AND target_id = ?";
+        assertEquals("add_machine:system:operator-cli,delete_machine:system:operator-cli",
+                app.db().inOrg(org.orgId(), tx -> TestSql.text(tx, sql, org.orgId(), machine)));
+    }
+
+    @Test
     void sourceAddressIsResolvedThroughTrustedProxiesOnly() {
         TestOrg org = app.newOrg(true);
         Map<String, Object> list = Map.of("action", "list");

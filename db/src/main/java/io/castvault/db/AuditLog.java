@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.UUID;
 
 import static io.castvault.db.jooq.Tables.AUDIT_LOG;
+import static io.castvault.db.jooq.Tables.MACHINES;
 import static io.castvault.db.jooq.Tables.ORG_SETTINGS;
 import static io.castvault.db.jooq.Tables.RECORDING_CHUNKS;
 
@@ -52,6 +53,17 @@ public final class AuditLog {
                         DSL.val(e.userAgent(), String.class), DSL.val(e.requestId(), String.class),
                         DSL.val(JSONB.valueOf(e.detailsJson() == null ? "{}" : e.detailsJson()), JSONB.class)))
                 .fetchOne(0, Long.class);
+    }
+
+    /**
+     * Appends the entry of a read or a refusal, which changes nothing else: its transaction commits without
+     * waiting for the WAL flush, so recording a read costs no disk round trip. A database crash can lose the
+     * last instant's such entries, only ever at the end of the chain (the next synchronous commit flushes
+     * everything before it), never entries of changes, which commit with their change.
+     */
+    public static long appendUnflushed(Tx tx, AuditEntry e) {
+        tx.dsl().execute("SET LOCAL synchronous_commit TO OFF");
+        return append(tx, e);
     }
 
     /** Up to {@code limit} entries of the transaction's org matching {@code filter}, newest first, after {@code after}. */
@@ -159,6 +171,11 @@ public final class AuditLog {
     }
 
     public static final String PRUNE_ACTION = "audit_prune";
+
+    /** The org of a machine, read across orgs (the operator CLI names machines by id alone). */
+    public static Optional<UUID> orgOfMachine(Tx tx, UUID machineId) {
+        return tx.dsl().select(MACHINES.ORG_ID).from(MACHINES).where(MACHINES.ID.eq(machineId)).fetchOptional(MACHINES.ORG_ID);
+    }
 
     /** What a recording received: the chunk count, and the first and last chunk (index, arrival time). */
     public record ChunkSpan(long count, Integer firstIndex, Instant firstAt, Integer lastIndex, Instant lastAt) {

@@ -22,6 +22,7 @@ public final class Audit {
     public static final String MACHINE = "machine";
     public static final String SYSTEM = "system";
     public static final String ANONYMOUS = "anonymous";
+    public static final String OPERATOR = "operator-cli";
 
     private Audit() {
     }
@@ -56,6 +57,23 @@ public final class Audit {
                                ObjectNode details) {
         AuditLog.append(tx, new AuditEntry(orgId, MACHINE, machineId, null, action, target.type(), target.id(),
                 AuditEntry.OK, r.sourceIp(), r.userAgent(), r.requestId(), json(details)));
+    }
+
+    /** The operator CLI acts with the database's credentials, not as a user: its entries are by the system. */
+    public static void operator(Tx tx, UUID orgId, String action, Target target, ObjectNode details) {
+        AuditLog.append(tx, new AuditEntry(orgId, SYSTEM, null, OPERATOR, action, target.type(), target.id(),
+                AuditEntry.OK, null, null, null, json(details)));
+    }
+
+    public static void machineAdded(Tx tx, UUID orgId, UUID machineId, String name) {
+        ObjectNode d = Json.MAPPER.createObjectNode();
+        d.put("name", name);
+        operator(tx, orgId, "add_machine", Target.machine(machineId), d);
+    }
+
+    /** Before the machine's row goes; an unknown machine leaves no entry (the caller reports it). */
+    public static void machineDeleting(Tx tx, UUID machineId) {
+        AuditLog.orgOfMachine(tx, machineId).ifPresent(org -> operator(tx, org, "delete_machine", Target.machine(machineId), null));
     }
 
     // --- the lifecycle's hooks ------------------------------------------------------------------------------

@@ -45,10 +45,10 @@ public final class AuditService {
     /** An allowed read (get, list, a download, a presigned link): recorded after it succeeded. */
     public void read(Caller caller, String action, Audit.Target target, Map<String, ?> details) {
         ObjectNode d = details == null ? null : Json.MAPPER.valueToTree(details);
-        db.inOrg(caller.orgId(), tx -> {
-            Audit.change(tx, caller, action, target, d);
-            return null;
-        });
+        RequestContext r = caller.request();
+        AuditEntry entry = new AuditEntry(caller.orgId(), Audit.USER, caller.userId(), null, action, target.type(),
+                target.id(), AuditEntry.OK, r.sourceIp(), r.userAgent(), r.requestId(), Audit.json(d));
+        db.inOrg(caller.orgId(), tx -> AuditLog.appendUnflushed(tx, entry));
     }
 
     /**
@@ -66,9 +66,9 @@ public final class AuditService {
                 code.name(), r.sourceIp(), r.userAgent(), r.requestId(), d.toString());
         try {
             if (orgId == null) {
-                db.acrossOrgs(tx -> AuditLog.append(tx, entry));
+                db.acrossOrgs(tx -> AuditLog.appendUnflushed(tx, entry));
             } else {
-                db.inOrg(orgId, tx -> AuditLog.append(tx, entry));
+                db.inOrg(orgId, tx -> AuditLog.appendUnflushed(tx, entry));
             }
         } catch (RuntimeException e) {
             LOG.warn("could not record refused {} ({}): {}", action, code, e.getMessage());
