@@ -235,7 +235,7 @@ describe("dashboard", () => {
     await page.locator("#save-settings").click();
     await page.getByTestId("settings-notice").filter({ hasText: /^Saved\.$/ }).waitFor();
     const stored = await ok(seed.adminToken, seed.org, "get_settings");
-    assert.deepEqual(stored, { recording_enabled: true, retention_days: 30, storage_mode: "custom" });
+    assert.deepEqual(stored, { recording_enabled: true, retention_days: 30, storage_mode: "custom", audit_retention_days: 365, legal_hold: false });
     await page.locator("#retention-days").fill("0");
     await page.locator("#retention-clamp").filter({ hasText: "will be stored as 1" }).waitFor();
     await shot(page, "07-settings-admin");
@@ -308,7 +308,7 @@ describe("dashboard", () => {
     // the first row is the newest entry the API has (the page's own audit read comes after it)
     const newest = (await ok(seed.adminToken, seed.org, "audit", { limit: 5 })).entries.map((e) => e.id);
     assert.ok(newest.includes(ids[0]), `${ids[0]} among ${newest}`);
-    await shot(page, "11-audit");
+    await shot(page, "15-audit");
 
     await page.locator("#audit-audit_action").fill("delete");
     await page.getByRole("button", { name: "Filter" }).click();
@@ -319,7 +319,7 @@ describe("dashboard", () => {
     const refusedRow = page.locator('table.audit tbody tr[data-outcome="LEGAL_HOLD"]');
     assert.equal(await refusedRow.count(), 1);
     assert.match(await refusedRow.textContent(), /alice/);
-    await shot(page, "12-audit-filtered");
+    await shot(page, "16-audit-filtered");
 
     await page.goto(`${env.baseUrl}/#/org/${seed.org}/recordings/${seed.memberRecording}`);
     const history = page.getByTestId("history");
@@ -330,7 +330,7 @@ describe("dashboard", () => {
     }
     assert.match(await page.getByTestId("legal-hold").textContent(), /case 7/);
     assert.match(await history.locator('tr[data-action="set_legal_hold"]').textContent(), /alice/);
-    await shot(page, "13-recording-history");
+    await shot(page, "17-recording-history");
     await ok(seed.adminToken, seed.org, "set_legal_hold", { session_id: seed.memberRecording, hold: false });
     await page.close();
   });

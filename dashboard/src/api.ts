@@ -101,6 +101,8 @@ export interface Settings {
   recording_enabled: boolean;
   retention_days: number;
   storage_mode: "platform" | "custom";
+  audit_retention_days?: number;
+  legal_hold?: boolean;
 }
 
 export interface ListQuery {
