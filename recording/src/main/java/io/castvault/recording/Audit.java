@@ -9,6 +9,7 @@ import io.castvault.db.RecordingRef;
 import io.castvault.db.SettingsQueries;
 import io.castvault.db.Tx;
 
+import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
 
@@ -112,7 +113,8 @@ public final class Audit {
      * for the sweeper or by the admin who ran {@code cleanup}. Returns how many were marked.
      */
     public static int expired(Tx tx, Caller cleanupBy, List<RecordingRef> marked) {
-        for (RecordingRef ref : marked) {
+        // one org's chain after another: two sweepers (instances) take the chains' locks in the same order
+        for (RecordingRef ref : marked.stream().sorted(Comparator.comparing(RecordingRef::orgId)).toList()) {
             if (cleanupBy == null) {
                 system(tx, ref.orgId(), "retention_delete", Target.recording(ref.id()), null);
             } else {
