@@ -1,7 +1,7 @@
 package io.castvault.recording;
 
-import io.castvault.core.CastvaultException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.castvault.core.CastvaultException;
 import io.castvault.db.Database;
 import io.castvault.db.LegalHoldQueries;
 import io.castvault.db.OrgPolicy;
