@@ -18,6 +18,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import static io.castvault.api.SettingsAndAuthTest.assertError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -247,6 +250,41 @@ class AuditTrailTest {
             assertEquals(200, sent.response().status());
             assertEquals("127.0.0.1", onlyEntry(untrusting, sent).get("source_ip"));
         }
+    }
+
+    @Test
+    void concurrentWritersOfOneOrgKeepOneUnbrokenChain() throws Exception {
+        TestOrg org = app.newOrg(true);
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<Integer>> calls = new ArrayList<>();
+            for (int i = 0; i < 80; i++) {
+                UUID user = i % 2 == 0 ? org.auditorId() : org.adminId();
+                calls.add(pool.submit(() -> org.as(user, Map.of("action", "list")).status()));
+            }
+            for (Future<Integer> f : calls) {
+                assertEquals(200, f.get());
+            }
+        } finally {
+            pool.shutdown();
+        }
+        long entries = count(org, "SELECT count(*) FROM audit_log WHERE org_id = ?");
+        assertEquals(entries, count(org, "SELECT max(seq) FROM audit_log WHERE org_id = ?"), "no gap, no duplicate");
+        JsonNode v = verify(org);
+        assertTrue(v.get("ok").asBoolean(), v.toString());
+        assertEquals(entries, v.get("checked").asLong());
+    }
+
+    @Test
+    void anOrgSeesOnlyItsOwnEntries() {
+        TestOrg org = app.newOrg(true);
+        TestOrg other = app.newOrg(true);
+        org.asAuditor(Map.of("action", "list"));
+        long seen = app.db().inOrg(other.orgId(),
+                tx -> TestSql.count(tx, "SELECT count(*) FROM audit_log WHERE org_id = ?", org.orgId()));
+        assertEquals(0, seen, "row-level security");
+        TestApp.Response page = other.asAdmin(Map.of("action", "audit", "limit", 500));
+        page.data().get("entries").forEach(e -> assertFalse(e.toString().contains(org.auditorId().toString()), e.toString()));
     }
 
     @Test
