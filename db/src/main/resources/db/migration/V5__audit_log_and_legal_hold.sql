@@ -8,6 +8,8 @@ ALTER TABLE org_settings
 ALTER TABLE session_recordings
     ADD COLUMN legal_hold boolean NOT NULL DEFAULT false,
     ADD COLUMN legal_hold_reason text CHECK (length(legal_hold_reason) <= 1000);
+-- the few held recordings, for counting those kept past their retention without scanning the rest
+CREATE INDEX session_recordings_held_idx ON session_recordings (org_id, started_at) WHERE legal_hold;
 
 -- org_id is NULL only for failed authentications that name no org we can believe (a bad token or node key);
 -- those rows form their own chain and are visible only to cross-org transactions (operators). There is no

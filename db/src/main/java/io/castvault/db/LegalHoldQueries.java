@@ -65,13 +65,16 @@ public final class LegalHoldQueries {
                 .execute();
     }
 
-    /** How many of the org's recordings are past retention but kept by a hold (cleanup reports them as held). */
+    /**
+     * How many recordings are past retention but kept by a hold (cleanup and the sweep report them as held): the
+     * transaction's org, or every org in an all-orgs transaction.
+     */
     public static int countExpiredHeld(Tx tx) {
         var r = SESSION_RECORDINGS;
         Field<Integer> retention = DSL.coalesce(ORG_SETTINGS.RECORDING_RETENTION_DAYS,
                 DSL.inline(OrgSettings.DEFAULTS.retentionDays()));
         return tx.dsl().fetchCount(DSL.selectOne().from(r).leftJoin(ORG_SETTINGS).on(ORG_SETTINGS.ORG_ID.eq(r.ORG_ID))
-                .where(r.ORG_ID.eq(tx.requireOrg())).and(r.STATUS.ne(RecordingQueries.DELETING))
+                .where(tx.orgId().map(r.ORG_ID::eq).orElse(DSL.trueCondition())).and(r.STATUS.ne(RecordingQueries.DELETING))
                 .and(r.LEGAL_HOLD.isTrue().or(ORG_SETTINGS.LEGAL_HOLD.isTrue()))
                 .and(r.STARTED_AT.lt(DSL.field("now() - make_interval(days => {0})", Instant.class, retention))));
     }

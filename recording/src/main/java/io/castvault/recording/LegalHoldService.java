@@ -57,6 +57,11 @@ public final class LegalHoldService {
         });
     }
 
+    /** How many recordings of every org are past their retention but kept by a hold (logged by the sweep). */
+    public int expiredHeldEverywhere() {
+        return db.acrossOrgs(LegalHoldQueries::countExpiredHeld);
+    }
+
     /** How many of the org's recordings are past their retention but kept by a hold. */
     public int expiredHeld(Caller caller) {
         return db.inOrg(caller.orgId(), LegalHoldQueries::countExpiredHeld);

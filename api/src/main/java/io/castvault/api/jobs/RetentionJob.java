@@ -1,6 +1,7 @@
 package io.castvault.api.jobs;
 
 import io.castvault.recording.AuditService;
+import io.castvault.recording.LegalHoldService;
 import io.castvault.recording.RetentionService;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.scheduling.annotation.Scheduled;
@@ -16,10 +17,12 @@ public class RetentionJob {
 
     private final RetentionService retention;
     private final AuditService audit;
+    private final LegalHoldService holds;
 
-    public RetentionJob(RetentionService retention, AuditService audit) {
+    public RetentionJob(RetentionService retention, AuditService audit, LegalHoldService holds) {
         this.retention = retention;
         this.audit = audit;
+        this.holds = holds;
     }
 
     @Scheduled(initialDelay = "${castvault.retention.initial-delay:30s}", fixedDelay = "${castvault.retention.sweep-interval}")
@@ -29,6 +32,14 @@ public class RetentionJob {
         } catch (RuntimeException e) {
             // the next run retries; what was marked stays marked
             LOG.warn("retention sweep failed: {}", e.getMessage());
+        }
+        try {
+            int held = holds.expiredHeldEverywhere();
+            if (held > 0) {
+                LOG.info("retention sweep: {} expired recordings kept by legal hold", held);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("counting held recordings failed: {}", e.getMessage());
         }
         try {
             audit.prune();

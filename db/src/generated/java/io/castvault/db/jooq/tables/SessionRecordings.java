@@ -200,7 +200,7 @@ public class SessionRecordings extends TableImpl<SessionRecordingsRecord> {
 
     @Override
     public List<Index> getIndexes() {
-        return Arrays.asList(Indexes.SESSION_RECORDINGS_DELETING_IDX, Indexes.SESSION_RECORDINGS_MACHINE_IDX, Indexes.SESSION_RECORDINGS_STARTED_IDX);
+        return Arrays.asList(Indexes.SESSION_RECORDINGS_DELETING_IDX, Indexes.SESSION_RECORDINGS_HELD_IDX, Indexes.SESSION_RECORDINGS_MACHINE_IDX, Indexes.SESSION_RECORDINGS_STARTED_IDX);
     }
 
     @Override
