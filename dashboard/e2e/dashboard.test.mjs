@@ -235,7 +235,7 @@ describe("dashboard", () => {
     await page.locator("#save-settings").click();
     await page.getByTestId("settings-notice").filter({ hasText: /^Saved\.$/ }).waitFor();
     const stored = await ok(seed.adminToken, seed.org, "get_settings");
-    assert.deepEqual(stored, { recording_enabled: true, retention_days: 30, storage_mode: "custom" });
+    assert.deepEqual(stored, { recording_enabled: true, retention_days: 30, storage_mode: "custom", audit_retention_days: 365, legal_hold: false });
     await page.locator("#retention-days").fill("0");
     await page.locator("#retention-clamp").filter({ hasText: "will be stored as 1" }).waitFor();
     await shot(page, "07-settings-admin");
@@ -285,6 +285,53 @@ describe("dashboard", () => {
     await page.getByTestId("integrity").locator("text=Verified").waitFor();
     assert.equal(await page.locator("#delete").count(), 0);
     assert.equal(await page.locator("table.recordings").count(), 0);
+    await page.close();
+  });
+
+  it("shows the audit trail in UTC with filters, and each recording's history", async () => {
+    // the auditor reads the member's recording, the admin puts it on hold, and a delete is refused
+    await ok(seed.auditorToken, seed.org, "get", { session_id: seed.memberRecording });
+    await ok(seed.adminToken, seed.org, "set_legal_hold", { session_id: seed.memberRecording, hold: true, reason: "case 7" });
+    const refused = await action(seed.adminToken, seed.org, "delete", { session_id: seed.memberRecording });
+    assert.equal(refused.status, 409);
+    assert.equal(refused.body.error.code, "LEGAL_HOLD");
+
+    const page = await signIn(seed.auditorToken);
+    await openOrg(page, seed.org);
+    await page.getByRole("link", { name: "Audit" }).click();
+    await page.locator("table.audit tbody tr").first().waitFor();
+    const times = await page.getByTestId("audit-time").allTextContents();
+    assert.ok(times.length > 10, `entries shown: ${times.length}`);
+    for (const t of times) assert.match(t, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} UTC$/);
+    const ids = await page.locator("table.audit tbody tr").evaluateAll((trs) => trs.map((tr) => Number(tr.dataset.id)));
+    assert.deepEqual(ids, [...ids].sort((a, b) => b - a), "newest first");
+    // the first row is the newest entry the API has (the page's own audit read comes after it)
+    const newest = (await ok(seed.adminToken, seed.org, "audit", { limit: 5 })).entries.map((e) => e.id);
+    assert.ok(newest.includes(ids[0]), `${ids[0]} among ${newest}`);
+    await shot(page, "15-audit");
+
+    await page.locator("#audit-audit_action").fill("delete");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.waitForFunction(() => {
+      const trs = [...document.querySelectorAll("table.audit tbody tr")];
+      return trs.length > 0 && trs.every((tr) => tr.dataset.action === "delete");
+    });
+    const refusedRow = page.locator('table.audit tbody tr[data-outcome="LEGAL_HOLD"]');
+    assert.equal(await refusedRow.count(), 1);
+    assert.match(await refusedRow.textContent(), /alice/);
+    await shot(page, "16-audit-filtered");
+
+    await page.goto(`${env.baseUrl}/#/org/${seed.org}/recordings/${seed.memberRecording}`);
+    const history = page.getByTestId("history");
+    await history.locator('tr[data-action="set_legal_hold"]').waitFor();
+    const actions = await history.locator("tbody tr").evaluateAll((trs) => trs.map((tr) => tr.dataset.action));
+    for (const a of ["start", "complete", "get", "cast_download", "set_legal_hold", "delete"]) {
+      assert.ok(actions.includes(a), `${a} in the history: ${actions}`);
+    }
+    assert.match(await page.getByTestId("legal-hold").textContent(), /case 7/);
+    assert.match(await history.locator('tr[data-action="set_legal_hold"]').textContent(), /alice/);
+    await shot(page, "17-recording-history");
+    await ok(seed.adminToken, seed.org, "set_legal_hold", { session_id: seed.memberRecording, hold: false });
     await page.close();
   });
 

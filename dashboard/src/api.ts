@@ -29,6 +29,39 @@ export interface Recording {
   duration_seconds: number | null;
   metadata: Record<string, unknown> & { chunks_received?: number; bytes_received?: number; recording_sha256?: string };
   r2_key: string | null;
+  legal_hold?: boolean;
+  legal_hold_reason?: string | null;
+}
+
+export interface AuditEntry {
+  id: number;
+  occurred_at: string;
+  actor: { type: "user" | "machine" | "system" | "anonymous"; id: string | null; name: string | null };
+  action: string;
+  target: { type: string | null; id: string | null };
+  outcome: string;
+  source_ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  next_cursor: string | null;
+}
+
+/** The filters of the audit action; empty ones are left out. */
+export interface AuditQuery {
+  since?: string;
+  until?: string;
+  actor_id?: string;
+  audit_action?: string;
+  session_id?: string;
+  source_ip?: string;
+  outcome?: string;
+  limit?: number;
+  cursor?: string;
 }
 
 export interface StatusStats {
@@ -68,6 +101,8 @@ export interface Settings {
   recording_enabled: boolean;
   retention_days: number;
   storage_mode: "platform" | "custom";
+  audit_retention_days?: number;
+  legal_hold?: boolean;
 }
 
 export interface ListQuery {
@@ -169,6 +204,8 @@ export const api = {
   remove: (orgId: string, sessionId: string) => action<{ deleted: string }>(orgId, "delete", { session_id: sessionId }),
   settings: (orgId: string) => action<Settings>(orgId, "get_settings"),
   updateSettings: (orgId: string, changes: Partial<Settings>) => action<{ updated: boolean }>(orgId, "update_settings", changes),
+  audit: (orgId: string, q: AuditQuery) =>
+    action<AuditPage>(orgId, "audit", Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined && v !== ""))),
   /** The whole cast file's bytes, fetched with the bearer token (the player itself cannot send headers). */
   cast: async (orgId: string, sessionId: string): Promise<ArrayBuffer> =>
     (await call(`/api/session-recording/${orgId}/${sessionId}/cast`, { method: "GET" })).arrayBuffer(),

@@ -34,6 +34,12 @@ export function when(iso: string | null | undefined): string {
   return d.toLocaleString("en-GB", { year: "numeric", month: "short", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
 }
 
+/** An audit time as stored: UTC, to the millisecond shown (the service keeps microseconds). */
+export function utc(iso: string): string {
+  const d = new Date(iso);
+  return `${d.toISOString().replace("T", " ").replace("Z", "")} UTC`;
+}
+
 export function shortId(id: string): string {
   return id.slice(0, 8);
 }

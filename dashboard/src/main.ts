@@ -8,6 +8,7 @@ import { renderOrgPicker } from "./views/orgs";
 import { renderRecordings } from "./views/recordings";
 import { renderRecording } from "./views/recording";
 import { renderSettings } from "./views/settings";
+import { renderAudit } from "./views/audit";
 
 const app = document.getElementById("app")!;
 const nav = document.getElementById("nav")!;
@@ -79,6 +80,8 @@ async function draw(route: Route, who: Me, mine: number): Promise<void> {
       return renderRecording(app, ctx, route.recordingId);
     case "settings":
       return renderSettings(app, ctx);
+    case "audit":
+      return renderAudit(app, ctx, route.query);
   }
 }
 
@@ -118,6 +121,7 @@ function drawNav(org: Membership | null, active?: string): void {
       ),
     org && link(`#/org/${org.org_id}`, "Recordings", "recordings"),
     org && link(`#/org/${org.org_id}/settings`, "Settings", "settings"),
+    org && org.role !== "member" && link(`#/org/${org.org_id}/audit`, "Audit", "audit"),
     h("a", { href: "#/" }, org ? "Switch org" : "Orgs"),
     h(
       "button",

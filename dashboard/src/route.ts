@@ -4,7 +4,8 @@ export type Route =
   | { name: "home" }
   | { name: "recordings"; orgId: string; query: URLSearchParams }
   | { name: "recording"; orgId: string; recordingId: string }
-  | { name: "settings"; orgId: string };
+  | { name: "settings"; orgId: string }
+  | { name: "audit"; orgId: string; query: URLSearchParams };
 
 export function parseRoute(hash: string): Route {
   const [path, search = ""] = hash.replace(/^#/, "").split("?", 2);
@@ -14,6 +15,7 @@ export function parseRoute(hash: string): Route {
     if (parts.length === 2) return { name: "recordings", orgId, query: new URLSearchParams(search) };
     if (parts[2] === "recordings" && parts[3] && parts.length === 4) return { name: "recording", orgId, recordingId: parts[3] };
     if (parts[2] === "settings" && parts.length === 3) return { name: "settings", orgId };
+    if (parts[2] === "audit" && parts.length === 3) return { name: "audit", orgId, query: new URLSearchParams(search) };
   }
   return { name: "home" };
 }

@@ -2,10 +2,11 @@ import * as AsciinemaPlayer from "asciinema-player";
 import "asciinema-player/dist/bundle/asciinema-player.css";
 import { ApiError, api, type Details } from "../api";
 import { errorBox, h, replace } from "../dom";
-import { bytes, count, duration, when } from "../format";
+import { bytes, count, duration, utc, when } from "../format";
 import { checkIntegrity, type Integrity } from "../integrity";
 import type { ViewContext } from "../context";
 import { machineCell, statusBadge, userCell } from "./common";
+import { actorCell, outcomeBadge } from "./audit";
 
 const SPEEDS = [0.5, 1, 1.5, 2, 4];
 
@@ -15,6 +16,7 @@ export async function renderRecording(root: HTMLElement, ctx: ViewContext, recor
   const r = details.recording;
   const replay = h("div", { class: "replay card" }, h("p", { class: "muted" }, "Downloading the recording…"));
   const badge = h("div", { class: "integrity pending", "data-testid": "integrity" }, "Checking integrity…");
+  const history = h("div", { class: "card history", "data-testid": "history" }, h("h2", {}, "History"), h("p", { class: "muted" }, "Loading…"));
 
   replace(
     root,
@@ -33,8 +35,10 @@ export async function renderRecording(root: HTMLElement, ctx: ViewContext, recor
       badge,
       replay,
       h("div", { class: "columns" }, metadataCard(ctx, details), chunksCard(details)),
+      ctx.org.role === "member" ? null : history,
     ),
   );
+  if (ctx.org.role !== "member") void showHistory(history, ctx, r.id);
 
   let cast: ArrayBuffer;
   try {
@@ -179,6 +183,7 @@ function metadataCard(ctx: ViewContext, d: Details): HTMLElement {
         r.metadata.reported_by_agent ? row("Reported by", "agent") : null,
         d.r2_data?.transcript_lines !== undefined ? row("Transcript lines", count(d.r2_data.transcript_lines)) : null,
         row("Summary object", r.r2_key ? h("code", {}, r.r2_key) : "—"),
+        row("Legal hold", r.legal_hold ? h("span", { class: "hold", "data-testid": "legal-hold" }, `held: ${r.legal_hold_reason ?? ""}`) : "none"),
       ),
     ),
   );
@@ -250,5 +255,44 @@ function deleteControl(ctx: ViewContext, id: string): HTMLElement {
     {},
     h("button", { type: "button", class: "danger", id: "delete", onclick: () => dialog.showModal() }, "Delete…"),
     dialog,
+  );
+}
+
+/** Who viewed, downloaded, verified, held or changed this recording, and when (its audit entries, newest first). */
+async function showHistory(card: HTMLElement, ctx: ViewContext, id: string): Promise<void> {
+  let entries;
+  try {
+    entries = (await api.audit(ctx.org.org_id, { session_id: id, limit: 100 })).entries;
+  } catch (e) {
+    if (!ctx.current()) return;
+    if (e instanceof ApiError && e.expired) throw e;
+    replace(card, h("h2", {}, "History"), errorBox(`The history could not be loaded. ${e instanceof ApiError ? e.message : String(e)}`));
+    return;
+  }
+  if (!ctx.current()) return;
+  replace(
+    card,
+    h("h2", {}, "History"),
+    h(
+      "table",
+      { class: "audit" },
+      h("thead", {}, h("tr", {}, ...["Time (UTC)", "Who", "Action", "Source IP", "Outcome"].map((t) => h("th", {}, t)))),
+      h(
+        "tbody",
+        {},
+        ...entries.map((e) =>
+          h(
+            "tr",
+            { "data-action": e.action, "data-outcome": e.outcome },
+            h("td", { class: "nowrap mono" }, utc(e.occurred_at)),
+            h("td", {}, actorCell(e)),
+            h("td", {}, h("code", {}, e.action)),
+            h("td", { class: "mono" }, e.source_ip ?? "—"),
+            h("td", {}, outcomeBadge(e.outcome)),
+          ),
+        ),
+      ),
+    ),
+    h("p", {}, h("a", { href: `#/org/${ctx.org.org_id}/audit?session_id=${id}` }, "All entries of this recording in the audit trail")),
   );
 }

@@ -8,6 +8,7 @@ import io.castvault.core.ErrorCode;
 import io.castvault.db.NodeKeyMachine;
 import io.castvault.db.OrgQueries;
 import io.castvault.recording.RecordingService;
+import io.castvault.recording.RequestContext;
 
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -56,7 +57,8 @@ public final class AgentIngest {
      * the stream. When {@code node_key} comes before the transcript, a bad key is refused before the transcript
      * is read.
      */
-    public Ingested report(InputStream body, String sourceAddress) {
+    public Ingested report(InputStream body, RequestContext request) {
+        String sourceAddress = request.sourceIp();
         limiter.check(sourceAddress);
         JsonStream json = new JsonStream(CastSpooler.utf8(body));
         try (CastSpooler spool = new CastSpooler(spoolDirectory, maxTranscriptBytes, false)) {
@@ -104,7 +106,7 @@ public final class AgentIngest {
             if (!sawTranscript) {
                 throw CastvaultException.missing("session_data.transcript");
             }
-            return store(machine, sessionType, spool.finish(), duration, "agent");
+            return store(machine, sessionType, spool.finish(), duration, "agent", request, "agent_upload");
         } catch (UncheckedIOException e) {
             throw unreadable(e);
         }
@@ -114,7 +116,8 @@ public final class AgentIngest {
      * An asciicast v2 or v3 file uploaded by {@code asciinema upload}, whose install id is the node key. The key
      * is checked before the file is read.
      */
-    public Ingested asciicast(String nodeKey, InputStream file, String sourceAddress) {
+    public Ingested asciicast(String nodeKey, InputStream file, RequestContext request) {
+        String sourceAddress = request.sourceIp();
         limiter.check(sourceAddress);
         if (nodeKey == null || nodeKey.isEmpty()) {
             limiter.recordFailure(sourceAddress);
@@ -123,7 +126,7 @@ public final class AgentIngest {
         NodeKeyMachine machine = authenticate(nodeKey, sourceAddress);
         try (CastSpooler spool = new CastSpooler(spoolDirectory, maxTranscriptBytes, true)) {
             spool.copyFrom(CastSpooler.utf8(file));
-            return store(machine, "asciinema", spool.finish(), null, "asciinema");
+            return store(machine, "asciinema", spool.finish(), null, "asciinema", request, "asciinema_upload");
         } catch (UncheckedIOException e) {
             throw unreadable(e);
         }
@@ -161,14 +164,14 @@ public final class AgentIngest {
     }
 
     private Ingested store(NodeKeyMachine found, String sessionType, CastSpooler.Spooled cast, Double duration,
-                           String client) {
+                           String client, RequestContext request, String auditAction) {
         ObjectNode metadata = JsonNodeFactory.instance.objectNode();
         metadata.put("reported_by_agent", true);
         metadata.put("machine_name", found.machine().name());
         metadata.put("client", client);
         UUID orgId = found.machine().orgId();
         UUID id = recordings.ingestCompleted(orgId, found.machine().id(), found.machine().ownerId(), sessionType,
-                metadata, cast.file(), cast.byteLength(), cast.sha256(), cast.summary(), duration);
+                metadata, cast.file(), cast.byteLength(), cast.sha256(), cast.summary(), duration, request, auditAction);
         return new Ingested(orgId, id, cast.byteLength());
     }
 

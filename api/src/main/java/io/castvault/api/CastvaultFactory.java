@@ -15,6 +15,8 @@ import io.castvault.api.config.NetworkConfig;
 import io.castvault.api.config.RetentionConfig;
 import io.castvault.api.config.S3Config;
 import io.castvault.db.Database;
+import io.castvault.recording.AuditService;
+import io.castvault.recording.LegalHoldService;
 import io.castvault.recording.RecordingService;
 import io.castvault.recording.RetentionService;
 import io.castvault.recording.SettingsService;
@@ -81,6 +83,16 @@ public class CastvaultFactory {
     @Singleton
     RetentionService retentionService(Database db, RecordingService recordings, RetentionConfig config) {
         return new RetentionService(db, recordings, config.abandonAfter());
+    }
+
+    @Singleton
+    AuditService auditService(Database db) {
+        return new AuditService(db);
+    }
+
+    @Singleton
+    LegalHoldService legalHoldService(Database db) {
+        return new LegalHoldService(db);
     }
 
     @Singleton

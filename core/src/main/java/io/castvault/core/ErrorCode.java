@@ -13,6 +13,8 @@ public enum ErrorCode {
     RECORDING_DISABLED(403),
     NOT_FOUND(404),
     CONFLICT(409),
+    /** delete of a recording under legal hold (its own or the org's) */
+    LEGAL_HOLD(409),
     PAYLOAD_TOO_LARGE(413),
     RATE_LIMITED(429),
     STORAGE_UNAVAILABLE(503),

@@ -183,7 +183,7 @@ public final class RecordingQueries {
                 .from(RECORDING_CHUNKS).where(RECORDING_CHUNKS.RECORDING_ID.eq(r.ID))
                 .asTable("totals");
         return tx.dsl().select(r.ID, r.ORG_ID, r.MACHINE_ID, r.USER_ID, r.SESSION_TYPE, r.STATUS, r.STARTED_AT,
-                        r.ENDED_AT, r.DURATION_SECONDS, r.METADATA, r.R2_KEY, MACHINES.NAME,
+                        r.ENDED_AT, r.DURATION_SECONDS, r.METADATA, r.R2_KEY, r.LEGAL_HOLD, r.LEGAL_HOLD_REASON, MACHINES.NAME,
                         totals.field(CHUNK_COUNT), totals.field(BYTE_COUNT))
                 .from(page)
                 .join(r).on(r.ID.eq(pageId))
@@ -198,7 +198,7 @@ public final class RecordingQueries {
         return new RecordingRow(rec.get(r.ID), rec.get(r.ORG_ID), rec.get(r.MACHINE_ID), rec.get(r.USER_ID),
                 rec.get(r.SESSION_TYPE), rec.get(r.STATUS), rec.get(r.STARTED_AT), rec.get(r.ENDED_AT),
                 rec.get(r.DURATION_SECONDS), rec.get(r.METADATA).data(), rec.get(r.R2_KEY), rec.get(MACHINES.NAME),
-                rec.get(CHUNK_COUNT), rec.get(BYTE_COUNT));
+                rec.get(CHUNK_COUNT), rec.get(BYTE_COUNT), rec.get(r.LEGAL_HOLD), rec.get(r.LEGAL_HOLD_REASON));
     }
 
     private static ChunkRow chunk(io.castvault.db.jooq.tables.records.RecordingChunksRecord c) {
@@ -216,14 +216,16 @@ public final class RecordingQueries {
     }
 
     /**
-     * Marks up to {@code limit} recordings older than their org's retention as {@code deleting}. With an
-     * org-scoped transaction only that org is considered. Returns how many were marked.
+     * Marks up to {@code limit} recordings older than their org's retention as {@code deleting}, except those
+     * under legal hold (their own or their org's). With an org-scoped transaction only that org is considered.
+     * Returns the recordings marked.
      */
-    public static int markExpired(Tx tx, int limit) {
+    public static List<RecordingRef> markExpired(Tx tx, int limit) {
         var r = SESSION_RECORDINGS;
         Field<Integer> retention = DSL.coalesce(ORG_SETTINGS.RECORDING_RETENTION_DAYS, DSL.inline(OrgSettings.DEFAULTS.retentionDays()));
         // The constant bound (retention is at least one day) lets the started_at index narrow the scan.
         Condition expired = r.STATUS.ne(DELETING)
+                .and(r.LEGAL_HOLD.isFalse()).and(DSL.coalesce(ORG_SETTINGS.LEGAL_HOLD, DSL.inline(false)).isFalse())
                 .and(r.STARTED_AT.lt(DSL.field("now() - interval '1 day'", Instant.class)))
                 .and(r.STARTED_AT.lt(DSL.field("now() - make_interval(days => {0})", Instant.class, retention)));
         if (tx.orgId().isPresent()) {
@@ -233,7 +235,8 @@ public final class RecordingQueries {
                 .where(expired).limit(limit).forUpdate().of(r).skipLocked().asTable("claim");
         return tx.dsl().update(r).set(r.STATUS, DELETING)
                 .from(claim).where(r.ID.eq(claim.field(r.ID)))
-                .execute();
+                .returning(r.ORG_ID, r.ID)
+                .fetch(rec -> new RecordingRef(rec.getOrgId(), rec.getId()));
     }
 
     /**

@@ -6,8 +6,19 @@ import io.castvault.db.Role;
 import java.util.Arrays;
 import java.util.UUID;
 
-/** An authenticated user acting in one org with the role their membership gives them there. */
-public record Caller(UUID userId, UUID orgId, Role role) {
+/**
+ * An authenticated user acting in one org with the role their membership gives them there, and where the
+ * request came from (for the audit trail).
+ */
+public record Caller(UUID userId, UUID orgId, Role role, RequestContext request) {
+
+    public Caller(UUID userId, UUID orgId, Role role) {
+        this(userId, orgId, role, RequestContext.NONE);
+    }
+
+    public Caller with(RequestContext context) {
+        return new Caller(userId, orgId, role, context);
+    }
 
     public void requireRole(Role... allowed) {
         if (Arrays.asList(allowed).contains(role)) {

@@ -54,6 +54,8 @@ final class Json {
         metadata.put("bytes_received", r.byteCount());
         o.set("metadata", metadata);
         o.put("r2_key", r.r2Key());
+        o.put("legal_hold", r.legalHold());
+        o.put("legal_hold_reason", r.legalHoldReason());
         return o;
     }
 

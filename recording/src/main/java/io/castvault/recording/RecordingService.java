@@ -97,8 +97,10 @@ public final class RecordingService {
             if (MachineQueries.find(tx, machineId).isEmpty()) {
                 throw CastvaultException.notFound("machine");
             }
-            return RecordingQueries.insert(tx, new RecordingQueries.NewRecording(
+            RecordingQueries.insert(tx, new RecordingQueries.NewRecording(
                     id, machineId, caller.userId(), sessionType, RecordingQueries.ACTIVE, "{}"));
+            Audit.started(tx, caller, id, machineId, sessionType);
+            return null;
         });
         return new Started(id, RecordingQueries.ACTIVE);
     }
@@ -155,6 +157,7 @@ public final class RecordingService {
             caller.requireWriter(rec.userId());
             requireActive(rec);
             finish(tx, caller.orgId(), rec, request, false, null);
+            Audit.completed(tx, caller, sessionId);
             return null;
         });
         return sessionId.toString();
@@ -293,10 +296,13 @@ public final class RecordingService {
 
     public String delete(Caller caller, UUID sessionId) {
         caller.requireRole(Role.ADMIN);
-        boolean marked = db.inOrg(caller.orgId(), tx -> RecordingQueries.markDeleting(tx, sessionId));
-        if (!marked) {
-            throw CastvaultException.notFound("recording");
-        }
+        db.inOrg(caller.orgId(), tx -> {
+            Audit.deleting(tx, caller, sessionId);
+            if (!RecordingQueries.markDeleting(tx, sessionId)) {
+                throw CastvaultException.notFound("recording");
+            }
+            return null;
+        });
         deleter.deleteOne(caller.orgId(), sessionId);
         return sessionId.toString();
     }
@@ -308,7 +314,7 @@ public final class RecordingService {
     /** Stores a whole recording in one step (agent ingest); the file is a validated asciicast v2 ending in a newline. */
     public UUID ingestCompleted(UUID orgId, UUID machineId, UUID ownerId, String sessionType, ObjectNode metadata,
                                 java.nio.file.Path castFile, long byteLength, byte[] sha256, CastSummary cast,
-                                Double durationSeconds) {
+                                Double durationSeconds, RequestContext request, String auditAction) {
         requireSessionType(sessionType);
         UUID id = UUID.randomUUID();
         ObjectKey chunkKey = ObjectKey.chunk(orgId, id, 0);
@@ -333,6 +339,7 @@ public final class RecordingService {
                 written.add(summaryKey);
                 finish(tx, orgId, new LockedRecording(id, RecordingQueries.ACTIVE, ownerId, startedAt),
                         new CompleteRequest(durationSeconds, null, null), false, new Digest(sha256, byteLength));
+                Audit.uploaded(tx, orgId, machineId, request, auditAction, id, byteLength);
                 return null;
             });
         } catch (RuntimeException e) {

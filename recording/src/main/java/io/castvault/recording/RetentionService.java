@@ -45,7 +45,7 @@ public final class RetentionService {
     /** One run over every org; what could not be finished stays marked for the next run. */
     public SweepReport sweep() {
         long start = System.nanoTime();
-        while (db.acrossOrgs(tx -> RecordingQueries.markExpired(tx, MARK_BATCH)) > 0) {
+        while (db.acrossOrgs(tx -> Audit.expired(tx, null, RecordingQueries.markExpired(tx, MARK_BATCH))) > 0) {
             // mark in bounded batches so no transaction holds many row locks for long
         }
         RecordingDeleter.Outcome outcome = deleter.deleteMarked(null);
@@ -63,7 +63,7 @@ public final class RetentionService {
     /** The cleanup action: the org's retention applied now, in this org only. */
     public CleanupResult cleanup(Caller caller) {
         caller.requireRole(Role.ADMIN);
-        while (db.inOrg(caller.orgId(), tx -> RecordingQueries.markExpired(tx, MARK_BATCH)) > 0) {
+        while (db.inOrg(caller.orgId(), tx -> Audit.expired(tx, caller, RecordingQueries.markExpired(tx, MARK_BATCH))) > 0) {
             // as in sweep()
         }
         RecordingDeleter.Outcome outcome = deleter.deleteMarked(caller.orgId());
@@ -90,6 +90,7 @@ public final class RetentionService {
                     Optional<RecordingQueries.LockedRecording> rec = RecordingQueries.lock(tx, ref.id(), true);
                     recordings.finish(tx, ref.orgId(), rec.orElseThrow(),
                             new RecordingService.CompleteRequest(null, null, null), true, null);
+                    Audit.autoCompleted(tx, ref.orgId(), ref.id());
                     return true;
                 });
                 done += completed ? 1 : 0;

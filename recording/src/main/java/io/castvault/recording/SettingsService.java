@@ -1,7 +1,10 @@
 package io.castvault.recording;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.castvault.core.CastvaultException;
 import io.castvault.db.Database;
+import io.castvault.db.LegalHoldQueries;
+import io.castvault.db.OrgPolicy;
 import io.castvault.db.OrgSettings;
 import io.castvault.db.Role;
 import io.castvault.db.SettingsQueries;
@@ -12,6 +15,8 @@ import java.util.Set;
 public final class SettingsService {
     public static final int MIN_RETENTION_DAYS = 1;
     public static final int MAX_RETENTION_DAYS = 365;
+    public static final int MIN_AUDIT_RETENTION_DAYS = 1;
+    public static final int MAX_AUDIT_RETENTION_DAYS = 3650;
     private static final Set<String> STORAGE_MODES = Set.of("platform", "custom");
 
     private final Database db;
@@ -24,16 +29,30 @@ public final class SettingsService {
         return db.inOrg(caller.orgId(), SettingsQueries::get);
     }
 
-    /** Changes the given settings only; retention is clamped to 1..365 days, as the reference service does. */
-    public OrgSettings update(Caller caller, Boolean enabled, Long retentionDays, String storageMode) {
+    /** The audit retention and the org-wide legal hold (issue 15), shown with the other settings. */
+    public OrgPolicy policy(Caller caller) {
+        return db.inOrg(caller.orgId(), LegalHoldQueries::policy);
+    }
+
+    /**
+     * Changes the given settings only; retention is clamped to 1..365 days, as the reference service does, and
+     * audit retention to 1..3650.
+     */
+    public OrgSettings update(Caller caller, Boolean enabled, Long retentionDays, String storageMode,
+                              Long auditRetentionDays, Boolean legalHold) {
         caller.requireRole(Role.ADMIN);
         if (storageMode != null && !STORAGE_MODES.contains(storageMode)) {
             throw CastvaultException.invalid("storage_mode must be \"platform\" or \"custom\"");
         }
         Integer days = retentionDays == null ? null
                 : (int) Math.max(MIN_RETENTION_DAYS, Math.min(MAX_RETENTION_DAYS, retentionDays));
+        Integer auditDays = auditRetentionDays == null ? null
+                : (int) Math.max(MIN_AUDIT_RETENTION_DAYS, Math.min(MAX_AUDIT_RETENTION_DAYS, auditRetentionDays));
         return db.inOrg(caller.orgId(), tx -> {
+            ObjectNode before = Audit.settings(tx);
             SettingsQueries.update(tx, enabled, days, storageMode);
+            LegalHoldQueries.updatePolicy(tx, auditDays, legalHold);
+            Audit.settingsChanged(tx, caller, before);
             return SettingsQueries.get(tx);
         });
     }

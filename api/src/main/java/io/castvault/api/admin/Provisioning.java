@@ -8,6 +8,7 @@ import io.castvault.db.MachineQueries;
 import io.castvault.db.MachineRow;
 import io.castvault.db.OrgQueries;
 import io.castvault.db.Role;
+import io.castvault.recording.Audit;
 
 import java.util.Set;
 import java.util.UUID;
@@ -58,14 +59,19 @@ public final class Provisioning {
                 throw CastvaultException.invalid("owner " + ownerId + " is not a member of org " + orgId);
             }
             MachineQueries.create(tx, new MachineRow(id, orgId, name, ownerId), NodeKeys.hash(nodeKey));
+            Audit.machineAdded(tx, orgId, id, name);
             return null;
         });
         return new NewMachine(id, nodeKey);
     }
 
     public void deleteMachine(UUID machineId) {
-        if (!db.acrossOrgs(tx -> MachineQueries.delete(tx, machineId))) {
-            throw CastvaultException.notFound("machine " + machineId);
-        }
+        db.acrossOrgs(tx -> {
+            Audit.machineDeleting(tx, machineId);
+            if (!MachineQueries.delete(tx, machineId)) {
+                throw CastvaultException.notFound("machine " + machineId);
+            }
+            return null;
+        });
     }
 }

@@ -5,6 +5,9 @@ import io.castvault.agentingest.RateLimitedException;
 import io.castvault.api.ops.RequestTags;
 import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
+import io.castvault.recording.Audit;
+import io.castvault.recording.AuditService;
+import io.castvault.recording.RequestContext;
 import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
@@ -29,14 +32,29 @@ import java.util.UUID;
 @Controller("/api/session-recording-agent")
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class AgentController {
+    static final String AGENT_UPLOAD = "agent_upload";
+
     private final AgentIngest ingest;
-    private final ClientOrigin origin;
+    private final AuditService audit;
+    private final RequestContexts contexts;
     private final long maxRequestBytes;
 
-    public AgentController(AgentIngest ingest, ClientOrigin origin, HttpServerConfiguration server) {
+    public AgentController(AgentIngest ingest, AuditService audit, RequestContexts contexts,
+                           HttpServerConfiguration server) {
         this.ingest = ingest;
-        this.origin = origin;
+        this.audit = audit;
+        this.contexts = contexts;
         this.maxRequestBytes = server.getMaxRequestSize();
+    }
+
+    /**
+     * A refused machine upload. The machine's org is not known here (and a bad key names none), so the entry
+     * has no org: operators see these across orgs. A bad or missing node key is an {@code auth_failed}.
+     */
+    static void recordRefusal(AuditService audit, RequestContext context, String action, CastvaultException e) {
+        String recorded = e.code() == ErrorCode.UNAUTHORIZED || e.code() == ErrorCode.RATE_LIMITED
+                ? SessionRecordingController.AUTH_FAILED : action;
+        audit.refused(null, Audit.ANONYMOUS, null, context, recorded, Audit.Target.NONE, e.code(), e.getMessage());
     }
 
     public record Reported(UUID sessionId, String status) {
@@ -45,16 +63,20 @@ public class AgentController {
     @Post
     @Consumes({MediaType.APPLICATION_JSON, MediaType.TEXT_PLAIN})
     public HttpResponse<Envelope> report(HttpRequest<?> request, @Body InputStream body) throws IOException {
+        RequestContext context = contexts.of(request);
         try (body) {
             if (request.getContentLength() > maxRequestBytes) {
                 return closing(tooLarge());
             }
-            AgentIngest.Ingested done = ingest.report(body, origin.address(request));
+            AgentIngest.Ingested done = ingest.report(body, context);
             RequestTags.bytes(request, done.transcriptBytes());
             return Envelope.created(new Reported(done.sessionId(), "completed"));
         } catch (RateLimitedException e) {
+            audit.refused(null, Audit.ANONYMOUS, null, context, SessionRecordingController.AUTH_FAILED,
+                    Audit.Target.NONE, e.code(), e.getMessage());
             return closing(RateLimitedHandler.response(e));
         } catch (CastvaultException e) {
+            recordRefusal(audit, context, AGENT_UPLOAD, e);
             return closing(ContentLimit.exceeded(e) ? tooLarge() : CastvaultExceptionHandler.respond(request, e));
         }
     }

@@ -5,6 +5,8 @@ import io.castvault.agentingest.RateLimitedException;
 import io.castvault.api.ops.RequestTags;
 import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
+import io.castvault.recording.AuditService;
+import io.castvault.recording.RequestContext;
 import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
@@ -40,11 +42,16 @@ public class AsciicastController {
 
     private final AgentIngest ingest;
     private final ClientOrigin origin;
+    private final AuditService audit;
+    private final RequestContexts contexts;
     private final long maxUploadBytes;
 
-    public AsciicastController(AgentIngest ingest, ClientOrigin origin, HttpServerConfiguration server) {
+    public AsciicastController(AgentIngest ingest, ClientOrigin origin, AuditService audit, RequestContexts contexts,
+                               HttpServerConfiguration server) {
         this.ingest = ingest;
         this.origin = origin;
+        this.audit = audit;
+        this.contexts = contexts;
         this.maxUploadBytes = Math.min(server.getMaxRequestSize(), ingest.maxTranscriptBytes() + FRAMING_BYTES);
     }
 
@@ -58,9 +65,11 @@ public class AsciicastController {
                     + " bytes; a recording may have at most " + ingest.maxTranscriptBytes()));
         }
         AgentIngest.Ingested done;
+        RequestContext context = contexts.of(request);
         try (InputStream file = MultipartField.open(body, request.getHeaders().get(HttpHeaders.CONTENT_TYPE), "asciicast")) {
-            done = ingest.asciicast(installId(request), file, origin.address(request));
+            done = ingest.asciicast(installId(request), file, context);
         } catch (CastvaultException e) {
+            AgentController.recordRefusal(audit, context, "asciinema_upload", e);
             return error(ContentLimit.exceeded(e) ? tooLarge() : e);
         } catch (IOException e) {
             return error(ContentLimit.exceeded(e) ? tooLarge() : CastvaultException.invalid("the upload could not be read"));

@@ -6,9 +6,16 @@ import io.castvault.core.CastParser;
 import io.castvault.api.ops.RequestTags;
 import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
+import io.castvault.db.AuditFilter;
+import io.castvault.db.AuditLog;
+import io.castvault.db.OrgPolicy;
 import io.castvault.db.OrgSettings;
 import io.castvault.db.RecordingFilter;
+import io.castvault.recording.Audit;
+import io.castvault.recording.AuditService;
 import io.castvault.recording.Caller;
+import io.castvault.recording.LegalHoldService;
+import io.castvault.recording.RequestContext;
 import io.castvault.recording.RecordingService;
 import io.castvault.recording.RetentionService;
 import io.castvault.recording.SettingsService;
@@ -25,10 +32,14 @@ import io.micronaut.scheduling.annotation.ExecuteOn;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Function;
 
 /** {@code POST /api/session-recording}: one route, dispatched on {@code action} (CONTRACT.md §3). */
 @Controller("/api/session-recording")
@@ -45,32 +56,47 @@ public class SessionRecordingController {
     private final SettingsService settings;
     private final RecordingService recordings;
     private final RetentionService retention;
+    private final LegalHoldService holds;
+    private final AuditService audit;
+    private final RequestContexts contexts;
 
     public SessionRecordingController(BearerAuth auth, SettingsService settings, RecordingService recordings,
-                                      RetentionService retention, LimitsConfig limits) {
+                                      RetentionService retention, LimitsConfig limits, LegalHoldService holds,
+                                      AuditService audit, RequestContexts contexts) {
         this.maxBodyBytes = maxBodyBytes(limits.maxChunkBytes());
         this.auth = auth;
         this.settings = settings;
         this.recordings = recordings;
         this.retention = retention;
+        this.holds = holds;
+        this.audit = audit;
+        this.contexts = contexts;
     }
 
     @Post
     // Clients such as `curl -d` send no JSON content type; the body is read as JSON whatever it claims to be.
     @Consumes(MediaType.ALL)
     public HttpResponse<Envelope> handle(HttpRequest<?> request, @Body InputStream body) {
+        RequestContext context = contexts.of(request);
         // The token is checked before a byte of the body is read, and the body is read against this route's own
         // limit as it arrives: a caller without a token costs no memory, one with a token at most maxBodyBytes.
         boolean read = false;
         try (body) {
-            UUID userId = auth.user(request);
+            UUID userId;
+            try {
+                userId = auth.user(request);
+            } catch (CastvaultException e) {
+                // the org in the body of an unauthenticated request is not believed: the entry has no org
+                audit.refused(null, Audit.ANONYMOUS, null, context, AUTH_FAILED, Audit.Target.NONE, e.code(), e.getMessage());
+                throw e;
+            }
             if (request.getContentLength() > maxBodyBytes) {
                 throw new CastvaultException(ErrorCode.PAYLOAD_TOO_LARGE, "the request body is larger than "
                         + maxBodyBytes + " bytes");
             }
             ActionRequest req = ActionRequest.parse(new LimitedBody(body, maxBodyBytes));
             read = true;
-            return dispatch(request, userId, req);
+            return handleAction(request, context, userId, req);
         } catch (CastvaultException e) {
             if (read) {
                 throw e;
@@ -84,19 +110,41 @@ public class SessionRecordingController {
         }
     }
 
-    private HttpResponse<Envelope> dispatch(HttpRequest<?> request, UUID userId, ActionRequest req) {
+    private HttpResponse<Envelope> handleAction(HttpRequest<?> request, RequestContext context, UUID userId,
+                                                ActionRequest req) {
         String action = req.requiredString("action");
         if (!ACTIONS.contains(action)) {
             throw CastvaultException.invalid("unknown action \"" + action + "\"");
         }
         RequestTags.action(request, action);
-        Caller caller = auth.caller(userId, req.requiredUuid("org_id"));
-        RequestTags.org(caller.orgId());
+        UUID orgId = req.requiredUuid("org_id");
+        Audit.Target target = target(action, req);
+        try {
+            Caller caller = auth.caller(userId, orgId).with(context);
+            RequestTags.org(caller.orgId());
+            return dispatch(request, action, req, caller, target);
+        } catch (CastvaultException e) {
+            // individual chunk uploads are not entries, refused or not: complete records what arrived
+            if (!"upload_chunk".equals(action)) {
+                audit.refused(orgId, Audit.USER, userId, context, action, target, e.code(), e.getMessage());
+            }
+            throw e;
+        }
+    }
+
+    /** Changes record their own entry in their transaction; reads are recorded here once they succeeded. */
+    private HttpResponse<Envelope> dispatch(HttpRequest<?> request, String action, ActionRequest req, Caller caller,
+                                            Audit.Target target) {
         return switch (action) {
-            case "get_settings" -> Envelope.ok(settingsView(settings.get(caller)));
+            case "get_settings" -> {
+                Map<String, Object> view = settingsView(settings.get(caller), settings.policy(caller));
+                audit.read(caller, action, target, null);
+                yield Envelope.ok(view);
+            }
             case "update_settings" -> {
                 settings.update(caller, req.optionalBoolean("recording_enabled"), req.optionalLong("retention_days"),
-                        req.optionalString("storage_mode"));
+                        req.optionalString("storage_mode"), req.optionalLong("audit_retention_days"),
+                        req.optionalBoolean("legal_hold"));
                 yield Envelope.ok(Map.of("updated", true));
             }
             case "start" -> Envelope.created(recordings.start(caller, req.requiredUuid("machine_id"),
@@ -114,19 +162,61 @@ public class SessionRecordingController {
             case "complete" -> Envelope.ok(Map.of("completed", recordings.complete(caller, req.requiredUuid("session_id"),
                     new RecordingService.CompleteRequest(req.optionalNonNegativeNumber("duration_seconds", CastParser.MAX_EVENT_SECONDS.doubleValue()),
                             recordingUrl(req), transcriptLines(req)))));
-            case "get" -> Envelope.ok(recordings.get(caller, req.requiredUuid("session_id")));
+            case "get" -> {
+                RecordingService.Details details = recordings.get(caller, req.requiredUuid("session_id"));
+                audit.read(caller, action, target, null);
+                yield Envelope.ok(details);
+            }
             case "list" -> {
                 int limit = Math.min(MAX_PAGE, req.optionalInt("limit", 20, 1, Integer.MAX_VALUE));
-                yield Envelope.ok(recordings.list(caller, filter(req), limit, req.optionalInt("offset", 0, 0, Integer.MAX_VALUE)));
+                RecordingService.Page page = recordings.list(caller, filter(req), limit,
+                        req.optionalInt("offset", 0, 0, Integer.MAX_VALUE));
+                audit.read(caller, action, target, null);
+                yield Envelope.ok(page);
             }
             case "delete" -> Envelope.ok(Map.of("deleted", recordings.delete(caller, req.requiredUuid("session_id"))));
             case "cleanup" -> {
                 RetentionService.CleanupResult result = retention.cleanup(caller);
+                int held = holds.expiredHeld(caller);
                 Map<String, Object> data = new LinkedHashMap<>();
                 data.put("deleted", result.deleted());
                 if (result.pending() > 0) {
                     data.put("pending", result.pending());
                 }
+                if (held > 0) {
+                    data.put("held", held);
+                }
+                audit.read(caller, action, target, data);
+                yield Envelope.ok(data);
+            }
+            case "set_legal_hold" -> {
+                Boolean hold = req.optionalBoolean("hold");
+                if (hold == null) {
+                    throw CastvaultException.missing("hold");
+                }
+                yield Envelope.ok(holds.set(caller, req.requiredUuid("session_id"), hold, req.optionalString("reason")));
+            }
+            case "audit" -> {
+                int limit = Math.min(AuditService.MAX_PAGE, req.optionalInt("limit", AuditService.DEFAULT_PAGE, 1, Integer.MAX_VALUE));
+                AuditService.Page page = audit.page(caller, auditFilter(req::optionalString, req::optionalUuid), limit,
+                        bounded(req.optionalString("cursor"), "cursor", 64));
+                audit.read(caller, action, target, null);
+                Map<String, Object> data = new LinkedHashMap<>();
+                data.put("entries", page.entries());
+                data.put("next_cursor", page.nextCursor());
+                yield Envelope.ok(data);
+            }
+            case "verify_audit" -> {
+                AuditLog.Verification v = audit.verify(caller);
+                Map<String, Object> data = new LinkedHashMap<>();
+                data.put("ok", v.ok());
+                data.put("checked", v.checked());
+                data.put("head_seq", v.headSeq());
+                data.put("head_hash", v.headHash());
+                data.put("finding_count", v.findingCount());
+                data.put("findings", v.findings().stream().map(f -> Map.of("seq", f.seq(), "id", f.id(),
+                        "kind", f.kind(), "detail", f.detail())).toList());
+                audit.read(caller, action, target, Map.of("ok", v.ok(), "checked", v.checked()));
                 yield Envelope.ok(data);
             }
             default -> throw new IllegalStateException(action);
@@ -142,14 +232,62 @@ public class SessionRecordingController {
         return 6 * maxChunkBytes + ENVELOPE_BYTES;
     }
 
-    private static final Set<String> ACTIONS = Set.of("get_settings", "update_settings", "start", "upload_chunk",
-            "complete", "get", "list", "delete", "cleanup");
+    static final String AUTH_FAILED = "auth_failed";
 
-    private static Map<String, Object> settingsView(OrgSettings s) {
+    private static final Set<String> ACTIONS = Set.of("get_settings", "update_settings", "start", "upload_chunk",
+            "complete", "get", "list", "delete", "cleanup", "set_legal_hold", "audit", "verify_audit");
+
+    /** What the entry is about; a malformed session_id is the action's own error, not the audit's. */
+    private static Audit.Target target(String action, ActionRequest req) {
+        return switch (action) {
+            case "get_settings", "update_settings" -> Audit.Target.SETTINGS;
+            case "audit", "verify_audit" -> Audit.Target.AUDIT;
+            default -> {
+                try {
+                    yield Audit.Target.recording(req.optionalUuid("session_id"));
+                } catch (CastvaultException e) {
+                    yield Audit.Target.NONE;
+                }
+            }
+        };
+    }
+
+    /** The audit filters, from the action's fields or the export's query parameters. */
+    static AuditFilter auditFilter(Function<String, String> strings, Function<String, UUID> uuids) {
+        return new AuditFilter(instant(strings.apply("since"), "since"), instant(strings.apply("until"), "until"),
+                uuids.apply("actor_id"), bounded(strings.apply("audit_action"), "audit_action", 64),
+                uuids.apply("session_id"), bounded(strings.apply("source_ip"), "source_ip", 64),
+                bounded(strings.apply("outcome"), "outcome", 64));
+    }
+
+    private static Instant instant(String text, String field) {
+        if (text == null || text.isEmpty()) {
+            return null;
+        }
+        try {
+            if (text.length() > 64) {
+                throw new DateTimeParseException("too long", text, 0);
+            }
+            return OffsetDateTime.parse(text).toInstant();
+        } catch (DateTimeParseException e) {
+            throw CastvaultException.invalid(field + " must be an ISO-8601 time with an offset, e.g. 2026-01-31T00:00:00Z");
+        }
+    }
+
+    private static String bounded(String value, String field, int max) {
+        if (value != null && value.length() > max) {
+            throw CastvaultException.invalid(field + " must be at most " + max + " characters");
+        }
+        return value == null || value.isEmpty() ? null : value;
+    }
+
+    private static Map<String, Object> settingsView(OrgSettings s, OrgPolicy policy) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("recording_enabled", s.recordingEnabled());
         m.put("retention_days", s.retentionDays());
         m.put("storage_mode", s.storageMode());
+        m.put("audit_retention_days", policy.auditRetentionDays());
+        m.put("legal_hold", policy.legalHold());
         return m;
     }
 

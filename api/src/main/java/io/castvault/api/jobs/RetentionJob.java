@@ -2,6 +2,8 @@ package io.castvault.api.jobs;
 
 import io.castvault.api.ops.Draining;
 import io.castvault.api.ops.SweepMetrics;
+import io.castvault.recording.AuditService;
+import io.castvault.recording.LegalHoldService;
 import io.castvault.recording.RetentionService;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.scheduling.annotation.Scheduled;
@@ -9,7 +11,7 @@ import jakarta.inject.Singleton;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Runs the retention sweep shortly after start-up and then every RETENTION_SWEEP_INTERVAL. */
+/** Runs the retention sweep (and the audit trail's pruning) shortly after start-up and then every RETENTION_SWEEP_INTERVAL. */
 @Singleton
 @Requires(notEnv = "cli")
 public class RetentionJob {
@@ -18,11 +20,16 @@ public class RetentionJob {
     private final RetentionService retention;
     private final SweepMetrics metrics;
     private final Draining draining;
+    private final AuditService audit;
+    private final LegalHoldService holds;
 
-    public RetentionJob(RetentionService retention, SweepMetrics metrics, Draining draining) {
+    public RetentionJob(RetentionService retention, SweepMetrics metrics, Draining draining, AuditService audit,
+                        LegalHoldService holds) {
         this.retention = retention;
         this.metrics = metrics;
         this.draining = draining;
+        this.audit = audit;
+        this.holds = holds;
     }
 
     @Scheduled(initialDelay = "${castvault.retention.initial-delay:30s}", fixedDelay = "${castvault.retention.sweep-interval}")
@@ -36,6 +43,19 @@ public class RetentionJob {
             // the next run retries; what was marked stays marked
             metrics.failed();
             LOG.warn("retention sweep failed: {}", e.getMessage());
+        }
+        try {
+            int held = holds.expiredHeldEverywhere();
+            if (held > 0) {
+                LOG.info("retention sweep: {} expired recordings kept by legal hold", held);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("counting held recordings failed: {}", e.getMessage());
+        }
+        try {
+            audit.prune();
+        } catch (RuntimeException e) {
+            LOG.warn("audit pruning failed: {}", e.getMessage());
         }
     }
 }

@@ -4,6 +4,7 @@
 package io.castvault.db.jooq;
 
 
+import io.castvault.db.jooq.tables.AuditLog;
 import io.castvault.db.jooq.tables.Machines;
 import io.castvault.db.jooq.tables.OrgMemberships;
 import io.castvault.db.jooq.tables.SessionRecordings;
@@ -24,9 +25,12 @@ public class Indexes {
     // INDEX definitions
     // -------------------------------------------------------------------------
 
+    public static final Index AUDIT_LOG_ORG_TARGET_IDX = Internal.createIndex(DSL.name("audit_log_org_target_idx"), AuditLog.AUDIT_LOG, new OrderField[] { AuditLog.AUDIT_LOG.ORG_ID, AuditLog.AUDIT_LOG.TARGET_ID, AuditLog.AUDIT_LOG.OCCURRED_AT.desc(), AuditLog.AUDIT_LOG.ID.desc() }, false);
+    public static final Index AUDIT_LOG_ORG_TIME_IDX = Internal.createIndex(DSL.name("audit_log_org_time_idx"), AuditLog.AUDIT_LOG, new OrderField[] { AuditLog.AUDIT_LOG.ORG_ID, AuditLog.AUDIT_LOG.OCCURRED_AT.desc(), AuditLog.AUDIT_LOG.ID.desc() }, false);
     public static final Index MACHINES_ORG_IDX = Internal.createIndex(DSL.name("machines_org_idx"), Machines.MACHINES, new OrderField[] { Machines.MACHINES.ORG_ID }, false);
     public static final Index ORG_MEMBERSHIPS_USER_IDX = Internal.createIndex(DSL.name("org_memberships_user_idx"), OrgMemberships.ORG_MEMBERSHIPS, new OrderField[] { OrgMemberships.ORG_MEMBERSHIPS.USER_ID }, false);
     public static final Index SESSION_RECORDINGS_DELETING_IDX = Internal.createIndex(DSL.name("session_recordings_deleting_idx"), SessionRecordings.SESSION_RECORDINGS, new OrderField[] { SessionRecordings.SESSION_RECORDINGS.ID }, false);
+    public static final Index SESSION_RECORDINGS_HELD_IDX = Internal.createIndex(DSL.name("session_recordings_held_idx"), SessionRecordings.SESSION_RECORDINGS, new OrderField[] { SessionRecordings.SESSION_RECORDINGS.ORG_ID, SessionRecordings.SESSION_RECORDINGS.STARTED_AT }, false);
     public static final Index SESSION_RECORDINGS_MACHINE_IDX = Internal.createIndex(DSL.name("session_recordings_machine_idx"), SessionRecordings.SESSION_RECORDINGS, new OrderField[] { SessionRecordings.SESSION_RECORDINGS.MACHINE_ID }, false);
     public static final Index SESSION_RECORDINGS_STARTED_IDX = Internal.createIndex(DSL.name("session_recordings_started_idx"), SessionRecordings.SESSION_RECORDINGS, new OrderField[] { SessionRecordings.SESSION_RECORDINGS.STARTED_AT }, false);
 }

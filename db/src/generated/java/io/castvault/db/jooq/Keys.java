@@ -4,6 +4,7 @@
 package io.castvault.db.jooq;
 
 
+import io.castvault.db.jooq.tables.AuditLog;
 import io.castvault.db.jooq.tables.Machines;
 import io.castvault.db.jooq.tables.OrgMemberships;
 import io.castvault.db.jooq.tables.OrgSettings;
@@ -12,6 +13,7 @@ import io.castvault.db.jooq.tables.RecordingChunks;
 import io.castvault.db.jooq.tables.RecordingStats;
 import io.castvault.db.jooq.tables.SessionRecordings;
 import io.castvault.db.jooq.tables.Users;
+import io.castvault.db.jooq.tables.records.AuditLogRecord;
 import io.castvault.db.jooq.tables.records.MachinesRecord;
 import io.castvault.db.jooq.tables.records.OrgMembershipsRecord;
 import io.castvault.db.jooq.tables.records.OrgSettingsRecord;
@@ -39,6 +41,8 @@ public class Keys {
     // UNIQUE and PRIMARY KEY definitions
     // -------------------------------------------------------------------------
 
+    public static final UniqueKey<AuditLogRecord> AUDIT_LOG_ORG_SEQ = Internal.createUniqueKey(AuditLog.AUDIT_LOG, DSL.name("audit_log_org_seq"), new TableField[] { AuditLog.AUDIT_LOG.ORG_ID, AuditLog.AUDIT_LOG.SEQ }, true);
+    public static final UniqueKey<AuditLogRecord> AUDIT_LOG_PKEY = Internal.createUniqueKey(AuditLog.AUDIT_LOG, DSL.name("audit_log_pkey"), new TableField[] { AuditLog.AUDIT_LOG.ID }, true);
     public static final UniqueKey<MachinesRecord> MACHINES_NODE_KEY_HASH_KEY = Internal.createUniqueKey(Machines.MACHINES, DSL.name("machines_node_key_hash_key"), new TableField[] { Machines.MACHINES.NODE_KEY_HASH }, true);
     public static final UniqueKey<MachinesRecord> MACHINES_PKEY = Internal.createUniqueKey(Machines.MACHINES, DSL.name("machines_pkey"), new TableField[] { Machines.MACHINES.ID }, true);
     public static final UniqueKey<OrgMembershipsRecord> ORG_MEMBERSHIPS_PKEY = Internal.createUniqueKey(OrgMemberships.ORG_MEMBERSHIPS, DSL.name("org_memberships_pkey"), new TableField[] { OrgMemberships.ORG_MEMBERSHIPS.ORG_ID, OrgMemberships.ORG_MEMBERSHIPS.USER_ID }, true);

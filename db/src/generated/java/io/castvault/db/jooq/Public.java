@@ -4,6 +4,7 @@
 package io.castvault.db.jooq;
 
 
+import io.castvault.db.jooq.tables.AuditLog;
 import io.castvault.db.jooq.tables.Machines;
 import io.castvault.db.jooq.tables.OrgMemberships;
 import io.castvault.db.jooq.tables.OrgSettings;
@@ -33,6 +34,11 @@ public class Public extends SchemaImpl {
      * The reference instance of <code>public</code>
      */
     public static final Public PUBLIC = new Public();
+
+    /**
+     * The table <code>public.audit_log</code>.
+     */
+    public final AuditLog AUDIT_LOG = AuditLog.AUDIT_LOG;
 
     /**
      * The table <code>public.machines</code>.
@@ -90,6 +96,7 @@ public class Public extends SchemaImpl {
     @Override
     public final List<Table<?>> getTables() {
         return Arrays.asList(
+            AuditLog.AUDIT_LOG,
             Machines.MACHINES,
             OrgMemberships.ORG_MEMBERSHIPS,
             OrgSettings.ORG_SETTINGS,

@@ -4,6 +4,7 @@
 package io.castvault.db.jooq;
 
 
+import io.castvault.db.jooq.tables.AuditLog;
 import io.castvault.db.jooq.tables.Machines;
 import io.castvault.db.jooq.tables.OrgMemberships;
 import io.castvault.db.jooq.tables.OrgSettings;
@@ -19,6 +20,11 @@ import io.castvault.db.jooq.tables.Users;
  */
 @SuppressWarnings({ "all", "unchecked", "rawtypes", "this-escape" })
 public class Tables {
+
+    /**
+     * The table <code>public.audit_log</code>.
+     */
+    public static final AuditLog AUDIT_LOG = AuditLog.AUDIT_LOG;
 
     /**
      * The table <code>public.machines</code>.

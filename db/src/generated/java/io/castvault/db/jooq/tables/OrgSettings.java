@@ -85,6 +85,16 @@ public class OrgSettings extends TableImpl<OrgSettingsRecord> {
      */
     public final TableField<OrgSettingsRecord, Instant> UPDATED_AT = createField(DSL.name("updated_at"), SQLDataType.INSTANT.nullable(false).defaultValue(DSL.field(DSL.raw("now()"), SQLDataType.INSTANT)), this, "");
 
+    /**
+     * The column <code>public.org_settings.audit_retention_days</code>.
+     */
+    public final TableField<OrgSettingsRecord, Integer> AUDIT_RETENTION_DAYS = createField(DSL.name("audit_retention_days"), SQLDataType.INTEGER.nullable(false).defaultValue(DSL.field(DSL.raw("365"), SQLDataType.INTEGER)), this, "");
+
+    /**
+     * The column <code>public.org_settings.legal_hold</code>.
+     */
+    public final TableField<OrgSettingsRecord, Boolean> LEGAL_HOLD = createField(DSL.name("legal_hold"), SQLDataType.BOOLEAN.nullable(false).defaultValue(DSL.field(DSL.raw("false"), SQLDataType.BOOLEAN)), this, "");
+
     private OrgSettings(Name alias, Table<OrgSettingsRecord> aliased) {
         this(alias, aliased, (Field<?>[]) null, null);
     }
@@ -177,6 +187,7 @@ public class OrgSettings extends TableImpl<OrgSettingsRecord> {
     @Override
     public List<Check<OrgSettingsRecord>> getChecks() {
         return Arrays.asList(
+            Internal.createCheck(this, DSL.name("org_settings_audit_retention_days_check"), "(((audit_retention_days >= 1) AND (audit_retention_days <= 3650)))", true),
             Internal.createCheck(this, DSL.name("org_settings_recording_retention_days_check"), "(((recording_retention_days >= 1) AND (recording_retention_days <= 365)))", true),
             Internal.createCheck(this, DSL.name("org_settings_recording_storage_mode_check"), "((recording_storage_mode = ANY (ARRAY['platform'::text, 'custom'::text])))", true)
         );

@@ -121,6 +121,16 @@ public class SessionRecordings extends TableImpl<SessionRecordingsRecord> {
      */
     public final TableField<SessionRecordingsRecord, String> R2_KEY = createField(DSL.name("r2_key"), SQLDataType.CLOB, this, "");
 
+    /**
+     * The column <code>public.session_recordings.legal_hold</code>.
+     */
+    public final TableField<SessionRecordingsRecord, Boolean> LEGAL_HOLD = createField(DSL.name("legal_hold"), SQLDataType.BOOLEAN.nullable(false).defaultValue(DSL.field(DSL.raw("false"), SQLDataType.BOOLEAN)), this, "");
+
+    /**
+     * The column <code>public.session_recordings.legal_hold_reason</code>.
+     */
+    public final TableField<SessionRecordingsRecord, String> LEGAL_HOLD_REASON = createField(DSL.name("legal_hold_reason"), SQLDataType.CLOB, this, "");
+
     private SessionRecordings(Name alias, Table<SessionRecordingsRecord> aliased) {
         this(alias, aliased, (Field<?>[]) null, null);
     }
@@ -190,7 +200,7 @@ public class SessionRecordings extends TableImpl<SessionRecordingsRecord> {
 
     @Override
     public List<Index> getIndexes() {
-        return Arrays.asList(Indexes.SESSION_RECORDINGS_DELETING_IDX, Indexes.SESSION_RECORDINGS_MACHINE_IDX, Indexes.SESSION_RECORDINGS_STARTED_IDX);
+        return Arrays.asList(Indexes.SESSION_RECORDINGS_DELETING_IDX, Indexes.SESSION_RECORDINGS_HELD_IDX, Indexes.SESSION_RECORDINGS_MACHINE_IDX, Indexes.SESSION_RECORDINGS_STARTED_IDX);
     }
 
     @Override
@@ -261,6 +271,7 @@ public class SessionRecordings extends TableImpl<SessionRecordingsRecord> {
     public List<Check<SessionRecordingsRecord>> getChecks() {
         return Arrays.asList(
             Internal.createCheck(this, DSL.name("session_recordings_duration_finite"), "(((duration_seconds IS NULL) OR ((duration_seconds >= (0)::double precision) AND (duration_seconds <= (1000000000)::double precision))))", true),
+            Internal.createCheck(this, DSL.name("session_recordings_legal_hold_reason_check"), "((length(legal_hold_reason) <= 1000))", true),
             Internal.createCheck(this, DSL.name("session_recordings_status_check"), "((status = ANY (ARRAY['active'::text, 'completed'::text, 'deleting'::text])))", true)
         );
     }

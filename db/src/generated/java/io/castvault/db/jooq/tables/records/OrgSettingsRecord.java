@@ -91,6 +91,34 @@ public class OrgSettingsRecord extends UpdatableRecordImpl<OrgSettingsRecord> {
         return (Instant) get(4);
     }
 
+    /**
+     * Setter for <code>public.org_settings.audit_retention_days</code>.
+     */
+    public void setAuditRetentionDays(Integer value) {
+        set(5, value);
+    }
+
+    /**
+     * Getter for <code>public.org_settings.audit_retention_days</code>.
+     */
+    public Integer getAuditRetentionDays() {
+        return (Integer) get(5);
+    }
+
+    /**
+     * Setter for <code>public.org_settings.legal_hold</code>.
+     */
+    public void setLegalHold(Boolean value) {
+        set(6, value);
+    }
+
+    /**
+     * Getter for <code>public.org_settings.legal_hold</code>.
+     */
+    public Boolean getLegalHold() {
+        return (Boolean) get(6);
+    }
+
     // -------------------------------------------------------------------------
     // Primary key information
     // -------------------------------------------------------------------------
@@ -114,7 +142,7 @@ public class OrgSettingsRecord extends UpdatableRecordImpl<OrgSettingsRecord> {
     /**
      * Create a detached, initialised OrgSettingsRecord
      */
-    public OrgSettingsRecord(UUID orgId, Boolean recordingEnabled, Integer recordingRetentionDays, String recordingStorageMode, Instant updatedAt) {
+    public OrgSettingsRecord(UUID orgId, Boolean recordingEnabled, Integer recordingRetentionDays, String recordingStorageMode, Instant updatedAt, Integer auditRetentionDays, Boolean legalHold) {
         super(OrgSettings.ORG_SETTINGS);
 
         setOrgId(orgId);
@@ -122,6 +150,8 @@ public class OrgSettingsRecord extends UpdatableRecordImpl<OrgSettingsRecord> {
         setRecordingRetentionDays(recordingRetentionDays);
         setRecordingStorageMode(recordingStorageMode);
         setUpdatedAt(updatedAt);
+        setAuditRetentionDays(auditRetentionDays);
+        setLegalHold(legalHold);
         resetChangedOnNotNull();
     }
 }

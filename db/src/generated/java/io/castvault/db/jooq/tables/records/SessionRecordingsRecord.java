@@ -176,6 +176,34 @@ public class SessionRecordingsRecord extends UpdatableRecordImpl<SessionRecordin
         return (String) get(10);
     }
 
+    /**
+     * Setter for <code>public.session_recordings.legal_hold</code>.
+     */
+    public void setLegalHold(Boolean value) {
+        set(11, value);
+    }
+
+    /**
+     * Getter for <code>public.session_recordings.legal_hold</code>.
+     */
+    public Boolean getLegalHold() {
+        return (Boolean) get(11);
+    }
+
+    /**
+     * Setter for <code>public.session_recordings.legal_hold_reason</code>.
+     */
+    public void setLegalHoldReason(String value) {
+        set(12, value);
+    }
+
+    /**
+     * Getter for <code>public.session_recordings.legal_hold_reason</code>.
+     */
+    public String getLegalHoldReason() {
+        return (String) get(12);
+    }
+
     // -------------------------------------------------------------------------
     // Primary key information
     // -------------------------------------------------------------------------
@@ -199,7 +227,7 @@ public class SessionRecordingsRecord extends UpdatableRecordImpl<SessionRecordin
     /**
      * Create a detached, initialised SessionRecordingsRecord
      */
-    public SessionRecordingsRecord(UUID id, UUID orgId, UUID machineId, UUID userId, String sessionType, String status, Instant startedAt, Instant endedAt, Double durationSeconds, JSONB metadata, String r2Key) {
+    public SessionRecordingsRecord(UUID id, UUID orgId, UUID machineId, UUID userId, String sessionType, String status, Instant startedAt, Instant endedAt, Double durationSeconds, JSONB metadata, String r2Key, Boolean legalHold, String legalHoldReason) {
         super(SessionRecordings.SESSION_RECORDINGS);
 
         setId(id);
@@ -213,6 +241,8 @@ public class SessionRecordingsRecord extends UpdatableRecordImpl<SessionRecordin
         setDurationSeconds(durationSeconds);
         setMetadata(metadata);
         setR2Key(r2Key);
+        setLegalHold(legalHold);
+        setLegalHoldReason(legalHoldReason);
         resetChangedOnNotNull();
     }
 }
