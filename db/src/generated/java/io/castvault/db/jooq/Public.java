@@ -4,6 +4,9 @@
 package io.castvault.db.jooq;
 
 
+import io.castvault.db.jooq.tables.EvidenceDigests;
+import io.castvault.db.jooq.tables.EvidenceRemovals;
+import io.castvault.db.jooq.tables.EvidenceSeals;
 import io.castvault.db.jooq.tables.Machines;
 import io.castvault.db.jooq.tables.OrgMemberships;
 import io.castvault.db.jooq.tables.OrgSettings;
@@ -11,6 +14,7 @@ import io.castvault.db.jooq.tables.Orgs;
 import io.castvault.db.jooq.tables.RecordingChunks;
 import io.castvault.db.jooq.tables.RecordingStats;
 import io.castvault.db.jooq.tables.SessionRecordings;
+import io.castvault.db.jooq.tables.SigningKeys;
 import io.castvault.db.jooq.tables.Users;
 
 import java.util.Arrays;
@@ -33,6 +37,21 @@ public class Public extends SchemaImpl {
      * The reference instance of <code>public</code>
      */
     public static final Public PUBLIC = new Public();
+
+    /**
+     * The table <code>public.evidence_digests</code>.
+     */
+    public final EvidenceDigests EVIDENCE_DIGESTS = EvidenceDigests.EVIDENCE_DIGESTS;
+
+    /**
+     * The table <code>public.evidence_removals</code>.
+     */
+    public final EvidenceRemovals EVIDENCE_REMOVALS = EvidenceRemovals.EVIDENCE_REMOVALS;
+
+    /**
+     * The table <code>public.evidence_seals</code>.
+     */
+    public final EvidenceSeals EVIDENCE_SEALS = EvidenceSeals.EVIDENCE_SEALS;
 
     /**
      * The table <code>public.machines</code>.
@@ -70,6 +89,11 @@ public class Public extends SchemaImpl {
     public final SessionRecordings SESSION_RECORDINGS = SessionRecordings.SESSION_RECORDINGS;
 
     /**
+     * The table <code>public.signing_keys</code>.
+     */
+    public final SigningKeys SIGNING_KEYS = SigningKeys.SIGNING_KEYS;
+
+    /**
      * The table <code>public.users</code>.
      */
     public final Users USERS = Users.USERS;
@@ -90,6 +114,9 @@ public class Public extends SchemaImpl {
     @Override
     public final List<Table<?>> getTables() {
         return Arrays.asList(
+            EvidenceDigests.EVIDENCE_DIGESTS,
+            EvidenceRemovals.EVIDENCE_REMOVALS,
+            EvidenceSeals.EVIDENCE_SEALS,
             Machines.MACHINES,
             OrgMemberships.ORG_MEMBERSHIPS,
             OrgSettings.ORG_SETTINGS,
@@ -97,6 +124,7 @@ public class Public extends SchemaImpl {
             RecordingChunks.RECORDING_CHUNKS,
             RecordingStats.RECORDING_STATS,
             SessionRecordings.SESSION_RECORDINGS,
+            SigningKeys.SIGNING_KEYS,
             Users.USERS
         );
     }
