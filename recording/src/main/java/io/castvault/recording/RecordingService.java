@@ -11,6 +11,7 @@ import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
 import io.castvault.db.ChunkRow;
 import io.castvault.db.Database;
+import io.castvault.db.EvidenceQueries;
 import io.castvault.db.MachineQueries;
 import io.castvault.db.RecordingFilter;
 import io.castvault.db.RecordingQueries;
@@ -53,12 +54,30 @@ public final class RecordingService {
     private final BlobStore blobs;
     private final RecordingDeleter deleter;
     private final long maxChunkBytes;
+    private final SealListener sealListener;
 
     public RecordingService(Database db, BlobStore blobs, long maxChunkBytes) {
+        this(db, blobs, maxChunkBytes, SealListener.NONE);
+    }
+
+    public RecordingService(Database db, BlobStore blobs, long maxChunkBytes, SealListener sealListener) {
         this.db = db;
         this.blobs = blobs;
         this.deleter = new RecordingDeleter(db, blobs);
         this.maxChunkBytes = maxChunkBytes;
+        this.sealListener = sealListener;
+    }
+
+    /** Told after a recording's sealing transaction committed (evidence: writes the signed manifest). */
+    @FunctionalInterface
+    public interface SealListener {
+        SealListener NONE = (orgId, recordingId) -> { };
+
+        void sealed(UUID orgId, UUID recordingId);
+    }
+
+    void afterSeal(UUID orgId, UUID recordingId) {
+        sealListener.sealed(orgId, recordingId);
     }
 
     public record Started(UUID sessionId, String status) {
@@ -157,6 +176,7 @@ public final class RecordingService {
             finish(tx, caller.orgId(), rec, request, false, null);
             return null;
         });
+        afterSeal(caller.orgId(), sessionId);
         return sessionId.toString();
     }
 
@@ -293,7 +313,10 @@ public final class RecordingService {
 
     public String delete(Caller caller, UUID sessionId) {
         caller.requireRole(Role.ADMIN);
-        boolean marked = db.inOrg(caller.orgId(), tx -> RecordingQueries.markDeleting(tx, sessionId));
+        boolean marked = db.inOrg(caller.orgId(), tx -> {
+            EvidenceQueries.stateRemovalReason(tx, "admin_delete", caller.userId());
+            return RecordingQueries.markDeleting(tx, sessionId);
+        });
         if (!marked) {
             throw CastvaultException.notFound("recording");
         }
@@ -339,6 +362,7 @@ public final class RecordingService {
             written.forEach(this::removeQuietly);
             throw e;
         }
+        afterSeal(orgId, id);
         return id;
     }
 

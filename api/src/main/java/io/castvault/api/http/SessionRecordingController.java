@@ -4,6 +4,9 @@ import io.castvault.api.auth.BearerAuth;
 import io.castvault.core.CastvaultException;
 import io.castvault.db.OrgSettings;
 import io.castvault.db.RecordingFilter;
+import io.castvault.db.Role;
+import io.castvault.evidence.EvidenceService;
+import io.castvault.evidence.Verifier;
 import io.castvault.recording.Caller;
 import io.castvault.recording.RecordingService;
 import io.castvault.recording.RetentionService;
@@ -35,13 +38,15 @@ public class SessionRecordingController {
     private final SettingsService settings;
     private final RecordingService recordings;
     private final RetentionService retention;
+    private final EvidenceService evidence;
 
     public SessionRecordingController(BearerAuth auth, SettingsService settings, RecordingService recordings,
-                                      RetentionService retention) {
+                                      RetentionService retention, EvidenceService evidence) {
         this.auth = auth;
         this.settings = settings;
         this.recordings = recordings;
         this.retention = retention;
+        this.evidence = evidence;
     }
 
     @Post
@@ -91,12 +96,23 @@ public class SessionRecordingController {
                 }
                 yield Envelope.ok(data);
             }
+            case "get_public_keys" -> Envelope.ok(evidence.publicKeys(caller.orgId()));
+            case "rotate_signing_key" -> {
+                caller.requireRole(Role.ADMIN);
+                yield Envelope.ok(Map.of("fingerprint", evidence.rotate(caller.orgId())));
+            }
+            case "verify" -> {
+                caller.requireRole(Role.ADMIN, Role.AUDITOR);
+                UUID session = req.optionalUuid("session_id");
+                Verifier.Report report = evidence.verify(caller.orgId(), session);
+                yield Envelope.ok(Map.of("ok", report.ok(), "findings", report.findings()));
+            }
             default -> throw new IllegalStateException(action);
         };
     }
 
     private static final Set<String> ACTIONS = Set.of("get_settings", "update_settings", "start", "upload_chunk",
-            "complete", "get", "list", "delete", "cleanup");
+            "complete", "get", "list", "delete", "cleanup", "get_public_keys", "rotate_signing_key", "verify");
 
     private static Map<String, Object> settingsView(OrgSettings s) {
         Map<String, Object> m = new LinkedHashMap<>();
