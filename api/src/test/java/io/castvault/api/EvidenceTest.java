@@ -79,6 +79,10 @@ class EvidenceTest extends ServiceTest {
 
     /** A copy of the org's objects on disk, as {@code aws s3 sync} would make it. */
     static Path copyBucket(TestOrg o, String name) {
+        return copyBucket(app, tmp, o, name);
+    }
+
+    static Path copyBucket(TestApp app, Path tmp, TestOrg o, String name) {
         Path dir = tmp.resolve(name);
         for (ObjectKey.Prefix p : ObjectKey.orgPrefixes(o.orgId())) {
             for (ObjectKey k : app.blobs().list(p)) {
@@ -98,6 +102,10 @@ class EvidenceTest extends ServiceTest {
     }
 
     static Run verify(Path dir, UUID orgId, String signers, String... extra) throws IOException {
+        return verify(tmp, dir, orgId, signers, extra);
+    }
+
+    static Run verify(Path tmp, Path dir, UUID orgId, String signers, String... extra) throws IOException {
         Path signersFile = Files.createTempFile(tmp, "allowed_signers", "");
         Files.writeString(signersFile, signers);
         List<String> args = new ArrayList<>(List.of("--dir", dir.toString(), "--org", orgId.toString(),

@@ -32,6 +32,7 @@ public final class DigestWriter {
     public static final String FORMAT = "castvault-digest/1";
     static final Duration HEARTBEAT = Duration.ofDays(1);
     private static final Duration LEASE = Duration.ofMinutes(10);
+    /** A digest written more than this (or DIGEST_INTERVAL, if shorter) after it was due is called late. */
     private static final Duration LATE_AFTER = Duration.ofMinutes(5);
     private static final Logger LOG = LoggerFactory.getLogger(DigestWriter.class);
 
@@ -150,7 +151,7 @@ public final class DigestWriter {
             n.put("signature", Base64.getEncoder().encodeToString(p.signature()));
             n.put("due_at", Rfc3339.format(p.dueAt()));
             n.put("written_at", Rfc3339.format(p.writtenAt()));
-            n.put("late", p.writtenAt().isAfter(p.dueAt().plus(LATE_AFTER)));
+            n.put("late", p.writtenAt().isAfter(p.dueAt().plus(interval.compareTo(LATE_AFTER) < 0 ? interval : LATE_AFTER)));
         }
         byte[] json = CanonicalJson.bytes(d);
         byte[] sha = Hashing.sha256(json);
