@@ -367,6 +367,40 @@ class EvidenceTest extends ServiceTest {
                 app.token(org.memberId())).status(), "a member reads only their own recordings");
     }
 
+    @Test
+    void verifyActionForOneRecordingGivesItsIntegrityAndNamesATamperedObject() throws Exception {
+        TestApp.Response ok = org.asAuditor(Map.of("action", "verify", "session_id", kept.toString()));
+        assertEquals(200, ok.status(), ok.body());
+        assertTrue(ok.data().get("ok").asBoolean(), ok.body());
+        JsonNode integrity = ok.data().get("integrity");
+        assertEquals(digests.get(0).value(), integrity.get("digest_key").asText());
+        assertTrue(integrity.get("key_fingerprint").asText().startsWith("SHA256:"), ok.body());
+        assertEquals(64, integrity.get("manifest_sha256").asText().length());
+
+        TestOrg o = app.newOrg(true);
+        UUID pending = RetentionTest.recording(app, o, 1);
+        TestApp.Response p = o.asAdmin(Map.of("action", "verify", "session_id", pending.toString()));
+        assertTrue(p.data().get("ok").asBoolean(), p.body());
+        assertTrue(p.data().get("integrity").get("digest_key").isNull(), "not in a digest yet: " + p.body());
+        app.bean(DigestWriter.class).runOrg(o.orgId(), true).orElseThrow();
+
+        byte[] forged = "[0, \"o\", \"rm -rf /\"]\n".getBytes(StandardCharsets.UTF_8);
+        ObjectKey chunk = ObjectKey.chunk(o.orgId(), pending, 0);
+        app.blobs().put(chunk, forged, io.castvault.core.Hashing.sha256(forged), "application/x-asciicast");
+        TestApp.Response bad = o.asAdmin(Map.of("action", "verify", "session_id", pending.toString()));
+        assertEquals(200, bad.status(), bad.body());
+        assertFalse(bad.data().get("ok").asBoolean(), bad.body());
+        JsonNode f = bad.data().get("findings").get(0);
+        assertEquals("TAMPERED", f.get("kind").asText());
+        assertEquals(chunk.value(), f.get("object_key").asText());
+        assertEquals(pending.toString(), f.get("session_id").asText());
+        TestApp.Response whole = o.asAdmin(Map.of("action", "verify"));
+        assertFalse(whole.data().get("ok").asBoolean(), whole.body());
+        assertEquals(404, o.asAdmin(Map.of("action", "verify", "session_id", UUID.randomUUID().toString())).status());
+        assertEquals(404, o.asAdmin(Map.of("action", "verify", "session_id", kept.toString())).status(),
+                "another org's recording is not found");
+    }
+
     static void swap(Path a, Path b) throws IOException {
         Path t = a.resolveSibling("swap.tmp");
         Files.move(a, t);

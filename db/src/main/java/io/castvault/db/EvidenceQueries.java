@@ -120,9 +120,11 @@ public final class EvidenceQueries {
                 .fetch(EvidenceQueries::seal);
     }
 
-    public static boolean removed(Tx tx, UUID recordingId) {
-        return tx.dsl().fetchExists(EVIDENCE_REMOVALS, EVIDENCE_REMOVALS.ORG_ID.eq(tx.requireOrg())
-                .and(EVIDENCE_REMOVALS.RECORDING_ID.eq(recordingId)));
+    /** The digest that lists the recording's removal, if one does. */
+    public static Optional<Long> removalDigestSeq(Tx tx, UUID recordingId) {
+        return tx.dsl().select(EVIDENCE_REMOVALS.DIGEST_SEQ).from(EVIDENCE_REMOVALS)
+                .where(EVIDENCE_REMOVALS.ORG_ID.eq(tx.requireOrg()).and(EVIDENCE_REMOVALS.RECORDING_ID.eq(recordingId)))
+                .fetchOptional(EVIDENCE_REMOVALS.DIGEST_SEQ);
     }
 
     private static SealRow seal(io.castvault.db.jooq.tables.records.EvidenceSealsRecord r) {

@@ -45,11 +45,28 @@ public final class EvidenceService {
         return keys.rotate(orgId);
     }
 
-    /** The offline verifier's checks, run against the live bucket with the org's keys from the database. */
+    /**
+     * The offline verifier's checks, run against the live bucket with the org's keys from the database: the whole
+     * chain and every recording, or (with {@code sessionId}) one recording and the digests that list it.
+     */
     public Verifier.Report verify(UUID orgId, UUID sessionId) {
         List<byte[]> raw = keys.publicKeys(orgId).stream().map(k -> SshKeys.parsePublicKeyText(k.publicKey())).toList();
-        Verifier.Report report = new Verifier(EvidenceSource.of(blobs), orgId, raw, null).run();
-        return sessionId == null ? report : report.forSession(sessionId);
+        Verifier verifier = new Verifier(EvidenceSource.of(blobs), orgId, raw, null);
+        if (sessionId == null) {
+            return verifier.run();
+        }
+        record Digests(ObjectKey seal, ObjectKey removal) {
+        }
+        Digests d = db.inOrg(orgId, tx -> new Digests(
+                EvidenceQueries.seal(tx, sessionId).map(EvidenceQueries.SealRow::digestSeq)
+                        .flatMap(seq -> writtenDigest(tx, seq)).orElse(null),
+                EvidenceQueries.removalDigestSeq(tx, sessionId).flatMap(seq -> writtenDigest(tx, seq)).orElse(null)));
+        return verifier.runSession(sessionId, d.seal(), d.removal());
+    }
+
+    private static Optional<ObjectKey> writtenDigest(io.castvault.db.Tx tx, Long seq) {
+        return seq == null ? Optional.empty() : EvidenceQueries.digest(tx, seq).filter(r -> r.writtenAt() != null)
+                .map(r -> ObjectKey.parse(r.objectKey()));
     }
 
     /**
@@ -88,16 +105,30 @@ public final class EvidenceService {
         }
     }
 
-    /** Where the recording stands in the evidence record: manifest hash and the digest that lists it, if any. */
-    public record Integrity(String manifestSha256, String digestKey, Instant sealedAt) {
+    /**
+     * Where the recording stands in the evidence record, for the dashboard's integrity panel: its manifest's hash
+     * and signing key, and the digest that lists it (null while pending).
+     */
+    public record Integrity(Instant sealedAt, String manifestSha256, String keyFingerprint, String digestKey) {
     }
 
     public Optional<Integrity> integrity(UUID orgId, UUID sessionId) {
-        return db.inOrg(orgId, tx -> EvidenceQueries.seal(tx, sessionId).map(s -> new Integrity(
-                s.manifestSha256() == null ? null : Hashing.hex(s.manifestSha256()),
-                s.digestSeq() == null ? null : EvidenceQueries.digest(tx, s.digestSeq())
-                        .filter(d -> d.writtenAt() != null).map(EvidenceQueries.DigestRow::objectKey).orElse(null),
-                s.sealedAt())));
+        Optional<EvidenceQueries.SealRow> seal = db.inOrg(orgId, tx -> EvidenceQueries.seal(tx, sessionId));
+        if (seal.isEmpty()) {
+            return Optional.empty();
+        }
+        String digestKey = seal.get().digestSeq() == null ? null
+                : db.inOrg(orgId, tx -> writtenDigest(tx, seal.get().digestSeq())).map(ObjectKey::value).orElse(null);
+        String fingerprint = null;
+        if (seal.get().manifestSha256() != null) {
+            try {
+                fingerprint = CanonicalJson.parse(read(ObjectKey.manifest(orgId, sessionId))).path("key_fingerprint").asText(null);
+            } catch (StorageException | IllegalArgumentException e) {
+                fingerprint = null; // the verify findings say what is wrong with it
+            }
+        }
+        return Optional.of(new Integrity(seal.get().sealedAt(),
+                seal.get().manifestSha256() == null ? null : Hashing.hex(seal.get().manifestSha256()), fingerprint, digestKey));
     }
 
     private byte[] read(ObjectKey key) {

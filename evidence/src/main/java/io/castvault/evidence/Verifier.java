@@ -195,6 +195,57 @@ public final class Verifier {
         return new Report(List.copyOf(rows.values()), List.copyOf(findings));
     }
 
+    /**
+     * One recording, without walking the chain: the digests that list its seal and its removal (each signature
+     * checked, and that it really lists the recording), then its removal's reason or its manifest and objects.
+     * {@code sealDigest} / {@code removalDigest} are null when no digest lists them yet.
+     */
+    public Report runSession(UUID session, ObjectKey sealDigest, ObjectKey removalDigest) {
+        Listed removal = removalDigest == null ? null : listedIn(removalDigest, "removed", session);
+        Listed seal = sealDigest == null ? null : listedIn(sealDigest, "sealed", session);
+        if (removal != null) {
+            checkRemoval(session, removal);
+        } else if (seal != null) {
+            JsonNode e = seal.entry();
+            String expected = e.path("manifest_sha256").isTextual() ? e.get("manifest_sha256").asText() : null;
+            JsonNode manifest = checkManifest(session, expected, seal.digestKey());
+            if (manifest != null) {
+                ok("recording", session.toString(), "in " + seal.digestKey() + ", " + manifest.path("objects").size()
+                        + " objects match, signed by " + manifest.path("key_fingerprint").asText());
+            }
+        } else if (sealDigest == null && removalDigest == null) {
+            checkUnlisted(session, null);
+        }
+        return new Report(List.copyOf(rows.values()), List.copyOf(findings));
+    }
+
+    /** The entry for {@code session} in a digest's {@code list}, after checking the digest's signature. */
+    private Listed listedIn(ObjectKey digestKey, String list, UUID session) {
+        Optional<byte[]> bytes = read(digestKey);
+        if (bytes.isEmpty()) {
+            finding(session, CHAIN_GAP, digestKey.value(), "the digest that lists the recording is missing");
+            return null;
+        }
+        Optional<byte[]> sig = read(ObjectKey.signatureOf(digestKey));
+        if (sig.isEmpty()) {
+            finding(session, UNSIGNED, digestKey.value(), "the digest has no signature");
+        } else {
+            checkSignature(session, digestKey, sig.get(), Sshsig.DIGEST_NAMESPACE, bytes.get(), "recording");
+        }
+        try {
+            for (JsonNode e : CanonicalJson.parse(bytes.get()).path(list)) {
+                if (session.toString().equals(e.path("session_id").asText())) {
+                    return new Listed(e, digestKey.value());
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            finding(session, TAMPERED, digestKey.value(), "the digest is not valid JSON");
+            return null;
+        }
+        finding(session, TAMPERED, digestKey.value(), "the digest does not list the recording as " + list);
+        return null;
+    }
+
     // --- digests ----------------------------------------------------------------------------------------------
 
     private TreeMap<String, Doc> readDigests() {

@@ -104,8 +104,17 @@ public class SessionRecordingController {
             case "verify" -> {
                 caller.requireRole(Role.ADMIN, Role.AUDITOR);
                 UUID session = req.optionalUuid("session_id");
+                Map<String, Object> data = new LinkedHashMap<>();
+                if (session != null) {
+                    recordingsVisible(caller, session);
+                }
                 Verifier.Report report = evidence.verify(caller.orgId(), session);
-                yield Envelope.ok(Map.of("ok", report.ok(), "findings", report.findings()));
+                data.put("ok", report.ok());
+                data.put("findings", report.findings());
+                if (session != null) {
+                    data.put("integrity", evidence.integrity(caller.orgId(), session).orElse(null));
+                }
+                yield Envelope.ok(data);
             }
             default -> throw new IllegalStateException(action);
         };
@@ -113,6 +122,17 @@ public class SessionRecordingController {
 
     private static final Set<String> ACTIONS = Set.of("get_settings", "update_settings", "start", "upload_chunk",
             "complete", "get", "list", "delete", "cleanup", "get_public_keys", "rotate_signing_key", "verify");
+
+    /**
+     * A session-scoped verify names a recording the org sealed (also one removed since: its evidence is the
+     * removal), or one of its active recordings; anything else is 404 like everywhere. The row is not read for a
+     * sealed one, so a recording whose summary was tampered with still gets its findings instead of a 503.
+     */
+    private void recordingsVisible(Caller caller, UUID session) {
+        if (evidence.integrity(caller.orgId(), session).isEmpty()) {
+            recordings.get(caller, session);
+        }
+    }
 
     private static Map<String, Object> settingsView(OrgSettings s) {
         Map<String, Object> m = new LinkedHashMap<>();
