@@ -70,6 +70,20 @@ export interface Settings {
   storage_mode: "platform" | "custom";
 }
 
+export interface Finding {
+  session_id: string | null;
+  kind: string;
+  object_key: string;
+  detail: string;
+}
+
+/** The signed evidence of one recording: manifest hash and signing key, and the digest that lists it. */
+export interface Evidence {
+  ok: boolean;
+  findings: Finding[];
+  integrity: { sealed_at: string; manifest_sha256: string | null; key_fingerprint: string | null; digest_key: string | null } | null;
+}
+
 export interface ListQuery {
   limit: number;
   offset: number;
@@ -169,6 +183,10 @@ export const api = {
   remove: (orgId: string, sessionId: string) => action<{ deleted: string }>(orgId, "delete", { session_id: sessionId }),
   settings: (orgId: string) => action<Settings>(orgId, "get_settings"),
   updateSettings: (orgId: string, changes: Partial<Settings>) => action<{ updated: boolean }>(orgId, "update_settings", changes),
+  verify: (orgId: string, sessionId: string) => action<Evidence>(orgId, "verify", { session_id: sessionId }),
+  /** The evidence bundle (tar), fetched with the bearer token so the token never appears in a URL. */
+  evidence: async (orgId: string, sessionId: string): Promise<Blob> =>
+    (await call(`/api/session-recording/${orgId}/${sessionId}/evidence`, { method: "GET" })).blob(),
   /** The whole cast file's bytes, fetched with the bearer token (the player itself cannot send headers). */
   cast: async (orgId: string, sessionId: string): Promise<ArrayBuffer> =>
     (await call(`/api/session-recording/${orgId}/${sessionId}/cast`, { method: "GET" })).arrayBuffer(),
