@@ -88,6 +88,17 @@ class EvidenceOutageTest {
     }
 
     @Test
+    void productionRefusesToStartWithoutAMasterKey() {
+        RuntimeException e = assertThrows(RuntimeException.class,
+                () -> TestApp.start(Map.of("castvault.evidence.master-key", "", "castvault.evidence.env", "production"), false));
+        Throwable cause = e;
+        while (cause.getCause() != null && !String.valueOf(cause.getMessage()).contains("CASTVAULT_MASTER_KEY")) {
+            cause = cause.getCause();
+        }
+        assertTrue(String.valueOf(cause.getMessage()).contains("CASTVAULT_MASTER_KEY is required in production"), e.toString());
+    }
+
+    @Test
     void concurrentWritersProduceOneUnbrokenChain() throws Exception {
         TestOrg org = app.newOrg(true);
         DigestWriter writer = app.bean(DigestWriter.class);
