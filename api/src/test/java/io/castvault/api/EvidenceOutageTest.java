@@ -88,6 +88,31 @@ class EvidenceOutageTest {
     }
 
     @Test
+    void newestDigestsDeletedAreAGapWhenLaterWorkIsSigned() throws Exception {
+        TestOrg org = app.newOrg(true);
+        DigestWriter writer = app.bean(DigestWriter.class);
+        UUID old = RetentionTest.recording(app, org, 50);
+        // sealed two days ago: its manifest (rewritten by the digest run) says so
+        app.db().acrossOrgs(tx -> TestSql.execute(tx, "UPDATE evidence_seals SET manifest_sha256 = NULL, "
+                + "sealed_at = now() - interval '2 days' WHERE recording_id = ?", old));
+        writer.runOrg(org.orgId(), true).orElseThrow();
+        String signers = org.asAdmin(Map.of("action", "get_public_keys")).data().get("allowed_signers").asText();
+        Path clean = EvidenceTest.copyBucket(app, tmp, org, "truncated-clean");
+        assertEquals(0, EvidenceTest.verify(tmp, clean, org.orgId(), signers).exit());
+
+        RetentionTest.recording(app, org, 1); // later work, signed, not yet in a digest
+        Path dir = EvidenceTest.copyBucket(app, tmp, org, "truncated");
+        EvidenceTest.Run pending = EvidenceTest.verify(tmp, dir, org.orgId(), signers);
+        assertEquals(0, pending.exit(), "a fresh seal after the newest digest is pending, not a gap: " + pending.out());
+        for (ObjectKey k : app.blobs().list(ObjectKey.digestPrefix(org.orgId()))) {
+            java.nio.file.Files.delete(dir.resolve(k.value()));
+        }
+        EvidenceTest.Run cut = EvidenceTest.verify(tmp, dir, org.orgId(), signers);
+        assertEquals(1, cut.exit(), cut.out());
+        assertTrue(cut.out().lines().anyMatch(l -> l.startsWith("CHAIN GAP") && l.contains(old.toString())), cut.out());
+    }
+
+    @Test
     void productionRefusesToStartWithoutAMasterKey() {
         RuntimeException e = assertThrows(RuntimeException.class,
                 () -> TestApp.start(Map.of("castvault.evidence.master-key", "", "castvault.evidence.env", "production"), false));

@@ -187,12 +187,58 @@ public final class Verifier {
                         + manifest.path("objects").size() + " objects match, signed by " + manifest.path("key_fingerprint").asText());
             }
         }
-        for (UUID session : bucketSessions()) {
-            if (!sealed.containsKey(session) && !removed.containsKey(session)) {
-                checkUnlisted(session, newestDue);
+        // The latest seal anyone can prove (a digest lists it, or its manifest is validly signed) shows the service
+        // was at work then; digests are written at least daily, so an unlisted seal a day older is a gap, and so is a
+        // chain that ends a day before it. This catches truncation of the newest digests whenever later work exists.
+        Instant latestSeal = null;
+        for (Listed l : sealed.values()) {
+            latestSeal = later(latestSeal, time(l.entry(), "sealed_at"));
+        }
+        List<UUID> unlisted = bucketSessions().stream()
+                .filter(s -> !sealed.containsKey(s) && !removed.containsKey(s)).toList();
+        for (UUID session : unlisted) {
+            latestSeal = later(latestSeal, signedSealTime(session));
+        }
+        for (UUID session : unlisted) {
+            checkUnlisted(session, newestDue, latestSeal);
+        }
+        if (newestDue != null) {
+            if (latestSeal != null && newestDue.plus(DigestWriter.HEARTBEAT).plus(GRACE).isBefore(latestSeal)) {
+                finding(null, CHAIN_GAP, ObjectKey.digestPrefix(orgId).value(), "the chain ends at " + newestDue
+                        + ", more than a day before the latest signed seal (" + latestSeal + "): newer digests are missing", "chain");
+            } else {
+                status("chain", ObjectKey.digestPrefix(orgId).value(), OK, "ends at " + newestDue + "; digests come at "
+                        + "least daily, so a copy taken more than a day later that shows nothing newer was cut short");
             }
         }
         return new Report(List.copyOf(rows.values()), List.copyOf(findings));
+    }
+
+    /** A margin for a digest written late (store down, all instances restarting) before silence counts as a gap. */
+    private static final Duration GRACE = Duration.ofHours(1);
+
+    private static Instant later(Instant a, Instant b) {
+        return a == null ? b : b == null || a.isAfter(b) ? a : b;
+    }
+
+    /** The sealed_at of the recording's manifest, only when its signature verifies against allowed_signers. */
+    private Instant signedSealTime(UUID session) {
+        ObjectKey key = ObjectKey.manifest(orgId, session);
+        Optional<byte[]> bytes = read(key);
+        Optional<byte[]> sig = bytes.isEmpty() ? Optional.empty() : read(ObjectKey.signatureOf(key));
+        if (sig.isEmpty()) {
+            return null;
+        }
+        try {
+            Sshsig.Parsed parsed = Sshsig.parse(new String(sig.get(), StandardCharsets.US_ASCII));
+            if (!allowed.contains(Base64.getEncoder().encodeToString(parsed.publicKey()))
+                    || !Sshsig.verify(parsed, Sshsig.RECORDING_NAMESPACE, bytes.get())) {
+                return null;
+            }
+            return time(CanonicalJson.parse(bytes.get()), "sealed_at");
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     /**
@@ -214,7 +260,7 @@ public final class Verifier {
                         + " objects match, signed by " + manifest.path("key_fingerprint").asText());
             }
         } else if (sealDigest == null && removalDigest == null) {
-            checkUnlisted(session, null);
+            checkUnlisted(session, null, null);
         }
         return new Report(List.copyOf(rows.values()), List.copyOf(findings));
     }
@@ -458,7 +504,7 @@ public final class Verifier {
         }
     }
 
-    private void checkUnlisted(UUID session, Instant newestDue) {
+    private void checkUnlisted(UUID session, Instant newestDue, Instant latestSeal) {
         ObjectKey manifestKey = ObjectKey.manifest(orgId, session);
         Optional<byte[]> bytes = read(manifestKey);
         if (bytes.isEmpty()) {
@@ -483,6 +529,11 @@ public final class Verifier {
         if (newestDue != null && (sealedAt == null || !sealedAt.isAfter(newestDue))) {
             finding(session, CHAIN_GAP, manifestKey.value(), "sealed " + (sealedAt == null ? "at an unknown time" : "at " + sealedAt)
                     + ", before the newest digest (" + newestDue + "), yet listed in no digest");
+            return;
+        }
+        if (latestSeal != null && sealedAt != null && sealedAt.plus(DigestWriter.HEARTBEAT).plus(GRACE).isBefore(latestSeal)) {
+            finding(session, CHAIN_GAP, manifestKey.value(), "sealed at " + sealedAt + ", more than a day before the latest "
+                    + "signed seal (" + latestSeal + "), yet listed in no digest: digests are missing");
             return;
         }
         if (m != null) {
