@@ -165,6 +165,17 @@ class EvidenceTest extends ServiceTest {
         for (UUID s : List.of(kept, late, last)) {
             assertTrue(r.out().lines().anyMatch(l -> l.startsWith("OK") && l.contains(s.toString())), r.out());
         }
+        // straight from the bucket (--s3 with the S3_* variables) the verdict is the same
+        io.castvault.storage.S3Settings s3 = app.bean(io.castvault.api.config.S3Config.class).settings();
+        Path signersFile = Files.writeString(tmp.resolve("allowed_signers.s3"), allowedSigners);
+        ByteArrayOutputStream s3out = new ByteArrayOutputStream();
+        int s3exit = VerifyCli.run(new String[] {"--s3", "--org", org.orgId().toString(), "--allowed-signers", signersFile.toString()},
+                Map.of("S3_ENDPOINT", s3.endpoint().toString(), "S3_BUCKET", s3.bucket(), "S3_REGION", s3.region(),
+                        "S3_ACCESS_KEY", s3.accessKey(), "S3_SECRET_KEY", s3.secretKey()),
+                new PrintStream(s3out, true, StandardCharsets.UTF_8), new PrintStream(s3out, true, StandardCharsets.UTF_8));
+        assertEquals(0, s3exit, s3out.toString(StandardCharsets.UTF_8));
+        assertEquals(r.out().lines().count(), s3out.toString(StandardCharsets.UTF_8).lines().count());
+
         Run json = verify(dir, org.orgId(), allowedSigners, "--json");
         assertEquals(0, json.exit());
         assertTrue(TestApp.JSON.readTree(json.out()).get("ok").asBoolean());
