@@ -69,6 +69,11 @@ public final class VerifyCli {
             }
             out.print(json ? report.json().toPrettyString() + "\n" : report.table());
             out.flush();
+            if (report.rows().isEmpty()) {
+                // an empty answer must not read as a clean bill: wrong --dir or --org, or everything was deleted
+                err.println("verify: no digest and no recording of org " + org + " found; nothing was verified");
+                return 1;
+            }
             return report.ok() ? 0 : 1;
         } catch (IllegalArgumentException | IOException e) {
             err.println("verify: " + e.getMessage());

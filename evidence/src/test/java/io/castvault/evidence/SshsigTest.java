@@ -134,6 +134,23 @@ class SshsigTest {
     }
 
     @Test
+    void theCliRefusesToCallAnEmptyCopyClean() throws Exception {
+        UUID org = UUID.randomUUID();
+        byte[] raw = SshKeys.rawPublic(SshKeys.generate().getPublic());
+        Path signers = Files.writeString(dir.resolve("allowed_signers"), org + " " + SshKeys.publicKeyText(raw) + "\n");
+        Files.createDirectories(dir.resolve("copy/digests"));
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream ps = new java.io.PrintStream(out, true, StandardCharsets.UTF_8);
+        String[] args = {"--dir", dir.resolve("copy").toString(), "--org", org.toString(), "--allowed-signers", signers.toString()};
+        assertEquals(1, VerifyCli.run(args, java.util.Map.of(), ps, ps));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("nothing was verified"), out.toString(StandardCharsets.UTF_8));
+        assertEquals(2, VerifyCli.run(new String[] {"--dir", "x"}, java.util.Map.of(), ps, ps), "usage error");
+        Path noKeys = Files.writeString(dir.resolve("other_signers"), UUID.randomUUID() + " " + SshKeys.publicKeyText(raw) + "\n");
+        assertEquals(2, VerifyCli.run(new String[] {"--dir", dir.toString(), "--org", org.toString(), "--allowed-signers",
+                noKeys.toString()}, java.util.Map.of(), ps, ps), "allowed_signers without the org's key");
+    }
+
+    @Test
     void allowedSignersParsingTakesOnlyTheOrgsKeys() {
         UUID org = UUID.randomUUID();
         List<byte[]> raws = new ArrayList<>();
