@@ -180,6 +180,9 @@ describe("dashboard", () => {
     const details = await ok(seed.adminToken, seed.org, "get", { session_id: seed.demo });
     assert.ok((await badge.textContent()).includes(details.recording.metadata.recording_sha256));
     assert.equal(await page.locator("table.chunks tbody tr").count(), 2);
+    const evidence = page.getByTestId("evidence");
+    await evidence.locator("text=Signature valid").waitFor();
+    assert.ok((await evidence.textContent()).includes("SHA256:"), "the signing key's fingerprint is shown");
 
     const terminal = page.locator(".ap-term");
     await terminal.waitFor();
@@ -217,6 +220,8 @@ describe("dashboard", () => {
     await badge.locator("text=Integrity mismatch").waitFor();
     assert.equal(await badge.getAttribute("role"), "alert");
     assert.ok(!(await badge.textContent()).includes("Verified"));
+    // the signed manifest names the altered object
+    await page.getByTestId("evidence").locator(`text=${key}`).waitFor();
     await shot(page, "06-recording-mismatch");
     await page.close();
   });

@@ -105,6 +105,20 @@ export interface Settings {
   legal_hold?: boolean;
 }
 
+export interface Finding {
+  session_id: string | null;
+  kind: string;
+  object_key: string;
+  detail: string;
+}
+
+/** The signed evidence of one recording: manifest hash and signing key, and the digest that lists it. */
+export interface Evidence {
+  ok: boolean;
+  findings: Finding[];
+  integrity: { sealed_at: string; manifest_sha256: string | null; key_fingerprint: string | null; digest_key: string | null } | null;
+}
+
 export interface ListQuery {
   limit: number;
   offset: number;
@@ -206,6 +220,10 @@ export const api = {
   updateSettings: (orgId: string, changes: Partial<Settings>) => action<{ updated: boolean }>(orgId, "update_settings", changes),
   audit: (orgId: string, q: AuditQuery) =>
     action<AuditPage>(orgId, "audit", Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined && v !== ""))),
+  verify: (orgId: string, sessionId: string) => action<Evidence>(orgId, "verify", { session_id: sessionId }),
+  /** The evidence bundle (tar), fetched with the bearer token so the token never appears in a URL. */
+  evidence: async (orgId: string, sessionId: string): Promise<Blob> =>
+    (await call(`/api/session-recording/${orgId}/${sessionId}/evidence`, { method: "GET" })).blob(),
   /** The whole cast file's bytes, fetched with the bearer token (the player itself cannot send headers). */
   cast: async (orgId: string, sessionId: string): Promise<ArrayBuffer> =>
     (await call(`/api/session-recording/${orgId}/${sessionId}/cast`, { method: "GET" })).arrayBuffer(),

@@ -1,6 +1,6 @@
 import * as AsciinemaPlayer from "asciinema-player";
 import "asciinema-player/dist/bundle/asciinema-player.css";
-import { ApiError, api, type Details } from "../api";
+import { ApiError, api, type Details, type Evidence } from "../api";
 import { errorBox, h, replace } from "../dom";
 import { bytes, count, duration, utc, when } from "../format";
 import { checkIntegrity, type Integrity } from "../integrity";
@@ -33,6 +33,7 @@ export async function renderRecording(root: HTMLElement, ctx: ViewContext, recor
         ctx.org.role === "admin" ? deleteControl(ctx, r.id) : null,
       ),
       badge,
+      r.status === "completed" ? evidencePanel(ctx, r.id) : null,
       replay,
       h("div", { class: "columns" }, metadataCard(ctx, details), chunksCard(details)),
       ctx.org.role === "member" ? null : history,
@@ -95,6 +96,76 @@ function showIntegrity(badge: HTMLElement, result: Integrity): void {
       replace(badge, h("strong", {}, "Integrity not checked"), h("span", {}, ` — ${result.reason}.`));
       return;
   }
+}
+
+/**
+ * The signed evidence: for admins and auditors the server-side check of manifest, signature and objects (with the
+ * key fingerprint and the digest that lists the recording); for everyone who may read the recording, the bundle
+ * to verify offline with sha256sum and ssh-keygen.
+ */
+function evidencePanel(ctx: ViewContext, id: string): HTMLElement {
+  const status = h("div", { "data-testid": "evidence-status" });
+  const error = h("p", { class: "field-error", role: "status" });
+  const button = h("button", { type: "button", id: "evidence" }, "Download evidence bundle");
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    error.textContent = "";
+    try {
+      const blob = await api.evidence(ctx.org.org_id, id);
+      const a = h("a", { href: URL.createObjectURL(blob), download: `castvault-evidence-${id}.tar` });
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    } catch (e) {
+      if (e instanceof ApiError && e.expired) throw e;
+      error.textContent = e instanceof ApiError ? e.message : String(e);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  const panel = h(
+    "div",
+    { class: "card evidence", "data-testid": "evidence" },
+    h("h2", {}, "Signed evidence"),
+    status,
+    h("div", { class: "actions" }, button, h("span", { class: "muted" }, " a tar with the cast, the signed manifest, allowed_signers and VERIFY.md")),
+    error,
+  );
+  if (ctx.org.role === "admin" || ctx.org.role === "auditor") {
+    replace(status, h("p", { class: "muted" }, "Checking the signature and the stored objects…"));
+    api.verify(ctx.org.org_id, id).then(
+      (ev) => ctx.current() && replace(status, evidenceSummary(ev)),
+      (e) => ctx.current() && replace(status, errorBox(e instanceof ApiError ? e.message : String(e))),
+    );
+  }
+  return panel;
+}
+
+function evidenceSummary(ev: Evidence): HTMLElement {
+  const i = ev.integrity;
+  const row = (label: string, value: Node | string) => h("tr", {}, h("th", {}, label), h("td", {}, value));
+  return h(
+    "div",
+    {},
+    ev.ok
+      ? h("p", { class: "integrity verified" }, h("span", { class: "integrity-mark" }, "✓"), h("strong", {}, "Signature valid"), " — the manifest is signed by the org's key and every object matches it.")
+      : h(
+          "div",
+          { class: "integrity mismatch", role: "alert" },
+          h("strong", {}, "Evidence check failed"),
+          h("ul", {}, ...ev.findings.map((f) => h("li", {}, h("strong", {}, f.kind), " ", h("code", {}, f.object_key), ": ", f.detail))),
+        ),
+    h(
+      "table",
+      { class: "kv" },
+      h(
+        "tbody",
+        {},
+        row("Key fingerprint", i?.key_fingerprint ? h("code", {}, i.key_fingerprint) : "—"),
+        row("Manifest SHA-256", i?.manifest_sha256 ? h("code", {}, i.manifest_sha256) : "not written yet"),
+        row("Covered by digest", i?.digest_key ? h("code", {}, i.digest_key) : "pending: the next digest lists it"),
+      ),
+    ),
+  );
 }
 
 function mountPlayer(container: HTMLElement, ctx: ViewContext, cast: ArrayBuffer, id: string): void {

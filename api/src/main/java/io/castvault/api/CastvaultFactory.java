@@ -10,6 +10,7 @@ import io.castvault.api.auth.Jwt;
 import io.castvault.api.config.AgentConfig;
 import io.castvault.api.config.AuthConfig;
 import io.castvault.api.config.DatabaseConfig;
+import io.castvault.api.config.EvidenceConfig;
 import io.castvault.api.config.LimitsConfig;
 import io.castvault.api.config.NetworkConfig;
 import io.castvault.api.config.RetentionConfig;
@@ -17,6 +18,11 @@ import io.castvault.api.config.S3Config;
 import io.castvault.db.Database;
 import io.castvault.recording.AuditService;
 import io.castvault.recording.LegalHoldService;
+import io.castvault.evidence.DigestWriter;
+import io.castvault.evidence.EvidenceService;
+import io.castvault.evidence.ManifestWriter;
+import io.castvault.evidence.MasterKey;
+import io.castvault.evidence.SigningKeys;
 import io.castvault.recording.RecordingService;
 import io.castvault.recording.RetentionService;
 import io.castvault.recording.SettingsService;
@@ -30,6 +36,7 @@ import io.micronaut.context.annotation.Factory;
 import io.micronaut.context.annotation.Primary;
 import jakarta.inject.Singleton;
 
+import java.nio.file.Path;
 import java.time.Clock;
 
 /** Wires the framework-free modules (db, storage, recording, agent-ingest) into the Micronaut context. */
@@ -76,8 +83,33 @@ public class CastvaultFactory {
     }
 
     @Singleton
-    RecordingService recordingService(Database db, BlobStore blobs, LimitsConfig limits) {
-        return new RecordingService(db, blobs, limits.maxChunkBytes());
+    RecordingService recordingService(Database db, BlobStore blobs, LimitsConfig limits, ManifestWriter manifests) {
+        return new RecordingService(db, blobs, limits.maxChunkBytes(), manifests::writeQuietly);
+    }
+
+    @Singleton
+    MasterKey masterKey(EvidenceConfig config) {
+        return MasterKey.resolve(config.masterKey(), config.development(), Path.of(config.dataDir()));
+    }
+
+    @Singleton
+    SigningKeys signingKeys(Database db, MasterKey master) {
+        return new SigningKeys(db, master);
+    }
+
+    @Singleton
+    ManifestWriter manifestWriter(Database db, BlobStore blobs, SigningKeys keys) {
+        return new ManifestWriter(db, blobs, keys);
+    }
+
+    @Singleton
+    DigestWriter digestWriter(Database db, BlobStore blobs, SigningKeys keys, ManifestWriter manifests, EvidenceConfig config) {
+        return new DigestWriter(db, blobs, keys, manifests, config.digestInterval());
+    }
+
+    @Singleton
+    EvidenceService evidenceService(Database db, BlobStore blobs, SigningKeys keys) {
+        return new EvidenceService(db, blobs, keys);
     }
 
     @Singleton

@@ -4,6 +4,7 @@ import io.castvault.agentingest.NodeKeyDirectory;
 import io.castvault.api.auth.AccessResolver;
 import io.castvault.db.ChangeListener;
 import io.castvault.db.Database;
+import io.castvault.evidence.MasterKey;
 import io.castvault.storage.BlobStore;
 import io.micronaut.context.annotation.Context;
 import io.micronaut.context.annotation.Requires;
@@ -22,7 +23,8 @@ public class Startup implements AutoCloseable {
 
     private final ChangeListener changes;
 
-    public Startup(Database db, BlobStore blobs, AccessResolver access, NodeKeyDirectory nodeKeys) {
+    // MasterKey is injected so that production without CASTVAULT_MASTER_KEY fails here, before serving
+    public Startup(Database db, BlobStore blobs, AccessResolver access, NodeKeyDirectory nodeKeys, MasterKey masterKey) {
         db.migrate();
         db.requireRowLevelSecurity();
         blobs.ensureBucket();

@@ -32,6 +32,8 @@ import java.util.UUID;
 public final class TestApp implements AutoCloseable {
     public static final String JWT_SECRET = "test-secret-test-secret-test-secret-0123";
     public static final ObjectMapper JSON = new ObjectMapper();
+    /** 32 fixed bytes: tests run as production would, with a configured master key. */
+    public static final String MASTER_KEY = "Y2FzdHZhdWx0LXRlc3QtbWFzdGVyLWtleS0zMmJ5dGU=";
 
     private final ApplicationContext context;
     private final EmbeddedServer server;
@@ -89,6 +91,8 @@ public final class TestApp implements AutoCloseable {
         props.put("castvault.env", "development");
         // tests run the sweeper themselves
         props.put("castvault.retention.initial-delay", "1h");
+        props.put("castvault.evidence.initial-delay", "1h");
+        props.put("castvault.evidence.master-key", MASTER_KEY);
         props.putAll(extraProperties);
         return new TestApp(ApplicationContext.run(EmbeddedServer.class, props), relay, managementPort);
     }

@@ -58,7 +58,8 @@ class RowLevelSecurityTest {
                 WHERE n.nspname = 'public' AND c.relkind = 'r'
                 UNION SELECT 'orgs'""").getValues(0, String.class));
         assertTrue(tenantTables.containsAll(List.of("orgs", "org_settings", "org_memberships", "machines",
-                "session_recordings", "recording_chunks")), tenantTables.toString());
+                "session_recordings", "recording_chunks", "signing_keys", "evidence_seals", "evidence_removals",
+                "evidence_digests")), tenantTables.toString());
         for (String table : tenantTables) {
             var flags = db.acrossOrgs(tx -> tx.dsl().fetchOne(
                     "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = ? AND relkind = 'r'", table));

@@ -123,6 +123,8 @@ final class RecordingDeleter {
         Map<ObjectKey, UUID> owner = new HashMap<>();
         for (RecordingRef r : refs) {
             owner.put(ObjectKey.summary(r.orgId(), r.id()), r.id());
+            owner.put(ObjectKey.manifest(r.orgId(), r.id()), r.id());
+            owner.put(ObjectKey.signatureOf(ObjectKey.manifest(r.orgId(), r.id())), r.id());
             for (int i : indexes.getOrDefault(r.id(), List.of())) {
                 owner.put(ObjectKey.chunk(r.orgId(), r.id(), i), r.id());
             }

@@ -11,6 +11,7 @@ import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
 import io.castvault.db.ChunkRow;
 import io.castvault.db.Database;
+import io.castvault.db.EvidenceQueries;
 import io.castvault.db.MachineQueries;
 import io.castvault.db.RecordingFilter;
 import io.castvault.db.RecordingQueries;
@@ -53,12 +54,30 @@ public final class RecordingService {
     private final BlobStore blobs;
     private final RecordingDeleter deleter;
     private final long maxChunkBytes;
+    private final SealListener sealListener;
 
     public RecordingService(Database db, BlobStore blobs, long maxChunkBytes) {
+        this(db, blobs, maxChunkBytes, SealListener.NONE);
+    }
+
+    public RecordingService(Database db, BlobStore blobs, long maxChunkBytes, SealListener sealListener) {
         this.db = db;
         this.blobs = blobs;
         this.deleter = new RecordingDeleter(db, blobs);
         this.maxChunkBytes = maxChunkBytes;
+        this.sealListener = sealListener;
+    }
+
+    /** Told after a recording's sealing transaction committed (evidence: writes the signed manifest). */
+    @FunctionalInterface
+    public interface SealListener {
+        SealListener NONE = (orgId, recordingId) -> { };
+
+        void sealed(UUID orgId, UUID recordingId);
+    }
+
+    void afterSeal(UUID orgId, UUID recordingId) {
+        sealListener.sealed(orgId, recordingId);
     }
 
     public record Started(UUID sessionId, String status) {
@@ -160,6 +179,7 @@ public final class RecordingService {
             Audit.completed(tx, caller, sessionId);
             return null;
         });
+        afterSeal(caller.orgId(), sessionId);
         return sessionId.toString();
     }
 
@@ -298,6 +318,7 @@ public final class RecordingService {
         caller.requireRole(Role.ADMIN);
         db.inOrg(caller.orgId(), tx -> {
             Audit.deleting(tx, caller, sessionId);
+            EvidenceQueries.stateRemovalReason(tx, "admin_delete", caller.userId());
             if (!RecordingQueries.markDeleting(tx, sessionId)) {
                 throw CastvaultException.notFound("recording");
             }
@@ -346,6 +367,7 @@ public final class RecordingService {
             written.forEach(this::removeQuietly);
             throw e;
         }
+        afterSeal(orgId, id);
         return id;
     }
 

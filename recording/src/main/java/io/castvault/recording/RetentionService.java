@@ -2,6 +2,7 @@ package io.castvault.recording;
 
 import io.castvault.core.CastvaultException;
 import io.castvault.db.Database;
+import io.castvault.db.EvidenceQueries;
 import io.castvault.db.RecordingQueries;
 import io.castvault.db.RecordingRef;
 import io.castvault.db.Role;
@@ -45,7 +46,10 @@ public final class RetentionService {
     /** One run over every org; what could not be finished stays marked for the next run. */
     public SweepReport sweep() {
         long start = System.nanoTime();
-        while (db.acrossOrgs(tx -> Audit.expired(tx, null, RecordingQueries.markExpired(tx, MARK_BATCH))) > 0) {
+        while (db.acrossOrgs(tx -> {
+            EvidenceQueries.stateRemovalReason(tx, "retention", null);
+            return Audit.expired(tx, null, RecordingQueries.markExpired(tx, MARK_BATCH));
+        }) > 0) {
             // mark in bounded batches so no transaction holds many row locks for long
         }
         RecordingDeleter.Outcome outcome = deleter.deleteMarked(null);
@@ -63,7 +67,10 @@ public final class RetentionService {
     /** The cleanup action: the org's retention applied now, in this org only. */
     public CleanupResult cleanup(Caller caller) {
         caller.requireRole(Role.ADMIN);
-        while (db.inOrg(caller.orgId(), tx -> Audit.expired(tx, caller, RecordingQueries.markExpired(tx, MARK_BATCH))) > 0) {
+        while (db.inOrg(caller.orgId(), tx -> {
+            EvidenceQueries.stateRemovalReason(tx, "retention", null);
+            return Audit.expired(tx, caller, RecordingQueries.markExpired(tx, MARK_BATCH));
+        }) > 0) {
             // as in sweep()
         }
         RecordingDeleter.Outcome outcome = deleter.deleteMarked(caller.orgId());
@@ -93,6 +100,9 @@ public final class RetentionService {
                     Audit.autoCompleted(tx, ref.orgId(), ref.id());
                     return true;
                 });
+                if (completed) {
+                    recordings.afterSeal(ref.orgId(), ref.id());
+                }
                 done += completed ? 1 : 0;
             } catch (RuntimeException e) {
                 failed++;

@@ -1,8 +1,12 @@
 package io.castvault.storage;
 
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.regex.Pattern;
 
 /**
  * The only way to name an object: keys are built from parsed UUIDs and integers, never from client strings,
@@ -11,6 +15,16 @@ import java.util.UUID;
 public final class ObjectKey {
     private static final String CHUNKS = "recordings/";
     private static final String SUMMARIES = "session-recordings/";
+    private static final String DIGESTS = "digests/";
+    private static final String SIG = ".sig";
+    private static final DateTimeFormatter DIGEST_PATH =
+            DateTimeFormatter.ofPattern("yyyy/MM/dd/yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
+    private static final String UUID_RE = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+    /** Every key the layout allows (CONTRACT.md §4 and §6); {@link #parse} accepts nothing else. */
+    private static final Pattern LAYOUT = Pattern.compile(
+            "recordings/" + UUID_RE + "/" + UUID_RE + "/(chunk-(0|[1-9][0-9]{0,8})\\.cast|recording\\.cast)"
+                    + "|session-recordings/" + UUID_RE + "/" + UUID_RE + "/(recording\\.json|manifest\\.json(\\.sig)?)"
+                    + "|digests/" + UUID_RE + "/[0-9]{4}/[0-9]{2}/[0-9]{2}/[0-9]{8}T[0-9]{6}\\.[0-9]{3}Z\\.json(\\.sig)?");
 
     private final String value;
 
@@ -27,6 +41,44 @@ public final class ObjectKey {
 
     public static ObjectKey summary(UUID orgId, UUID recordingId) {
         return new ObjectKey(SUMMARIES + orgId + "/" + recordingId + "/recording.json");
+    }
+
+    /** The signed manifest of a sealed recording (issue 14), beside its summary. */
+    public static ObjectKey manifest(UUID orgId, UUID recordingId) {
+        return new ObjectKey(SUMMARIES + orgId + "/" + recordingId + "/manifest.json");
+    }
+
+    /** The org's digest due at {@code dueAt}: {@code digests/{org}/{YYYY}/{MM}/{DD}/{timestamp}.json}. */
+    public static ObjectKey digest(UUID orgId, Instant dueAt) {
+        return new ObjectKey(DIGESTS + orgId + "/" + DIGEST_PATH.format(dueAt) + ".json");
+    }
+
+    /** The detached SSHSIG signature beside a manifest or digest. */
+    public static ObjectKey signatureOf(ObjectKey signed) {
+        if (!(signed.value.endsWith("/manifest.json") || signed.value.startsWith(DIGESTS) && signed.value.endsWith(".json"))) {
+            throw new IllegalArgumentException(signed + " is neither a manifest nor a digest");
+        }
+        return new ObjectKey(signed.value + SIG);
+    }
+
+    /**
+     * A key read from outside (a digest, a manifest, a bucket copy on disk): accepted only when it is one of the
+     * layout's forms, so a tampered file can never name a path outside the layout.
+     */
+    public static ObjectKey parse(String key) {
+        if (key == null || !LAYOUT.matcher(key).matches()) {
+            throw new IllegalArgumentException("not a Castvault object key: " + key);
+        }
+        return new ObjectKey(key);
+    }
+
+    /** The org's recordings, summaries and manifests, and its digests: everything an auditor's copy holds. */
+    public static List<Prefix> orgPrefixes(UUID orgId) {
+        return List.of(new Prefix(CHUNKS + orgId + "/"), new Prefix(SUMMARIES + orgId + "/"), digestPrefix(orgId));
+    }
+
+    public static Prefix digestPrefix(UUID orgId) {
+        return new Prefix(DIGESTS + orgId + "/");
     }
 
     /** Every prefix under which objects of one recording live, for deletion by listing (which also finds strays). */

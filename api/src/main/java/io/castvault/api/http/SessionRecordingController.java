@@ -13,6 +13,9 @@ import io.castvault.db.OrgSettings;
 import io.castvault.db.RecordingFilter;
 import io.castvault.recording.Audit;
 import io.castvault.recording.AuditService;
+import io.castvault.db.Role;
+import io.castvault.evidence.EvidenceService;
+import io.castvault.evidence.Verifier;
 import io.castvault.recording.Caller;
 import io.castvault.recording.LegalHoldService;
 import io.castvault.recording.RequestContext;
@@ -59,10 +62,11 @@ public class SessionRecordingController {
     private final LegalHoldService holds;
     private final AuditService audit;
     private final RequestContexts contexts;
+    private final EvidenceService evidence;
 
     public SessionRecordingController(BearerAuth auth, SettingsService settings, RecordingService recordings,
                                       RetentionService retention, LimitsConfig limits, LegalHoldService holds,
-                                      AuditService audit, RequestContexts contexts) {
+                                      AuditService audit, RequestContexts contexts, EvidenceService evidence) {
         this.maxBodyBytes = maxBodyBytes(limits.maxChunkBytes());
         this.auth = auth;
         this.settings = settings;
@@ -71,6 +75,7 @@ public class SessionRecordingController {
         this.holds = holds;
         this.audit = audit;
         this.contexts = contexts;
+        this.evidence = evidence;
     }
 
     @Post
@@ -219,6 +224,33 @@ public class SessionRecordingController {
                 audit.read(caller, action, target, Map.of("ok", v.ok(), "checked", v.checked()));
                 yield Envelope.ok(data);
             }
+            case "get_public_keys" -> {
+                var keys = evidence.publicKeys(caller.orgId());
+                audit.read(caller, action, target, null);
+                yield Envelope.ok(keys);
+            }
+            case "rotate_signing_key" -> {
+                caller.requireRole(Role.ADMIN);
+                String fingerprint = evidence.rotate(caller.orgId());
+                audit.read(caller, action, target, Map.of("fingerprint", fingerprint));
+                yield Envelope.ok(Map.of("fingerprint", fingerprint));
+            }
+            case "verify" -> {
+                caller.requireRole(Role.ADMIN, Role.AUDITOR);
+                UUID session = req.optionalUuid("session_id");
+                Map<String, Object> data = new LinkedHashMap<>();
+                if (session != null) {
+                    recordingsVisible(caller, session);
+                }
+                Verifier.Report report = evidence.verify(caller.orgId(), session);
+                data.put("ok", report.ok());
+                data.put("findings", report.findings());
+                if (session != null) {
+                    data.put("integrity", evidence.integrity(caller.orgId(), session).orElse(null));
+                }
+                audit.read(caller, action, target, Map.of("ok", report.ok()));
+                yield Envelope.ok(data);
+            }
             default -> throw new IllegalStateException(action);
         };
     }
@@ -232,10 +264,22 @@ public class SessionRecordingController {
         return 6 * maxChunkBytes + ENVELOPE_BYTES;
     }
 
+    /**
+     * A session-scoped verify names a recording the org sealed (also one removed since: its evidence is the
+     * removal), or one of its active recordings; anything else is 404 like everywhere. The row is not read for a
+     * sealed one, so a recording whose summary was tampered with still gets its findings instead of a 503.
+     */
+    private void recordingsVisible(Caller caller, UUID session) {
+        if (evidence.integrity(caller.orgId(), session).isEmpty()) {
+            recordings.get(caller, session);
+        }
+    }
+
     static final String AUTH_FAILED = "auth_failed";
 
     private static final Set<String> ACTIONS = Set.of("get_settings", "update_settings", "start", "upload_chunk",
-            "complete", "get", "list", "delete", "cleanup", "set_legal_hold", "audit", "verify_audit");
+            "complete", "get", "list", "delete", "cleanup", "set_legal_hold", "audit", "verify_audit",
+            "get_public_keys", "rotate_signing_key", "verify");
 
     /** What the entry is about; a malformed session_id is the action's own error, not the audit's. */
     private static Audit.Target target(String action, ActionRequest req) {

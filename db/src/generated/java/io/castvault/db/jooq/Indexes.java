@@ -5,9 +5,12 @@ package io.castvault.db.jooq;
 
 
 import io.castvault.db.jooq.tables.AuditLog;
+import io.castvault.db.jooq.tables.EvidenceRemovals;
+import io.castvault.db.jooq.tables.EvidenceSeals;
 import io.castvault.db.jooq.tables.Machines;
 import io.castvault.db.jooq.tables.OrgMemberships;
 import io.castvault.db.jooq.tables.SessionRecordings;
+import io.castvault.db.jooq.tables.SigningKeys;
 
 import org.jooq.Index;
 import org.jooq.OrderField;
@@ -27,10 +30,14 @@ public class Indexes {
 
     public static final Index AUDIT_LOG_ORG_TARGET_IDX = Internal.createIndex(DSL.name("audit_log_org_target_idx"), AuditLog.AUDIT_LOG, new OrderField[] { AuditLog.AUDIT_LOG.ORG_ID, AuditLog.AUDIT_LOG.TARGET_ID, AuditLog.AUDIT_LOG.OCCURRED_AT.desc(), AuditLog.AUDIT_LOG.ID.desc() }, false);
     public static final Index AUDIT_LOG_ORG_TIME_IDX = Internal.createIndex(DSL.name("audit_log_org_time_idx"), AuditLog.AUDIT_LOG, new OrderField[] { AuditLog.AUDIT_LOG.ORG_ID, AuditLog.AUDIT_LOG.OCCURRED_AT.desc(), AuditLog.AUDIT_LOG.ID.desc() }, false);
+    public static final Index EVIDENCE_REMOVALS_UNDIGESTED_IDX = Internal.createIndex(DSL.name("evidence_removals_undigested_idx"), EvidenceRemovals.EVIDENCE_REMOVALS, new OrderField[] { EvidenceRemovals.EVIDENCE_REMOVALS.ORG_ID }, false);
+    public static final Index EVIDENCE_SEALS_UNDIGESTED_IDX = Internal.createIndex(DSL.name("evidence_seals_undigested_idx"), EvidenceSeals.EVIDENCE_SEALS, new OrderField[] { EvidenceSeals.EVIDENCE_SEALS.ORG_ID, EvidenceSeals.EVIDENCE_SEALS.SEALED_AT }, false);
     public static final Index MACHINES_ORG_IDX = Internal.createIndex(DSL.name("machines_org_idx"), Machines.MACHINES, new OrderField[] { Machines.MACHINES.ORG_ID }, false);
     public static final Index ORG_MEMBERSHIPS_USER_IDX = Internal.createIndex(DSL.name("org_memberships_user_idx"), OrgMemberships.ORG_MEMBERSHIPS, new OrderField[] { OrgMemberships.ORG_MEMBERSHIPS.USER_ID }, false);
     public static final Index SESSION_RECORDINGS_DELETING_IDX = Internal.createIndex(DSL.name("session_recordings_deleting_idx"), SessionRecordings.SESSION_RECORDINGS, new OrderField[] { SessionRecordings.SESSION_RECORDINGS.ID }, false);
     public static final Index SESSION_RECORDINGS_HELD_IDX = Internal.createIndex(DSL.name("session_recordings_held_idx"), SessionRecordings.SESSION_RECORDINGS, new OrderField[] { SessionRecordings.SESSION_RECORDINGS.ORG_ID, SessionRecordings.SESSION_RECORDINGS.STARTED_AT }, false);
     public static final Index SESSION_RECORDINGS_MACHINE_IDX = Internal.createIndex(DSL.name("session_recordings_machine_idx"), SessionRecordings.SESSION_RECORDINGS, new OrderField[] { SessionRecordings.SESSION_RECORDINGS.MACHINE_ID }, false);
     public static final Index SESSION_RECORDINGS_STARTED_IDX = Internal.createIndex(DSL.name("session_recordings_started_idx"), SessionRecordings.SESSION_RECORDINGS, new OrderField[] { SessionRecordings.SESSION_RECORDINGS.STARTED_AT }, false);
+    public static final Index SIGNING_KEYS_CURRENT_IDX = Internal.createIndex(DSL.name("signing_keys_current_idx"), SigningKeys.SIGNING_KEYS, new OrderField[] { SigningKeys.SIGNING_KEYS.ORG_ID }, true);
+    public static final Index SIGNING_KEYS_ORG_IDX = Internal.createIndex(DSL.name("signing_keys_org_idx"), SigningKeys.SIGNING_KEYS, new OrderField[] { SigningKeys.SIGNING_KEYS.ORG_ID, SigningKeys.SIGNING_KEYS.VALID_FROM }, false);
 }

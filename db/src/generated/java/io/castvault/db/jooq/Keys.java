@@ -5,6 +5,9 @@ package io.castvault.db.jooq;
 
 
 import io.castvault.db.jooq.tables.AuditLog;
+import io.castvault.db.jooq.tables.EvidenceDigests;
+import io.castvault.db.jooq.tables.EvidenceRemovals;
+import io.castvault.db.jooq.tables.EvidenceSeals;
 import io.castvault.db.jooq.tables.Machines;
 import io.castvault.db.jooq.tables.OrgMemberships;
 import io.castvault.db.jooq.tables.OrgSettings;
@@ -12,8 +15,12 @@ import io.castvault.db.jooq.tables.Orgs;
 import io.castvault.db.jooq.tables.RecordingChunks;
 import io.castvault.db.jooq.tables.RecordingStats;
 import io.castvault.db.jooq.tables.SessionRecordings;
+import io.castvault.db.jooq.tables.SigningKeys;
 import io.castvault.db.jooq.tables.Users;
 import io.castvault.db.jooq.tables.records.AuditLogRecord;
+import io.castvault.db.jooq.tables.records.EvidenceDigestsRecord;
+import io.castvault.db.jooq.tables.records.EvidenceRemovalsRecord;
+import io.castvault.db.jooq.tables.records.EvidenceSealsRecord;
 import io.castvault.db.jooq.tables.records.MachinesRecord;
 import io.castvault.db.jooq.tables.records.OrgMembershipsRecord;
 import io.castvault.db.jooq.tables.records.OrgSettingsRecord;
@@ -21,6 +28,7 @@ import io.castvault.db.jooq.tables.records.OrgsRecord;
 import io.castvault.db.jooq.tables.records.RecordingChunksRecord;
 import io.castvault.db.jooq.tables.records.RecordingStatsRecord;
 import io.castvault.db.jooq.tables.records.SessionRecordingsRecord;
+import io.castvault.db.jooq.tables.records.SigningKeysRecord;
 import io.castvault.db.jooq.tables.records.UsersRecord;
 
 import org.jooq.ForeignKey;
@@ -43,6 +51,9 @@ public class Keys {
 
     public static final UniqueKey<AuditLogRecord> AUDIT_LOG_ORG_SEQ = Internal.createUniqueKey(AuditLog.AUDIT_LOG, DSL.name("audit_log_org_seq"), new TableField[] { AuditLog.AUDIT_LOG.ORG_ID, AuditLog.AUDIT_LOG.SEQ }, true);
     public static final UniqueKey<AuditLogRecord> AUDIT_LOG_PKEY = Internal.createUniqueKey(AuditLog.AUDIT_LOG, DSL.name("audit_log_pkey"), new TableField[] { AuditLog.AUDIT_LOG.ID }, true);
+    public static final UniqueKey<EvidenceDigestsRecord> EVIDENCE_DIGESTS_PKEY = Internal.createUniqueKey(EvidenceDigests.EVIDENCE_DIGESTS, DSL.name("evidence_digests_pkey"), new TableField[] { EvidenceDigests.EVIDENCE_DIGESTS.ORG_ID, EvidenceDigests.EVIDENCE_DIGESTS.SEQ }, true);
+    public static final UniqueKey<EvidenceRemovalsRecord> EVIDENCE_REMOVALS_PKEY = Internal.createUniqueKey(EvidenceRemovals.EVIDENCE_REMOVALS, DSL.name("evidence_removals_pkey"), new TableField[] { EvidenceRemovals.EVIDENCE_REMOVALS.RECORDING_ID }, true);
+    public static final UniqueKey<EvidenceSealsRecord> EVIDENCE_SEALS_PKEY = Internal.createUniqueKey(EvidenceSeals.EVIDENCE_SEALS, DSL.name("evidence_seals_pkey"), new TableField[] { EvidenceSeals.EVIDENCE_SEALS.RECORDING_ID }, true);
     public static final UniqueKey<MachinesRecord> MACHINES_NODE_KEY_HASH_KEY = Internal.createUniqueKey(Machines.MACHINES, DSL.name("machines_node_key_hash_key"), new TableField[] { Machines.MACHINES.NODE_KEY_HASH }, true);
     public static final UniqueKey<MachinesRecord> MACHINES_PKEY = Internal.createUniqueKey(Machines.MACHINES, DSL.name("machines_pkey"), new TableField[] { Machines.MACHINES.ID }, true);
     public static final UniqueKey<OrgMembershipsRecord> ORG_MEMBERSHIPS_PKEY = Internal.createUniqueKey(OrgMemberships.ORG_MEMBERSHIPS, DSL.name("org_memberships_pkey"), new TableField[] { OrgMemberships.ORG_MEMBERSHIPS.ORG_ID, OrgMemberships.ORG_MEMBERSHIPS.USER_ID }, true);
@@ -52,12 +63,16 @@ public class Keys {
     public static final UniqueKey<RecordingStatsRecord> RECORDING_STATS_KEY = Internal.createUniqueKey(RecordingStats.RECORDING_STATS, DSL.name("recording_stats_key"), new TableField[] { RecordingStats.RECORDING_STATS.ORG_ID, RecordingStats.RECORDING_STATS.MACHINE_ID, RecordingStats.RECORDING_STATS.STATUS }, true);
     public static final UniqueKey<SessionRecordingsRecord> SESSION_RECORDINGS_ID_ORG_ID_KEY = Internal.createUniqueKey(SessionRecordings.SESSION_RECORDINGS, DSL.name("session_recordings_id_org_id_key"), new TableField[] { SessionRecordings.SESSION_RECORDINGS.ID, SessionRecordings.SESSION_RECORDINGS.ORG_ID }, true);
     public static final UniqueKey<SessionRecordingsRecord> SESSION_RECORDINGS_PKEY = Internal.createUniqueKey(SessionRecordings.SESSION_RECORDINGS, DSL.name("session_recordings_pkey"), new TableField[] { SessionRecordings.SESSION_RECORDINGS.ID }, true);
+    public static final UniqueKey<SigningKeysRecord> SIGNING_KEYS_PKEY = Internal.createUniqueKey(SigningKeys.SIGNING_KEYS, DSL.name("signing_keys_pkey"), new TableField[] { SigningKeys.SIGNING_KEYS.ID }, true);
     public static final UniqueKey<UsersRecord> USERS_PKEY = Internal.createUniqueKey(Users.USERS, DSL.name("users_pkey"), new TableField[] { Users.USERS.ID }, true);
 
     // -------------------------------------------------------------------------
     // FOREIGN KEY definitions
     // -------------------------------------------------------------------------
 
+    public static final ForeignKey<EvidenceDigestsRecord, OrgsRecord> EVIDENCE_DIGESTS__EVIDENCE_DIGESTS_ORG_ID_FKEY = Internal.createForeignKey(EvidenceDigests.EVIDENCE_DIGESTS, DSL.name("evidence_digests_org_id_fkey"), new TableField[] { EvidenceDigests.EVIDENCE_DIGESTS.ORG_ID }, Keys.ORGS_PKEY, new TableField[] { Orgs.ORGS.ID }, true);
+    public static final ForeignKey<EvidenceRemovalsRecord, OrgsRecord> EVIDENCE_REMOVALS__EVIDENCE_REMOVALS_ORG_ID_FKEY = Internal.createForeignKey(EvidenceRemovals.EVIDENCE_REMOVALS, DSL.name("evidence_removals_org_id_fkey"), new TableField[] { EvidenceRemovals.EVIDENCE_REMOVALS.ORG_ID }, Keys.ORGS_PKEY, new TableField[] { Orgs.ORGS.ID }, true);
+    public static final ForeignKey<EvidenceSealsRecord, OrgsRecord> EVIDENCE_SEALS__EVIDENCE_SEALS_ORG_ID_FKEY = Internal.createForeignKey(EvidenceSeals.EVIDENCE_SEALS, DSL.name("evidence_seals_org_id_fkey"), new TableField[] { EvidenceSeals.EVIDENCE_SEALS.ORG_ID }, Keys.ORGS_PKEY, new TableField[] { Orgs.ORGS.ID }, true);
     public static final ForeignKey<MachinesRecord, OrgsRecord> MACHINES__MACHINES_ORG_ID_FKEY = Internal.createForeignKey(Machines.MACHINES, DSL.name("machines_org_id_fkey"), new TableField[] { Machines.MACHINES.ORG_ID }, Keys.ORGS_PKEY, new TableField[] { Orgs.ORGS.ID }, true);
     public static final ForeignKey<MachinesRecord, UsersRecord> MACHINES__MACHINES_OWNER_ID_FKEY = Internal.createForeignKey(Machines.MACHINES, DSL.name("machines_owner_id_fkey"), new TableField[] { Machines.MACHINES.OWNER_ID }, Keys.USERS_PKEY, new TableField[] { Users.USERS.ID }, true);
     public static final ForeignKey<OrgMembershipsRecord, OrgsRecord> ORG_MEMBERSHIPS__ORG_MEMBERSHIPS_ORG_ID_FKEY = Internal.createForeignKey(OrgMemberships.ORG_MEMBERSHIPS, DSL.name("org_memberships_org_id_fkey"), new TableField[] { OrgMemberships.ORG_MEMBERSHIPS.ORG_ID }, Keys.ORGS_PKEY, new TableField[] { Orgs.ORGS.ID }, true);
@@ -68,4 +83,5 @@ public class Keys {
     public static final ForeignKey<SessionRecordingsRecord, MachinesRecord> SESSION_RECORDINGS__SESSION_RECORDINGS_MACHINE_ID_FKEY = Internal.createForeignKey(SessionRecordings.SESSION_RECORDINGS, DSL.name("session_recordings_machine_id_fkey"), new TableField[] { SessionRecordings.SESSION_RECORDINGS.MACHINE_ID }, Keys.MACHINES_PKEY, new TableField[] { Machines.MACHINES.ID }, true);
     public static final ForeignKey<SessionRecordingsRecord, OrgsRecord> SESSION_RECORDINGS__SESSION_RECORDINGS_ORG_ID_FKEY = Internal.createForeignKey(SessionRecordings.SESSION_RECORDINGS, DSL.name("session_recordings_org_id_fkey"), new TableField[] { SessionRecordings.SESSION_RECORDINGS.ORG_ID }, Keys.ORGS_PKEY, new TableField[] { Orgs.ORGS.ID }, true);
     public static final ForeignKey<SessionRecordingsRecord, UsersRecord> SESSION_RECORDINGS__SESSION_RECORDINGS_USER_ID_FKEY = Internal.createForeignKey(SessionRecordings.SESSION_RECORDINGS, DSL.name("session_recordings_user_id_fkey"), new TableField[] { SessionRecordings.SESSION_RECORDINGS.USER_ID }, Keys.USERS_PKEY, new TableField[] { Users.USERS.ID }, true);
+    public static final ForeignKey<SigningKeysRecord, OrgsRecord> SIGNING_KEYS__SIGNING_KEYS_ORG_ID_FKEY = Internal.createForeignKey(SigningKeys.SIGNING_KEYS, DSL.name("signing_keys_org_id_fkey"), new TableField[] { SigningKeys.SIGNING_KEYS.ORG_ID }, Keys.ORGS_PKEY, new TableField[] { Orgs.ORGS.ID }, true);
 }

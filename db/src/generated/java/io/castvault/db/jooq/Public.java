@@ -5,6 +5,9 @@ package io.castvault.db.jooq;
 
 
 import io.castvault.db.jooq.tables.AuditLog;
+import io.castvault.db.jooq.tables.EvidenceDigests;
+import io.castvault.db.jooq.tables.EvidenceRemovals;
+import io.castvault.db.jooq.tables.EvidenceSeals;
 import io.castvault.db.jooq.tables.Machines;
 import io.castvault.db.jooq.tables.OrgMemberships;
 import io.castvault.db.jooq.tables.OrgSettings;
@@ -12,6 +15,7 @@ import io.castvault.db.jooq.tables.Orgs;
 import io.castvault.db.jooq.tables.RecordingChunks;
 import io.castvault.db.jooq.tables.RecordingStats;
 import io.castvault.db.jooq.tables.SessionRecordings;
+import io.castvault.db.jooq.tables.SigningKeys;
 import io.castvault.db.jooq.tables.Users;
 
 import java.util.Arrays;
@@ -39,6 +43,21 @@ public class Public extends SchemaImpl {
      * The table <code>public.audit_log</code>.
      */
     public final AuditLog AUDIT_LOG = AuditLog.AUDIT_LOG;
+
+    /**
+     * The table <code>public.evidence_digests</code>.
+     */
+    public final EvidenceDigests EVIDENCE_DIGESTS = EvidenceDigests.EVIDENCE_DIGESTS;
+
+    /**
+     * The table <code>public.evidence_removals</code>.
+     */
+    public final EvidenceRemovals EVIDENCE_REMOVALS = EvidenceRemovals.EVIDENCE_REMOVALS;
+
+    /**
+     * The table <code>public.evidence_seals</code>.
+     */
+    public final EvidenceSeals EVIDENCE_SEALS = EvidenceSeals.EVIDENCE_SEALS;
 
     /**
      * The table <code>public.machines</code>.
@@ -76,6 +95,11 @@ public class Public extends SchemaImpl {
     public final SessionRecordings SESSION_RECORDINGS = SessionRecordings.SESSION_RECORDINGS;
 
     /**
+     * The table <code>public.signing_keys</code>.
+     */
+    public final SigningKeys SIGNING_KEYS = SigningKeys.SIGNING_KEYS;
+
+    /**
      * The table <code>public.users</code>.
      */
     public final Users USERS = Users.USERS;
@@ -97,6 +121,9 @@ public class Public extends SchemaImpl {
     public final List<Table<?>> getTables() {
         return Arrays.asList(
             AuditLog.AUDIT_LOG,
+            EvidenceDigests.EVIDENCE_DIGESTS,
+            EvidenceRemovals.EVIDENCE_REMOVALS,
+            EvidenceSeals.EVIDENCE_SEALS,
             Machines.MACHINES,
             OrgMemberships.ORG_MEMBERSHIPS,
             OrgSettings.ORG_SETTINGS,
@@ -104,6 +131,7 @@ public class Public extends SchemaImpl {
             RecordingChunks.RECORDING_CHUNKS,
             RecordingStats.RECORDING_STATS,
             SessionRecordings.SESSION_RECORDINGS,
+            SigningKeys.SIGNING_KEYS,
             Users.USERS
         );
     }

@@ -5,6 +5,9 @@ package io.castvault.db.jooq;
 
 
 import io.castvault.db.jooq.tables.AuditLog;
+import io.castvault.db.jooq.tables.EvidenceDigests;
+import io.castvault.db.jooq.tables.EvidenceRemovals;
+import io.castvault.db.jooq.tables.EvidenceSeals;
 import io.castvault.db.jooq.tables.Machines;
 import io.castvault.db.jooq.tables.OrgMemberships;
 import io.castvault.db.jooq.tables.OrgSettings;
@@ -12,6 +15,7 @@ import io.castvault.db.jooq.tables.Orgs;
 import io.castvault.db.jooq.tables.RecordingChunks;
 import io.castvault.db.jooq.tables.RecordingStats;
 import io.castvault.db.jooq.tables.SessionRecordings;
+import io.castvault.db.jooq.tables.SigningKeys;
 import io.castvault.db.jooq.tables.Users;
 
 
@@ -25,6 +29,21 @@ public class Tables {
      * The table <code>public.audit_log</code>.
      */
     public static final AuditLog AUDIT_LOG = AuditLog.AUDIT_LOG;
+
+    /**
+     * The table <code>public.evidence_digests</code>.
+     */
+    public static final EvidenceDigests EVIDENCE_DIGESTS = EvidenceDigests.EVIDENCE_DIGESTS;
+
+    /**
+     * The table <code>public.evidence_removals</code>.
+     */
+    public static final EvidenceRemovals EVIDENCE_REMOVALS = EvidenceRemovals.EVIDENCE_REMOVALS;
+
+    /**
+     * The table <code>public.evidence_seals</code>.
+     */
+    public static final EvidenceSeals EVIDENCE_SEALS = EvidenceSeals.EVIDENCE_SEALS;
 
     /**
      * The table <code>public.machines</code>.
@@ -60,6 +79,11 @@ public class Tables {
      * The table <code>public.session_recordings</code>.
      */
     public static final SessionRecordings SESSION_RECORDINGS = SessionRecordings.SESSION_RECORDINGS;
+
+    /**
+     * The table <code>public.signing_keys</code>.
+     */
+    public static final SigningKeys SIGNING_KEYS = SigningKeys.SIGNING_KEYS;
 
     /**
      * The table <code>public.users</code>.

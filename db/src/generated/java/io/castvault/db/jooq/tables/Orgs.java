@@ -6,11 +6,15 @@ package io.castvault.db.jooq.tables;
 
 import io.castvault.db.jooq.Keys;
 import io.castvault.db.jooq.Public;
+import io.castvault.db.jooq.tables.EvidenceDigests.EvidenceDigestsPath;
+import io.castvault.db.jooq.tables.EvidenceRemovals.EvidenceRemovalsPath;
+import io.castvault.db.jooq.tables.EvidenceSeals.EvidenceSealsPath;
 import io.castvault.db.jooq.tables.Machines.MachinesPath;
 import io.castvault.db.jooq.tables.OrgMemberships.OrgMembershipsPath;
 import io.castvault.db.jooq.tables.OrgSettings.OrgSettingsPath;
 import io.castvault.db.jooq.tables.RecordingStats.RecordingStatsPath;
 import io.castvault.db.jooq.tables.SessionRecordings.SessionRecordingsPath;
+import io.castvault.db.jooq.tables.SigningKeys.SigningKeysPath;
 import io.castvault.db.jooq.tables.Users.UsersPath;
 import io.castvault.db.jooq.tables.records.OrgsRecord;
 
@@ -157,6 +161,45 @@ public class Orgs extends TableImpl<OrgsRecord> {
         return Keys.ORGS_PKEY;
     }
 
+    private transient EvidenceDigestsPath _evidenceDigests;
+
+    /**
+     * Get the implicit to-many join path to the
+     * <code>public.evidence_digests</code> table
+     */
+    public EvidenceDigestsPath evidenceDigests() {
+        if (_evidenceDigests == null)
+            _evidenceDigests = new EvidenceDigestsPath(this, null, Keys.EVIDENCE_DIGESTS__EVIDENCE_DIGESTS_ORG_ID_FKEY.getInverseKey());
+
+        return _evidenceDigests;
+    }
+
+    private transient EvidenceRemovalsPath _evidenceRemovals;
+
+    /**
+     * Get the implicit to-many join path to the
+     * <code>public.evidence_removals</code> table
+     */
+    public EvidenceRemovalsPath evidenceRemovals() {
+        if (_evidenceRemovals == null)
+            _evidenceRemovals = new EvidenceRemovalsPath(this, null, Keys.EVIDENCE_REMOVALS__EVIDENCE_REMOVALS_ORG_ID_FKEY.getInverseKey());
+
+        return _evidenceRemovals;
+    }
+
+    private transient EvidenceSealsPath _evidenceSeals;
+
+    /**
+     * Get the implicit to-many join path to the
+     * <code>public.evidence_seals</code> table
+     */
+    public EvidenceSealsPath evidenceSeals() {
+        if (_evidenceSeals == null)
+            _evidenceSeals = new EvidenceSealsPath(this, null, Keys.EVIDENCE_SEALS__EVIDENCE_SEALS_ORG_ID_FKEY.getInverseKey());
+
+        return _evidenceSeals;
+    }
+
     private transient MachinesPath _machines;
 
     /**
@@ -220,6 +263,19 @@ public class Orgs extends TableImpl<OrgsRecord> {
             _sessionRecordings = new SessionRecordingsPath(this, null, Keys.SESSION_RECORDINGS__SESSION_RECORDINGS_ORG_ID_FKEY.getInverseKey());
 
         return _sessionRecordings;
+    }
+
+    private transient SigningKeysPath _signingKeys;
+
+    /**
+     * Get the implicit to-many join path to the
+     * <code>public.signing_keys</code> table
+     */
+    public SigningKeysPath signingKeys() {
+        if (_signingKeys == null)
+            _signingKeys = new SigningKeysPath(this, null, Keys.SIGNING_KEYS__SIGNING_KEYS_ORG_ID_FKEY.getInverseKey());
+
+        return _signingKeys;
     }
 
     /**
