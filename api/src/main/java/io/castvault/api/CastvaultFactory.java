@@ -15,7 +15,12 @@ import io.castvault.api.config.NetworkConfig;
 import io.castvault.api.config.RetentionConfig;
 import io.castvault.api.config.S3Config;
 import io.castvault.db.Database;
-import io.castvault.recording.RecordingService;
+import io.castvault.recording.CastDownloads;
+import io.castvault.recording.ChunkUploads;
+import io.castvault.recording.Deletion;
+import io.castvault.recording.Recordings;
+import io.castvault.recording.Sealing;
+import io.castvault.recording.UseCases;
 import io.castvault.recording.RetentionService;
 import io.castvault.recording.SettingsService;
 import io.castvault.storage.BlobStore;
@@ -64,13 +69,40 @@ public class CastvaultFactory {
     }
 
     @Singleton
-    RecordingService recordingService(Database db, BlobStore blobs, LimitsConfig limits) {
-        return new RecordingService(db, blobs, limits.maxChunkBytes());
+    UseCases useCases(Database db, BlobStore blobs, LimitsConfig limits, RetentionConfig retention, S3Config s3) {
+        return UseCases.wire(db, blobs, new UseCases.Settings(limits.maxChunkBytes(), limits.maxInflightUploads(),
+                UseCases.Settings.leaseFor(s3.callTimeout()), retention.abandonAfter(), retention.orphanGrace(),
+                retention.orphanKeysPerRun(), Path.of(System.getProperty("java.io.tmpdir"))));
     }
 
     @Singleton
-    RetentionService retentionService(Database db, RecordingService recordings, RetentionConfig config) {
-        return new RetentionService(db, recordings, config.abandonAfter());
+    Recordings recordings(UseCases u) {
+        return u.recordings();
+    }
+
+    @Singleton
+    ChunkUploads chunkUploads(UseCases u) {
+        return u.uploads();
+    }
+
+    @Singleton
+    Sealing sealing(UseCases u) {
+        return u.sealing();
+    }
+
+    @Singleton
+    CastDownloads castDownloads(UseCases u) {
+        return u.downloads();
+    }
+
+    @Singleton
+    Deletion deletion(UseCases u) {
+        return u.deletion();
+    }
+
+    @Singleton
+    RetentionService retentionService(UseCases u) {
+        return u.retention();
     }
 
     @Singleton
@@ -89,9 +121,9 @@ public class CastvaultFactory {
     }
 
     @Singleton
-    AgentIngest agentIngest(NodeKeyDirectory keys, FailedAuthLimiter limiter, RecordingService recordings,
+    AgentIngest agentIngest(NodeKeyDirectory keys, FailedAuthLimiter limiter, Recordings recordings, Sealing sealing,
                             LimitsConfig limits) {
-        return new AgentIngest(keys, limiter, recordings, limits.maxTranscriptBytes(),
+        return new AgentIngest(keys, limiter, recordings, sealing, limits.maxTranscriptBytes(),
                 Path.of(System.getProperty("java.io.tmpdir")));
     }
 }

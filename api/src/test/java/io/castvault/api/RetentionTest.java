@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.castvault.db.Database;
 import io.castvault.db.DatabaseSettings;
 import io.castvault.db.RecordingQueries;
-import io.castvault.recording.RecordingService;
+import io.castvault.recording.UseCases;
 import io.castvault.recording.RetentionService;
 import io.castvault.storage.ObjectKey;
 import io.castvault.storage.S3BlobStore;
@@ -128,7 +128,7 @@ class RetentionTest extends ServiceTest {
             S3BlobStore blobs = new S3BlobStore(s3Settings);
             resources.add(db);
             resources.add(blobs);
-            sweepers.add(new RetentionService(db, new RecordingService(db, blobs, 1 << 20), Duration.ofHours(24)));
+            sweepers.add(UseCases.wire(db, blobs, UseCases.Settings.defaults(s3Settings.callTimeout())).retention());
         }
         ExecutorService pool = Executors.newFixedThreadPool(3);
         try {

@@ -5,7 +5,6 @@ import org.jooq.Field;
 import org.jooq.JSONB;
 import org.jooq.Record;
 import org.jooq.Record3;
-import org.jooq.Record4;
 import org.jooq.Table;
 import org.jooq.impl.DSL;
 
@@ -28,6 +27,8 @@ public final class RecordingQueries {
     public static final String ACTIVE = "active";
     public static final String COMPLETED = "completed";
     public static final String DELETING = "deleting";
+    static final String PENDING = "pending";
+    static final String STORED = "stored";
 
     private static final Field<Long> CHUNK_COUNT = DSL.field(DSL.name("chunk_count"), Long.class);
     private static final Field<Long> BYTE_COUNT = DSL.field(DSL.name("byte_count"), Long.class);
@@ -77,28 +78,6 @@ public final class RecordingQueries {
     public record LockedRecording(UUID id, String status, UUID userId, Instant startedAt) {
     }
 
-    /**
-     * Shares the recording's row lock (as {@link #lock} does) and takes the lock that serialises writers of one
-     * chunk index (released at commit, so two uploads of it cannot interleave), in one round trip. A query for
-     * the chunk must come in a later statement: this one's snapshot predates the lock.
-     */
-    public static Optional<LockedRecording> lockForChunk(Tx tx, UUID id, int index) {
-        Field<Integer> indexLock = DSL.field("(SELECT 1 FROM pg_advisory_xact_lock(hashtextextended({0}, 0)))",
-                Integer.class, DSL.val(id + "/" + index));
-        Record4<String, UUID, Instant, Integer> row = tx.dsl()
-                .select(SESSION_RECORDINGS.STATUS, SESSION_RECORDINGS.USER_ID, SESSION_RECORDINGS.STARTED_AT, indexLock)
-                .from(SESSION_RECORDINGS)
-                .where(SESSION_RECORDINGS.ORG_ID.eq(tx.requireOrg()).and(SESSION_RECORDINGS.ID.eq(id)))
-                .forShare().fetchOne();
-        return Optional.ofNullable(row).map(r -> new LockedRecording(id, r.value1(), r.value2(), r.value3()));
-    }
-
-    public static Optional<ChunkRow> findChunk(Tx tx, UUID recordingId, int index) {
-        return tx.dsl().selectFrom(RECORDING_CHUNKS)
-                .where(RECORDING_CHUNKS.RECORDING_ID.eq(recordingId).and(RECORDING_CHUNKS.CHUNK_INDEX.eq(index)))
-                .fetchOptional(RecordingQueries::chunk);
-    }
-
     public static void insertChunk(Tx tx, UUID recordingId, ChunkRow c) {
         tx.dsl().insertInto(RECORDING_CHUNKS)
                 .set(RECORDING_CHUNKS.RECORDING_ID, recordingId)
@@ -109,27 +88,16 @@ public final class RecordingQueries {
                 .set(RECORDING_CHUNKS.EVENT_COUNT, c.eventCount())
                 .set(RECORDING_CHUNKS.LAST_EVENT_TIME, c.lastEventTime())
                 .set(RECORDING_CHUNKS.HAS_HEADER, c.hasHeader())
+                .set(RECORDING_CHUNKS.STATE, c.stored() ? STORED : PENDING)
                 .execute();
     }
 
+    /** The acknowledged chunks, in index order (claims not yet stored are not part of the recording). */
     public static List<ChunkRow> chunks(Tx tx, UUID recordingId) {
         return tx.dsl().selectFrom(RECORDING_CHUNKS)
-                .where(RECORDING_CHUNKS.RECORDING_ID.eq(recordingId))
+                .where(RECORDING_CHUNKS.RECORDING_ID.eq(recordingId)).and(RECORDING_CHUNKS.STATE.eq(STORED))
                 .orderBy(RECORDING_CHUNKS.CHUNK_INDEX)
                 .fetch(RecordingQueries::chunk);
-    }
-
-    /** Marks a recording completed; {@code metadataPatch} is merged into its metadata. */
-    public static void complete(Tx tx, UUID id, double durationSeconds, String r2Key, String metadataPatchJson) {
-        tx.dsl().update(SESSION_RECORDINGS)
-                .set(SESSION_RECORDINGS.STATUS, COMPLETED)
-                .set(SESSION_RECORDINGS.ENDED_AT, DSL.currentInstant())
-                .set(SESSION_RECORDINGS.DURATION_SECONDS, durationSeconds)
-                .set(SESSION_RECORDINGS.R2_KEY, r2Key)
-                .set(SESSION_RECORDINGS.METADATA,
-                        DSL.field("{0} || {1}::jsonb", JSONB.class, SESSION_RECORDINGS.METADATA, metadataPatchJson))
-                .where(SESSION_RECORDINGS.ORG_ID.eq(tx.requireOrg()).and(SESSION_RECORDINGS.ID.eq(id)))
-                .execute();
     }
 
     public static List<RecordingRow> list(Tx tx, RecordingFilter filter, int limit, int offset) {
@@ -180,10 +148,10 @@ public final class RecordingQueries {
         var r = SESSION_RECORDINGS;
         Table<?> totals = DSL.select(DSL.count().cast(Long.class).as(CHUNK_COUNT),
                         DSL.coalesce(DSL.sum(RECORDING_CHUNKS.BYTE_LENGTH), BigDecimal.ZERO).cast(Long.class).as(BYTE_COUNT))
-                .from(RECORDING_CHUNKS).where(RECORDING_CHUNKS.RECORDING_ID.eq(r.ID))
+                .from(RECORDING_CHUNKS).where(RECORDING_CHUNKS.RECORDING_ID.eq(r.ID)).and(RECORDING_CHUNKS.STATE.eq(STORED))
                 .asTable("totals");
         return tx.dsl().select(r.ID, r.ORG_ID, r.MACHINE_ID, r.USER_ID, r.SESSION_TYPE, r.STATUS, r.STARTED_AT,
-                        r.ENDED_AT, r.DURATION_SECONDS, r.METADATA, r.R2_KEY, MACHINES.NAME,
+                        r.ENDED_AT, r.DURATION_SECONDS, r.METADATA, r.R2_KEY, r.SEALED, MACHINES.NAME,
                         totals.field(CHUNK_COUNT), totals.field(BYTE_COUNT))
                 .from(page)
                 .join(r).on(r.ID.eq(pageId))
@@ -198,12 +166,12 @@ public final class RecordingQueries {
         return new RecordingRow(rec.get(r.ID), rec.get(r.ORG_ID), rec.get(r.MACHINE_ID), rec.get(r.USER_ID),
                 rec.get(r.SESSION_TYPE), rec.get(r.STATUS), rec.get(r.STARTED_AT), rec.get(r.ENDED_AT),
                 rec.get(r.DURATION_SECONDS), rec.get(r.METADATA).data(), rec.get(r.R2_KEY), rec.get(MACHINES.NAME),
-                rec.get(CHUNK_COUNT), rec.get(BYTE_COUNT));
+                rec.get(CHUNK_COUNT), rec.get(BYTE_COUNT), rec.get(r.SEALED));
     }
 
     private static ChunkRow chunk(io.castvault.db.jooq.tables.records.RecordingChunksRecord c) {
         return new ChunkRow(c.getChunkIndex(), c.getSha256(), c.getByteLength(), c.getEventCount(),
-                c.getLastEventTime(), c.getHasHeader());
+                c.getLastEventTime(), c.getHasHeader(), STORED.equals(c.getState()));
     }
 
     // --- deletion -------------------------------------------------------------------------------------------
@@ -211,6 +179,8 @@ public final class RecordingQueries {
     /** Hides one recording from every read by marking it {@code deleting}; false when it is not visible. */
     public static boolean markDeleting(Tx tx, UUID id) {
         return tx.dsl().update(SESSION_RECORDINGS).set(SESSION_RECORDINGS.STATUS, DELETING)
+                // the action deletes it itself; the sweeper leaves it alone while this lease is fresh
+                .set(SESSION_RECORDINGS.DELETE_CLAIMED_AT, DSL.currentInstant())
                 .where(SESSION_RECORDINGS.ORG_ID.eq(tx.requireOrg()).and(SESSION_RECORDINGS.ID.eq(id)))
                 .execute() == 1;
     }
@@ -236,33 +206,11 @@ public final class RecordingQueries {
                 .execute();
     }
 
-    /**
-     * Locks up to {@code limit} recordings marked {@code deleting} that no other transaction holds, so that
-     * each is deleted by exactly one sweeper. The locks last until the transaction ends.
-     */
-    public static List<RecordingRef> lockDeleting(Tx tx, int limit, Collection<UUID> skip) {
-        var r = SESSION_RECORDINGS;
-        Condition c = r.STATUS.eq(DELETING);
-        if (!skip.isEmpty()) {
-            c = c.and(r.ID.notIn(skip));
-        }
-        if (tx.orgId().isPresent()) {
-            c = c.and(r.ORG_ID.eq(tx.orgId().get()));
-        }
-        return tx.dsl().select(r.ORG_ID, r.ID).from(r).where(c)
-                .limit(limit).forUpdate().skipLocked()
-                .fetch(rec -> new RecordingRef(rec.value1(), rec.value2()));
-    }
-
-    /** The chunk indexes stored for each recording, for building their object keys. */
+    /** The chunk indexes (stored or claimed) of each recording, for building their object keys. */
     public static Map<UUID, List<Integer>> chunkIndexes(Tx tx, Collection<UUID> recordingIds) {
         return tx.dsl().select(RECORDING_CHUNKS.RECORDING_ID, RECORDING_CHUNKS.CHUNK_INDEX).from(RECORDING_CHUNKS)
                 .where(RECORDING_CHUNKS.RECORDING_ID.in(recordingIds))
                 .fetchGroups(RECORDING_CHUNKS.RECORDING_ID, RECORDING_CHUNKS.CHUNK_INDEX);
-    }
-
-    public static int deleteRows(Tx tx, Collection<UUID> recordingIds) {
-        return tx.dsl().deleteFrom(SESSION_RECORDINGS).where(SESSION_RECORDINGS.ID.in(recordingIds)).execute();
     }
 
     // --- abandonment ------------------------------------------------------------------------------------------
@@ -278,7 +226,9 @@ public final class RecordingQueries {
                 .where(RECORDING_CHUNKS.RECORDING_ID.eq(r.ID)));
         Condition c = r.STATUS.eq(ACTIVE)
                 .and(r.STARTED_AT.lt(cutoff))
-                .and(lastChunk.isNull().or(lastChunk.lt(cutoff)));
+                .and(lastChunk.isNull().or(lastChunk.lt(cutoff)))
+                .and(r.NEXT_SEAL_AT.isNull().or(r.NEXT_SEAL_AT.lt(DSL.currentInstant())))
+                .and(r.SEAL_TOKEN.isNull().or(r.SEAL_STARTED_AT.lt(cutoff)));
         if (onlyId != null) {
             c = c.and(r.ID.eq(onlyId));
         }

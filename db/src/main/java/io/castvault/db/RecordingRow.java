@@ -5,9 +5,9 @@ import java.util.UUID;
 
 /**
  * A recording as reads return it: the row, its machine's name (null once the machine is deleted), and the
- * chunks received so far.
+ * chunks received so far. {@code sealed}: its download is the one object recording.cast.
  */
 public record RecordingRow(UUID id, UUID orgId, UUID machineId, UUID userId, String sessionType, String status,
                            Instant startedAt, Instant endedAt, Double durationSeconds, String metadataJson,
-                           String r2Key, String machineName, long chunkCount, long byteCount) {
+                           String r2Key, String machineName, long chunkCount, long byteCount, boolean sealed) {
 }

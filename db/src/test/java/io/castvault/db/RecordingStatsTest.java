@@ -63,7 +63,7 @@ class RecordingStatsTest {
 
         db.inOrg(ORG, tx -> {
             for (int i = 0; i < 7; i++) {
-                RecordingQueries.complete(tx, ids.get(i), 1.25 * (i + 1), null, "{}");
+                WritePathQueries.finishSeal(tx, ids.get(i), 1.25 * (i + 1), null, "{}", false);
             }
             return null;
         });
@@ -76,7 +76,7 @@ class RecordingStatsTest {
         });
         assertMatchesRows();
 
-        db.inOrg(ORG, tx -> RecordingQueries.deleteRows(tx, List.of(ids.get(0), ids.get(8))));
+        db.inOrg(ORG, tx -> WritePathQueries.deleteMarkedRows(tx, List.of(ids.get(0), ids.get(8))));
         db.acrossOrgs(tx -> MachineQueries.delete(tx, MACHINE_B));
         assertMatchesRows();
     }

@@ -2,6 +2,7 @@ package io.castvault.storage;
 
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -25,6 +26,11 @@ public final class ObjectKey {
         return new ObjectKey(CHUNKS + orgId + "/" + recordingId + "/chunk-" + index + ".cast");
     }
 
+    /** The sealed recording: the exact bytes of the cast download, written once when the recording is sealed. */
+    public static ObjectKey cast(UUID orgId, UUID recordingId) {
+        return new ObjectKey(CHUNKS + orgId + "/" + recordingId + "/recording.cast");
+    }
+
     public static ObjectKey summary(UUID orgId, UUID recordingId) {
         return new ObjectKey(SUMMARIES + orgId + "/" + recordingId + "/recording.json");
     }
@@ -33,6 +39,62 @@ public final class ObjectKey {
     public static List<Prefix> recordingPrefixes(UUID orgId, UUID recordingId) {
         return List.of(new Prefix(CHUNKS + orgId + "/" + recordingId + "/"),
                 new Prefix(SUMMARIES + orgId + "/" + recordingId + "/"));
+    }
+
+    /** The prefixes under which every recording's objects live, for the orphan sweep's listing. */
+    public static List<Prefix> roots() {
+        return List.of(new Prefix(CHUNKS), new Prefix(SUMMARIES));
+    }
+
+    /** What a listed key names, or empty when it is not of our layout (such an object is a stray). */
+    public Optional<Named> named() {
+        String rest;
+        boolean summaries;
+        if (value.startsWith(CHUNKS)) {
+            rest = value.substring(CHUNKS.length());
+            summaries = false;
+        } else if (value.startsWith(SUMMARIES)) {
+            rest = value.substring(SUMMARIES.length());
+            summaries = true;
+        } else {
+            return Optional.empty();
+        }
+        String[] parts = rest.split("/", -1);
+        if (parts.length != 3) {
+            return Optional.empty();
+        }
+        UUID org;
+        UUID rec;
+        try {
+            org = UUID.fromString(parts[0]);
+            rec = UUID.fromString(parts[1]);
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+        Named named;
+        if (summaries) {
+            named = parts[2].equals("recording.json") ? new Named(org, rec, Kind.SUMMARY, -1) : null;
+        } else if (parts[2].equals("recording.cast")) {
+            named = new Named(org, rec, Kind.CAST, -1);
+        } else if (parts[2].matches("chunk-(0|[1-9][0-9]{0,8})\\.cast")) {
+            named = new Named(org, rec, Kind.CHUNK, Integer.parseInt(parts[2].substring(6, parts[2].length() - 5)));
+        } else {
+            named = null;
+        }
+        return Optional.ofNullable(named).filter(n -> n.key().equals(this));
+    }
+
+    public enum Kind { CHUNK, CAST, SUMMARY }
+
+    /** A key of our layout, taken apart. */
+    public record Named(UUID orgId, UUID recordingId, Kind kind, int chunkIndex) {
+        public ObjectKey key() {
+            return switch (kind) {
+                case CHUNK -> chunk(orgId, recordingId, chunkIndex);
+                case CAST -> cast(orgId, recordingId);
+                case SUMMARY -> summary(orgId, recordingId);
+            };
+        }
     }
 
     /** A key read back from a listing of {@code prefix}; only the S3 adapter creates these. */

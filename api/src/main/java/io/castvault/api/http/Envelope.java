@@ -25,7 +25,9 @@ public record Envelope(boolean success, Object data, Problem error) {
     }
 
     public static MutableHttpResponse<Envelope> error(ErrorCode code, String message) {
-        return HttpResponse.<Envelope>status(HttpStatus.valueOf(code.httpStatus()))
+        MutableHttpResponse<Envelope> response = HttpResponse.<Envelope>status(HttpStatus.valueOf(code.httpStatus()))
                 .body(new Envelope(false, null, new Problem(code.name(), message)));
+        // every 503 is an outage or saturation that a retry shortly after may get past
+        return code.httpStatus() == 503 ? response.header("Retry-After", "1") : response;
     }
 }

@@ -5,7 +5,11 @@ import io.castvault.core.CastvaultException;
 import io.castvault.db.OrgSettings;
 import io.castvault.db.RecordingFilter;
 import io.castvault.recording.Caller;
-import io.castvault.recording.RecordingService;
+import io.castvault.recording.CastDownloads;
+import io.castvault.recording.ChunkUploads;
+import io.castvault.recording.Deletion;
+import io.castvault.recording.Recordings;
+import io.castvault.recording.Sealing;
 import io.castvault.recording.RetentionService;
 import io.castvault.recording.SettingsService;
 import io.micronaut.core.annotation.Nullable;
@@ -33,14 +37,23 @@ public class SessionRecordingController {
 
     private final BearerAuth auth;
     private final SettingsService settings;
-    private final RecordingService recordings;
+    private final Recordings recordings;
+    private final ChunkUploads uploads;
+    private final Sealing sealing;
+    private final CastDownloads downloads;
+    private final Deletion deletion;
     private final RetentionService retention;
 
-    public SessionRecordingController(BearerAuth auth, SettingsService settings, RecordingService recordings,
+    public SessionRecordingController(BearerAuth auth, SettingsService settings, Recordings recordings,
+                                      ChunkUploads uploads, Sealing sealing, CastDownloads downloads, Deletion deletion,
                                       RetentionService retention) {
         this.auth = auth;
         this.settings = settings;
         this.recordings = recordings;
+        this.uploads = uploads;
+        this.sealing = sealing;
+        this.downloads = downloads;
+        this.deletion = deletion;
         this.retention = retention;
     }
 
@@ -70,18 +83,24 @@ public class SessionRecordingController {
                 if (data == null) {
                     throw CastvaultException.missing("chunk_data");
                 }
-                int index = req.optionalInt("chunk_index", 0, 0, RecordingService.MAX_CHUNK_INDEX);
-                yield Envelope.ok(recordings.uploadChunk(caller, session, index, data));
+                int index = req.optionalInt("chunk_index", 0, 0, ChunkUploads.MAX_CHUNK_INDEX);
+                yield Envelope.ok(uploads.upload(caller, session, index, data));
             }
-            case "complete" -> Envelope.ok(Map.of("completed", recordings.complete(caller, req.requiredUuid("session_id"),
-                    new RecordingService.CompleteRequest(req.optionalNonNegativeNumber("duration_seconds"),
+            case "complete" -> Envelope.ok(Map.of("completed", sealing.complete(caller, req.requiredUuid("session_id"),
+                    new Sealing.CompleteRequest(req.optionalNonNegativeNumber("duration_seconds"),
                             recordingUrl(req), transcriptLines(req)))));
             case "get" -> Envelope.ok(recordings.get(caller, req.requiredUuid("session_id")));
             case "list" -> {
                 int limit = Math.min(MAX_PAGE, req.optionalInt("limit", 20, 1, Integer.MAX_VALUE));
                 yield Envelope.ok(recordings.list(caller, filter(req), limit, req.optionalInt("offset", 0, 0, Integer.MAX_VALUE)));
             }
-            case "delete" -> Envelope.ok(Map.of("deleted", recordings.delete(caller, req.requiredUuid("session_id"))));
+            case "delete" -> Envelope.ok(Map.of("deleted", deletion.delete(caller, req.requiredUuid("session_id"))));
+            case "download_url" -> {
+                CastDownloads.DownloadUrl url = downloads.downloadUrl(caller, req.requiredUuid("session_id"),
+                        req.optionalInt("ttl_seconds", CastDownloads.DEFAULT_URL_TTL_SECONDS,
+                                CastDownloads.MIN_URL_TTL_SECONDS, CastDownloads.MAX_URL_TTL_SECONDS));
+                yield Envelope.ok(Map.of("url", url.url().toString(), "expires_at", url.expiresAt().toString()));
+            }
             case "cleanup" -> {
                 RetentionService.CleanupResult result = retention.cleanup(caller);
                 Map<String, Object> data = new LinkedHashMap<>();
@@ -96,7 +115,7 @@ public class SessionRecordingController {
     }
 
     private static final Set<String> ACTIONS = Set.of("get_settings", "update_settings", "start", "upload_chunk",
-            "complete", "get", "list", "delete", "cleanup");
+            "complete", "get", "list", "delete", "cleanup", "download_url");
 
     private static Map<String, Object> settingsView(OrgSettings s) {
         Map<String, Object> m = new LinkedHashMap<>();

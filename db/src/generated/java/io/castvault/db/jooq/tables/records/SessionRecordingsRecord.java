@@ -176,6 +176,104 @@ public class SessionRecordingsRecord extends UpdatableRecordImpl<SessionRecordin
         return (String) get(10);
     }
 
+    /**
+     * Setter for <code>public.session_recordings.sealed</code>.
+     */
+    public void setSealed(Boolean value) {
+        set(11, value);
+    }
+
+    /**
+     * Getter for <code>public.session_recordings.sealed</code>.
+     */
+    public Boolean getSealed() {
+        return (Boolean) get(11);
+    }
+
+    /**
+     * Setter for <code>public.session_recordings.chunks_cleared</code>.
+     */
+    public void setChunksCleared(Boolean value) {
+        set(12, value);
+    }
+
+    /**
+     * Getter for <code>public.session_recordings.chunks_cleared</code>.
+     */
+    public Boolean getChunksCleared() {
+        return (Boolean) get(12);
+    }
+
+    /**
+     * Setter for <code>public.session_recordings.seal_token</code>.
+     */
+    public void setSealToken(UUID value) {
+        set(13, value);
+    }
+
+    /**
+     * Getter for <code>public.session_recordings.seal_token</code>.
+     */
+    public UUID getSealToken() {
+        return (UUID) get(13);
+    }
+
+    /**
+     * Setter for <code>public.session_recordings.seal_started_at</code>.
+     */
+    public void setSealStartedAt(Instant value) {
+        set(14, value);
+    }
+
+    /**
+     * Getter for <code>public.session_recordings.seal_started_at</code>.
+     */
+    public Instant getSealStartedAt() {
+        return (Instant) get(14);
+    }
+
+    /**
+     * Setter for <code>public.session_recordings.seal_failures</code>.
+     */
+    public void setSealFailures(Integer value) {
+        set(15, value);
+    }
+
+    /**
+     * Getter for <code>public.session_recordings.seal_failures</code>.
+     */
+    public Integer getSealFailures() {
+        return (Integer) get(15);
+    }
+
+    /**
+     * Setter for <code>public.session_recordings.next_seal_at</code>.
+     */
+    public void setNextSealAt(Instant value) {
+        set(16, value);
+    }
+
+    /**
+     * Getter for <code>public.session_recordings.next_seal_at</code>.
+     */
+    public Instant getNextSealAt() {
+        return (Instant) get(16);
+    }
+
+    /**
+     * Setter for <code>public.session_recordings.delete_claimed_at</code>.
+     */
+    public void setDeleteClaimedAt(Instant value) {
+        set(17, value);
+    }
+
+    /**
+     * Getter for <code>public.session_recordings.delete_claimed_at</code>.
+     */
+    public Instant getDeleteClaimedAt() {
+        return (Instant) get(17);
+    }
+
     // -------------------------------------------------------------------------
     // Primary key information
     // -------------------------------------------------------------------------
@@ -199,7 +297,7 @@ public class SessionRecordingsRecord extends UpdatableRecordImpl<SessionRecordin
     /**
      * Create a detached, initialised SessionRecordingsRecord
      */
-    public SessionRecordingsRecord(UUID id, UUID orgId, UUID machineId, UUID userId, String sessionType, String status, Instant startedAt, Instant endedAt, Double durationSeconds, JSONB metadata, String r2Key) {
+    public SessionRecordingsRecord(UUID id, UUID orgId, UUID machineId, UUID userId, String sessionType, String status, Instant startedAt, Instant endedAt, Double durationSeconds, JSONB metadata, String r2Key, Boolean sealed, Boolean chunksCleared, UUID sealToken, Instant sealStartedAt, Integer sealFailures, Instant nextSealAt, Instant deleteClaimedAt) {
         super(SessionRecordings.SESSION_RECORDINGS);
 
         setId(id);
@@ -213,6 +311,13 @@ public class SessionRecordingsRecord extends UpdatableRecordImpl<SessionRecordin
         setDurationSeconds(durationSeconds);
         setMetadata(metadata);
         setR2Key(r2Key);
+        setSealed(sealed);
+        setChunksCleared(chunksCleared);
+        setSealToken(sealToken);
+        setSealStartedAt(sealStartedAt);
+        setSealFailures(sealFailures);
+        setNextSealAt(nextSealAt);
+        setDeleteClaimedAt(deleteClaimedAt);
         resetChangedOnNotNull();
     }
 }

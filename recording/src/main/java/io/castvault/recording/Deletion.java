@@ -4,12 +4,14 @@ import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
 import io.castvault.db.Database;
 import io.castvault.db.RecordingQueries;
-import io.castvault.db.RecordingRef;
-import io.castvault.db.Tx;
+import io.castvault.db.Role;
+import io.castvault.db.WritePathQueries;
+import io.castvault.db.WritePathQueries.DeletingRecording;
 import io.castvault.storage.BlobStore;
 import io.castvault.storage.DeleteResult;
 import io.castvault.storage.ObjectKey;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -25,21 +27,24 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * Removes recordings already marked {@code deleting} (so no read shows them any more): objects first, then the
- * rows of the recordings whose objects are all gone. A recording whose objects could not all be deleted keeps its
- * row and mark, and the next attempt finishes it. Row locks taken with SKIP LOCKED make each recording the work of
- * exactly one transaction, however many workers and instances sweep at once.
+ * Deleting recordings in three steps, none holding a row lock while the store is called: mark {@code deleting}
+ * (hidden from every read at once), delete the objects, delete the rows of the recordings whose objects are all
+ * gone. A recording whose objects could not all be deleted keeps its mark and is retried; a lease (migration V4)
+ * keeps concurrent sweepers on disjoint recordings.
  */
-final class RecordingDeleter {
+public final class Deletion {
     static final int BATCH = 500;
     static final int WORKERS = 2;
 
     private final Database db;
     private final BlobStore blobs;
+    private final long leaseSeconds;
 
-    RecordingDeleter(Database db, BlobStore blobs) {
+    /** @param lease how long a sweeper may own a recording it is deleting before another takes it over */
+    public Deletion(Database db, BlobStore blobs, Duration lease) {
         this.db = db;
         this.blobs = blobs;
+        this.leaseSeconds = lease.toSeconds();
     }
 
     record Outcome(Set<UUID> orgs, int recordingsDeleted, int objectsDeleted, int recordingsFailed) {
@@ -51,30 +56,29 @@ final class RecordingDeleter {
         }
     }
 
-    /** The delete action: every object under the recording's prefixes (strays included), then the row. */
-    void deleteOne(UUID orgId, UUID recordingId) {
-        db.inOrg(orgId, tx -> {
-            if (RecordingQueries.lock(tx, recordingId, true).isEmpty()) {
-                return null; // a concurrent delete finished it
-            }
-            Set<ObjectKey> keys = new LinkedHashSet<>();
-            for (ObjectKey.Prefix prefix : ObjectKey.recordingPrefixes(orgId, recordingId)) {
-                keys.addAll(blobs.list(prefix));
-            }
-            DeleteResult result = blobs.delete(keys);
-            if (!result.complete()) {
-                throw new CastvaultException(ErrorCode.STORAGE_UNAVAILABLE, result.failed().size()
-                        + " objects of the recording could not be deleted; it stays hidden and deletion will be retried");
-            }
-            RecordingQueries.deleteRows(tx, List.of(recordingId));
-            return null;
-        });
+    /** The {@code delete} action: every object under the recording's prefixes (strays included), then the row. */
+    public String delete(Caller caller, UUID sessionId) {
+        caller.requireRole(Role.ADMIN);
+        if (!db.inOrg(caller.orgId(), tx -> RecordingQueries.markDeleting(tx, sessionId))) {
+            throw CastvaultException.notFound("recording");
+        }
+        Set<ObjectKey> keys = new LinkedHashSet<>();
+        for (ObjectKey.Prefix prefix : ObjectKey.recordingPrefixes(caller.orgId(), sessionId)) {
+            keys.addAll(blobs.list(prefix));
+        }
+        DeleteResult result = blobs.delete(keys);
+        if (!result.complete()) {
+            throw new CastvaultException(ErrorCode.STORAGE_UNAVAILABLE, result.failed().size()
+                    + " objects of the recording could not be deleted; it stays hidden and deletion will be retried");
+        }
+        db.inOrg(caller.orgId(), tx -> WritePathQueries.deleteMarkedRows(tx, List.of(sessionId)));
+        return sessionId.toString();
     }
 
     /**
      * Deletes every recording marked {@code deleting} in scope ({@code orgId} or, when null, all orgs) that no
-     * other transaction is working on. {@link #WORKERS} batches run at once, each in its own transaction, so one
-     * batch's object deletion overlaps another's row work instead of waiting for it.
+     * other sweeper holds. {@link #WORKERS} batches run at once, so one batch's object deletion overlaps another's
+     * row work.
      */
     Outcome deleteMarked(UUID orgId) {
         Set<UUID> failed = ConcurrentHashMap.newKeySet();
@@ -105,7 +109,7 @@ final class RecordingDeleter {
     private Outcome drain(UUID orgId, Set<UUID> failed) {
         Outcome total = new Outcome(Set.of(), 0, 0, 0);
         while (true) {
-            Outcome batch = orgId == null ? db.acrossOrgs(tx -> deleteBatch(tx, failed)) : db.inOrg(orgId, tx -> deleteBatch(tx, failed));
+            Outcome batch = deleteBatch(orgId, failed);
             if (batch == null) {
                 return total;
             }
@@ -113,16 +117,25 @@ final class RecordingDeleter {
         }
     }
 
-    /** One batch in one transaction; null when there is nothing (left) to do. */
-    private Outcome deleteBatch(Tx tx, Set<UUID> failedEarlier) {
-        List<RecordingRef> refs = RecordingQueries.lockDeleting(tx, BATCH, failedEarlier);
-        if (refs.isEmpty()) {
+    private <T> T tx(UUID orgId, java.util.function.Function<io.castvault.db.Tx, T> work) {
+        return orgId == null ? db.acrossOrgs(work) : db.inOrg(orgId, work);
+    }
+
+    /** One batch: lease (one statement), delete objects (no transaction), delete rows; null when nothing is left. */
+    private Outcome deleteBatch(UUID orgId, Set<UUID> failedEarlier) {
+        List<DeletingRecording> leased = tx(orgId, tx -> WritePathQueries.leaseDeleting(tx, BATCH, leaseSeconds, failedEarlier));
+        if (leased.isEmpty()) {
             return null;
         }
-        Map<UUID, List<Integer>> indexes = RecordingQueries.chunkIndexes(tx, refs.stream().map(RecordingRef::id).toList());
+        List<UUID> withChunks = leased.stream().filter(r -> !r.chunksCleared()).map(DeletingRecording::id).toList();
+        Map<UUID, List<Integer>> indexes = withChunks.isEmpty() ? Map.of()
+                : tx(orgId, tx -> RecordingQueries.chunkIndexes(tx, withChunks));
+        // Keys come from the rows (fast, batched); objects no row names (a released claim, a crash before a
+        // commit) are the orphan sweep's.
         Map<ObjectKey, UUID> owner = new HashMap<>();
-        for (RecordingRef r : refs) {
+        for (DeletingRecording r : leased) {
             owner.put(ObjectKey.summary(r.orgId(), r.id()), r.id());
+            owner.put(ObjectKey.cast(r.orgId(), r.id()), r.id());
             for (int i : indexes.getOrDefault(r.id(), List.of())) {
                 owner.put(ObjectKey.chunk(r.orgId(), r.id(), i), r.id());
             }
@@ -130,16 +143,11 @@ final class RecordingDeleter {
         DeleteResult result = blobs.delete(owner.keySet());
         Set<UUID> incomplete = new HashSet<>();
         result.failed().keySet().forEach(k -> incomplete.add(owner.get(k)));
-        List<UUID> done = new ArrayList<>();
-        for (RecordingRef r : refs) {
-            if (!incomplete.contains(r.id())) {
-                done.add(r.id());
-            }
-        }
-        int deleted = done.isEmpty() ? 0 : RecordingQueries.deleteRows(tx, done);
+        List<UUID> done = leased.stream().map(DeletingRecording::id).filter(id -> !incomplete.contains(id)).toList();
+        int deleted = done.isEmpty() ? 0 : tx(orgId, tx -> WritePathQueries.deleteMarkedRows(tx, done));
         failedEarlier.addAll(incomplete);
         Set<UUID> orgs = new HashSet<>();
-        refs.forEach(r -> orgs.add(r.orgId()));
+        leased.forEach(r -> orgs.add(r.orgId()));
         return new Outcome(orgs, deleted, result.deleted().size(), incomplete.size());
     }
 }

@@ -1,0 +1,145 @@
+package io.castvault.recording;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.castvault.core.CastvaultException;
+import io.castvault.core.ErrorCode;
+import io.castvault.db.Database;
+import io.castvault.db.MachineQueries;
+import io.castvault.db.RecordingFilter;
+import io.castvault.db.RecordingQueries;
+import io.castvault.db.RecordingQueries.LockedRecording;
+import io.castvault.db.RecordingRow;
+import io.castvault.db.Role;
+import io.castvault.db.SettingsQueries;
+import io.castvault.db.StatusStats;
+import io.castvault.storage.BlobStore;
+import io.castvault.storage.ObjectKey;
+import io.castvault.storage.StorageException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/** Starting a recording and reading recordings ({@code start}, {@code get}, {@code list}). */
+public final class Recordings {
+    public static final String CAST_CONTENT_TYPE = "application/x-asciicast";
+    private static final Logger LOG = LoggerFactory.getLogger(Recordings.class);
+    private static final Pattern SESSION_TYPE = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,31}");
+
+    private final Database db;
+    private final BlobStore blobs;
+
+    public Recordings(Database db, BlobStore blobs) {
+        this.db = db;
+        this.blobs = blobs;
+    }
+
+    public record Started(UUID sessionId, String status) {
+    }
+
+    public record Details(ObjectNode recording, JsonNode r2Data) {
+    }
+
+    public record Page(List<ObjectNode> recordings, List<StatusStats> stats) {
+    }
+
+    public static String requireSessionType(String sessionType) {
+        if (sessionType == null || sessionType.isEmpty()) {
+            throw CastvaultException.missing("session_type");
+        }
+        if (!SESSION_TYPE.matcher(sessionType).matches()) {
+            throw CastvaultException.invalid("session_type must be a short lowercase token such as \"ssh\"");
+        }
+        return sessionType;
+    }
+
+    public Started start(Caller caller, UUID machineId, String sessionType) {
+        caller.requireRole(Role.ADMIN, Role.MEMBER);
+        requireSessionType(sessionType);
+        UUID id = UUID.randomUUID();
+        db.inOrg(caller.orgId(), tx -> {
+            if (!SettingsQueries.get(tx).recordingEnabled()) {
+                throw recordingDisabled();
+            }
+            if (MachineQueries.find(tx, machineId).isEmpty()) {
+                throw CastvaultException.notFound("machine");
+            }
+            return RecordingQueries.insert(tx, new RecordingQueries.NewRecording(
+                    id, machineId, caller.userId(), sessionType, RecordingQueries.ACTIVE, "{}"));
+        });
+        return new Started(id, RecordingQueries.ACTIVE);
+    }
+
+    public static String castPath(UUID orgId, UUID recordingId) {
+        return "/api/session-recording/" + orgId + "/" + recordingId + "/cast";
+    }
+
+    public Details get(Caller caller, UUID sessionId) {
+        RecordingRow row = db.inOrg(caller.orgId(), tx -> RecordingQueries.find(tx, sessionId))
+                .orElseThrow(() -> CastvaultException.notFound("recording"));
+        caller.requireReader(row.userId());
+        JsonNode summary = null;
+        if (row.r2Key() != null) {
+            ObjectKey key = ObjectKey.summary(caller.orgId(), sessionId);
+            try (InputStream in = blobs.get(key)) {
+                summary = Json.MAPPER.readTree(in);
+            } catch (IOException e) {
+                throw new StorageException(StorageException.Kind.RETRYABLE, "reading the summary failed", e);
+            } catch (StorageException e) {
+                throw missingObject(e, key);
+            }
+        }
+        return new Details(Json.recording(row), summary);
+    }
+
+    public Page list(Caller caller, RecordingFilter filter, int limit, int offset) {
+        caller.requireRole(Role.ADMIN, Role.AUDITOR);
+        return db.inOrg(caller.orgId(), tx -> new Page(
+                RecordingQueries.list(tx, filter, limit, offset).stream().map(Json::recording).toList(),
+                RecordingQueries.stats(tx, filter)));
+    }
+
+    /** Fails with {@code RECORDING_DISABLED} unless the org records sessions; lets agent ingest refuse early. */
+    public void requireRecordingEnabled(UUID orgId) {
+        db.inOrg(orgId, tx -> {
+            if (!SettingsQueries.get(tx).recordingEnabled()) {
+                throw recordingDisabled();
+            }
+            return null;
+        });
+    }
+
+    /**
+     * An object the database vouches for is gone: that is the store failing us (503, the key logged), not an
+     * unknown recording.
+     */
+    static StorageException missingObject(StorageException e, ObjectKey key) {
+        if (e.kind() != StorageException.Kind.NOT_FOUND) {
+            return e;
+        }
+        LOG.error("object {} is missing from the object store although the database vouches for it", key);
+        return new StorageException(StorageException.Kind.PERMANENT, "an object of the recording (" + key
+                + ") is missing from the object store", e);
+    }
+
+    static CastvaultException recordingDisabled() {
+        return new CastvaultException(ErrorCode.RECORDING_DISABLED, "session recording is disabled for this org");
+    }
+
+    static LockedRecording visible(Optional<LockedRecording> rec) {
+        return rec.filter(r -> !RecordingQueries.DELETING.equals(r.status()))
+                .orElseThrow(() -> CastvaultException.notFound("recording"));
+    }
+
+    static void requireActive(LockedRecording rec) {
+        if (!RecordingQueries.ACTIVE.equals(rec.status())) {
+            throw CastvaultException.conflict("recording is already " + rec.status());
+        }
+    }
+}
