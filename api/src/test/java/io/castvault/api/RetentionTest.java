@@ -77,7 +77,9 @@ class RetentionTest extends ServiceTest {
         assertTrue(gone(app, org, expired));
         assertTrue(!gone(app, org, fresh));
         assertEquals(200, org.asAdmin(Map.of("action", "get", "session_id", fresh.toString())).status());
-        assertEquals(2, app.blobs().list(ObjectKey.recordingPrefixes(org.orgId(), fresh).get(0)).size());
+        // sealed: one object (recording.cast) instead of its chunks
+        assertEquals(List.of(ObjectKey.cast(org.orgId(), fresh)),
+                app.blobs().list(ObjectKey.recordingPrefixes(org.orgId(), fresh).get(0)));
     }
 
     @Test
@@ -171,7 +173,7 @@ class RetentionTest extends ServiceTest {
         JsonNode got = org.asAdmin(Map.of("action", "get", "session_id", id.toString())).data();
         assertEquals("completed", got.get("recording").get("status").asText());
         assertEquals(true, got.get("recording").get("metadata").get("auto_completed").asBoolean());
-        assertEquals("[1]", got.get("r2_data").get("missing_chunks").toString());
+        assertEquals("[[1,1]]", got.get("r2_data").get("missing_chunks").toString());
         assertEquals(7, got.get("r2_data").get("duration_seconds").asInt());
         assertEquals(true, got.get("r2_data").get("auto_completed").asBoolean());
         // a recording that received a chunk recently is not abandoned, however old its start

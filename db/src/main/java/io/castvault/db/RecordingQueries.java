@@ -179,8 +179,6 @@ public final class RecordingQueries {
     /** Hides one recording from every read by marking it {@code deleting}; false when it is not visible. */
     public static boolean markDeleting(Tx tx, UUID id) {
         return tx.dsl().update(SESSION_RECORDINGS).set(SESSION_RECORDINGS.STATUS, DELETING)
-                // the action deletes it itself; the sweeper leaves it alone while this lease is fresh
-                .set(SESSION_RECORDINGS.DELETE_CLAIMED_AT, DSL.currentInstant())
                 .where(SESSION_RECORDINGS.ORG_ID.eq(tx.requireOrg()).and(SESSION_RECORDINGS.ID.eq(id)))
                 .execute() == 1;
     }

@@ -184,6 +184,12 @@ public final class WritePathQueries {
                 .fetch(x -> new DeletingRecording(x.getOrgId(), x.getId(), x.getChunksCleared()));
     }
 
+    /** Gives leases back after a failed deletion, so the next attempt (the action's or a sweeper's) need not wait. */
+    public static void releaseDeleteLeases(Tx tx, Collection<UUID> ids) {
+        var r = SESSION_RECORDINGS;
+        tx.dsl().update(r).setNull(r.DELETE_CLAIMED_AT).where(r.ID.in(ids)).execute();
+    }
+
     /** Removes rows of recordings marked {@code deleting} (a row someone un-marked meanwhile is kept). */
     public static int deleteMarkedRows(Tx tx, Collection<UUID> ids) {
         var r = SESSION_RECORDINGS;

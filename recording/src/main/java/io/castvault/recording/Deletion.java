@@ -145,6 +145,12 @@ public final class Deletion {
         result.failed().keySet().forEach(k -> incomplete.add(owner.get(k)));
         List<UUID> done = leased.stream().map(DeletingRecording::id).filter(id -> !incomplete.contains(id)).toList();
         int deleted = done.isEmpty() ? 0 : tx(orgId, tx -> WritePathQueries.deleteMarkedRows(tx, done));
+        if (!incomplete.isEmpty()) {
+            tx(orgId, tx -> {
+                WritePathQueries.releaseDeleteLeases(tx, incomplete);
+                return null;
+            });
+        }
         failedEarlier.addAll(incomplete);
         Set<UUID> orgs = new HashSet<>();
         leased.forEach(r -> orgs.add(r.orgId()));

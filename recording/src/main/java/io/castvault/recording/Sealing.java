@@ -298,6 +298,7 @@ public final class Sealing {
         for (ChunkRow c : chunks) {
             ObjectNode n = list.addObject();
             n.put("index", c.index());
+            n.put("key", ObjectKey.chunk(orgId, id, c.index()).value());
             n.put("sha256", Hashing.hex(c.sha256()));
             n.put("bytes", c.byteLength());
             n.put("events", c.eventCount());

@@ -71,30 +71,24 @@ public final class ObjectKey {
         } catch (IllegalArgumentException e) {
             return Optional.empty();
         }
-        Named named;
-        if (summaries) {
-            named = parts[2].equals("recording.json") ? new Named(org, rec, Kind.SUMMARY, -1) : null;
-        } else if (parts[2].equals("recording.cast")) {
-            named = new Named(org, rec, Kind.CAST, -1);
-        } else if (parts[2].matches("chunk-(0|[1-9][0-9]{0,8})\\.cast")) {
-            named = new Named(org, rec, Kind.CHUNK, Integer.parseInt(parts[2].substring(6, parts[2].length() - 5)));
-        } else {
-            named = null;
+        if (!summaries && parts[2].matches("chunk-(0|[1-9][0-9]{0,8})\\.cast")) {
+            int index = Integer.parseInt(parts[2].substring(6, parts[2].length() - 5));
+            if (chunk(org, rec, index).equals(this)) {
+                return Optional.of(new Named(org, rec, Kind.CHUNK, index));
+            }
         }
-        return Optional.ofNullable(named).filter(n -> n.key().equals(this));
+        // the sealed cast, the summary, and what other parts of the service keep beside them (manifests)
+        return Optional.of(new Named(org, rec, Kind.RECORDING_FILE, -1));
     }
 
-    public enum Kind { CHUNK, CAST, SUMMARY }
+    public enum Kind {
+        CHUNK,
+        /** Any other object under one recording's prefixes: it lives as long as the recording's row. */
+        RECORDING_FILE
+    }
 
     /** A key of our layout, taken apart. */
     public record Named(UUID orgId, UUID recordingId, Kind kind, int chunkIndex) {
-        public ObjectKey key() {
-            return switch (kind) {
-                case CHUNK -> chunk(orgId, recordingId, chunkIndex);
-                case CAST -> cast(orgId, recordingId);
-                case SUMMARY -> summary(orgId, recordingId);
-            };
-        }
     }
 
     /** A key read back from a listing of {@code prefix}; only the S3 adapter creates these. */
