@@ -146,13 +146,18 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
             }
             return;
         }
-        putMultipart(key, file, size, contentType);
+        putMultipart(key, file, size, sha256, contentType);
     }
 
-    private void putMultipart(ObjectKey key, Path file, long size, String contentType) {
+    /**
+     * S3 has no whole-object SHA-256 for multipart uploads (only composite checksums of the parts), so the
+     * object's SHA-256 travels as user metadata for auditors; the caller hashed exactly the file it hands over.
+     */
+    private void putMultipart(ObjectKey key, Path file, long size, byte[] sha256, String contentType) {
         String uploadId;
         try {
-            uploadId = s3.createMultipartUpload(b -> b.bucket(bucket).key(key.value()).contentType(contentType)).uploadId();
+            uploadId = s3.createMultipartUpload(b -> b.bucket(bucket).key(key.value()).contentType(contentType)
+                    .metadata(java.util.Map.of("sha256", io.castvault.core.Hashing.hex(sha256)))).uploadId();
         } catch (RuntimeException e) {
             throw S3Errors.translate("start multipart upload of", key, e);
         }
