@@ -6,6 +6,7 @@ import io.castvault.recording.CastDownloads;
 import io.castvault.recording.Recordings;
 import io.castvault.storage.ByteRange;
 import io.micronaut.http.HttpHeaders;
+import io.micronaut.http.HttpMethod;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
@@ -13,8 +14,6 @@ import io.micronaut.http.MediaType;
 import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
-import io.micronaut.http.annotation.Head;
-import io.micronaut.http.server.types.files.StreamedFile;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 
@@ -41,14 +40,10 @@ public class CastController {
         this.downloads = downloads;
     }
 
+    /** Also answers HEAD ({@code @Get} registers the HEAD route), with the same headers and no body. */
     @Get("/{orgId}/{sessionId}/cast")
     public HttpResponse<?> cast(HttpRequest<?> request, String orgId, String sessionId) {
-        return serve(request, orgId, sessionId, true);
-    }
-
-    @Head("/{orgId}/{sessionId}/cast")
-    public HttpResponse<?> head(HttpRequest<?> request, String orgId, String sessionId) {
-        return serve(request, orgId, sessionId, false);
+        return serve(request, orgId, sessionId, request.getMethod() != HttpMethod.HEAD);
     }
 
     private HttpResponse<?> serve(HttpRequest<?> request, String orgId, String sessionId, boolean body) {
@@ -58,7 +53,8 @@ public class CastController {
         CastDownloads.Cast cast = downloads.describe(auth.caller(user, org), session);
         String etag = cast.sha256Hex() == null ? null : "\"" + cast.sha256Hex() + "\"";
         if (!cast.sealed()) {
-            MutableHttpResponse<?> response = body ? HttpResponse.ok(new StreamedFile(downloads.open(cast), CAST))
+            MutableHttpResponse<?> response = body
+                    ? HttpResponse.ok(new StreamPublisher(downloads.open(cast))).contentType(CAST)
                     : HttpResponse.ok().contentType(CAST);
             return headers(response, session, etag);
         }
@@ -75,7 +71,7 @@ public class CastController {
                 }
                 MutableHttpResponse<?> partial = body
                         ? HttpResponse.status(HttpStatus.PARTIAL_CONTENT)
-                                .body(new StreamedFile(downloads.open(cast, range), CAST, -1, range.length()))
+                                .body(new StreamPublisher(downloads.open(cast, range))).contentType(CAST)
                         : HttpResponse.status(HttpStatus.PARTIAL_CONTENT).contentType(CAST)
                                 .header(HttpHeaders.CONTENT_LENGTH, Long.toString(range.length()));
                 return headers(partial.header(HttpHeaders.CONTENT_RANGE,
@@ -84,7 +80,7 @@ public class CastController {
             // several ranges or a form we do not serve: the whole file, as RFC 9110 allows
         }
         MutableHttpResponse<?> full = body
-                ? HttpResponse.ok(new StreamedFile(downloads.open(cast), CAST, -1, length))
+                ? HttpResponse.ok(new StreamPublisher(downloads.open(cast))).contentType(CAST)
                 : HttpResponse.ok().contentType(CAST).header(HttpHeaders.CONTENT_LENGTH, Long.toString(length));
         return headers(full.header(HttpHeaders.ACCEPT_RANGES, "bytes"), session, etag);
     }
