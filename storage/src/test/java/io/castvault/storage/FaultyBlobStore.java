@@ -51,6 +51,7 @@ public final class FaultyBlobStore implements BlobStore {
 
     private final ConcurrentSkipListMap<String, Stored> objects = new ConcurrentSkipListMap<>();
     private final Deque<Rule> rules = new ArrayDeque<>();
+    private final Map<Op, Fault> always = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile CountDownLatch stalled = new CountDownLatch(1);
     private volatile Instant now;
 
@@ -64,16 +65,15 @@ public final class FaultyBlobStore implements BlobStore {
         return failNext(op, k -> true, fault);
     }
 
-    /** Every matching operation fails with {@code fault} until {@link #heal()}. */
-    public synchronized FaultyBlobStore failAlways(Op op, Fault fault) {
-        for (int i = 0; i < 10_000; i++) {
-            rules.add(new Rule(op, k -> true, fault));
-        }
+    /** Every {@code op} fails with {@code fault} until {@link #heal()}. */
+    public FaultyBlobStore failAlways(Op op, Fault fault) {
+        always.put(op, fault);
         return this;
     }
 
     public synchronized void heal() {
         rules.clear();
+        always.clear();
         release();
     }
 
@@ -116,10 +116,10 @@ public final class FaultyBlobStore implements BlobStore {
         Fault f;
         boolean stall = false;
         synchronized (this) {
-            f = null;
+            f = always.get(op);
             for (var it = rules.iterator(); it.hasNext(); ) {
                 Rule r = it.next();
-                if (r.op() == op && (key == null || r.keys().test(key))) {
+                if (f == null && r.op() == op && (key == null || r.keys().test(key))) {
                     it.remove();
                     f = r.fault();
                     break;
