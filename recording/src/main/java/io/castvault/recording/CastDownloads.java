@@ -10,7 +10,6 @@ import io.castvault.storage.BlobInfo;
 import io.castvault.storage.BlobStore;
 import io.castvault.storage.ByteRange;
 import io.castvault.storage.ObjectKey;
-import io.castvault.storage.StorageException;
 
 import java.io.InputStream;
 import java.net.URI;
@@ -55,15 +54,15 @@ public final class CastDownloads {
         String sha = sha256(row);
         if (row.sealed()) {
             ObjectKey key = ObjectKey.cast(caller.orgId(), sessionId);
-            BlobInfo info = blobs.head(key).orElseThrow(() -> Recordings.missingObject(
-                    new StorageException(StorageException.Kind.NOT_FOUND, key + " is missing", null), key));
+            BlobInfo info = StoreFailures.call(() -> blobs.head(key))
+                    .orElseThrow(() -> StoreFailures.lost(key, "is missing", null));
             return new Cast(caller.orgId(), sessionId, true, info.length(), sha, List.of());
         }
         List<ChunkRow> chunks = db.inOrg(caller.orgId(), tx -> RecordingQueries.chunks(tx, sessionId));
         if (!chunks.isEmpty()) {
             ObjectKey first = ObjectKey.chunk(caller.orgId(), sessionId, chunks.get(0).index());
-            if (blobs.head(first).isEmpty()) {
-                throw Recordings.missingObject(new StorageException(StorageException.Kind.NOT_FOUND, first + " is missing", null), first);
+            if (StoreFailures.call(() -> blobs.head(first)).isEmpty()) {
+                throw StoreFailures.lost(first, "is missing", null);
             }
         }
         return new Cast(caller.orgId(), sessionId, false, null, sha, chunks);
@@ -72,7 +71,7 @@ public final class CastDownloads {
     /** The whole download; the caller closes it. A failure after the first byte surfaces as an IOException. */
     public InputStream open(Cast cast) {
         if (cast.sealed()) {
-            return blobs.get(ObjectKey.cast(cast.orgId(), cast.id()));
+            return StoreFailures.call(() -> blobs.get(ObjectKey.cast(cast.orgId(), cast.id())));
         }
         return new CastStream(blobs, cast.orgId(), cast.id(), cast.chunks(), false);
     }
@@ -82,7 +81,7 @@ public final class CastDownloads {
         if (!cast.sealed()) {
             throw new IllegalArgumentException("ranges are served for sealed recordings only");
         }
-        return blobs.get(ObjectKey.cast(cast.orgId(), cast.id()), range);
+        return StoreFailures.call(() -> blobs.get(ObjectKey.cast(cast.orgId(), cast.id()), range));
     }
 
     /** {@code download_url}: a presigned GET of the sealed object, so a large download need not pass through us. */
@@ -99,7 +98,8 @@ public final class CastDownloads {
         }
         Duration ttl = Duration.ofSeconds(ttlSeconds);
         Instant expires = Instant.now().plus(ttl);
-        return new DownloadUrl(blobs.presignGet(ObjectKey.cast(caller.orgId(), sessionId), ttl), expires);
+        return new DownloadUrl(StoreFailures.call(() -> blobs.presignGet(ObjectKey.cast(caller.orgId(), sessionId), ttl)),
+                expires);
     }
 
     private static String sha256(RecordingRow row) {

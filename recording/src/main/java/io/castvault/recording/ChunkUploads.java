@@ -80,7 +80,7 @@ public final class ChunkUploads {
         }
         try {
             if (claim(caller, sessionId, chunk)) {
-                blobs.put(key, bytes, sha, Recordings.CAST_CONTENT_TYPE);
+                StoreFailures.run(() -> blobs.put(key, bytes, sha, Recordings.CAST_CONTENT_TYPE));
                 if (!db.inOrg(caller.orgId(), tx -> WritePathQueries.markStored(tx, sessionId, index, sha))) {
                     requireStored(caller.orgId(), sessionId, chunk);
                 }
@@ -140,11 +140,11 @@ public final class ChunkUploads {
             present = body.length == pending.byteLength() && Arrays.equals(Hashing.sha256(body), pending.sha256());
         } catch (StorageException e) {
             if (e.kind() != StorageException.Kind.NOT_FOUND) {
-                throw e;
+                throw StoreFailures.unavailable(e);
             }
             present = false;
         } catch (IOException e) {
-            throw new StorageException(StorageException.Kind.RETRYABLE, "reading " + key + " failed", e);
+            throw StoreFailures.unavailable(new StorageException(StorageException.Kind.UNAVAILABLE, "reading " + key + " failed", e));
         }
         boolean stored = present;
         db.inOrg(orgId, tx -> stored

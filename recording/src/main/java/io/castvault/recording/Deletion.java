@@ -64,7 +64,7 @@ public final class Deletion {
         }
         Set<ObjectKey> keys = new LinkedHashSet<>();
         for (ObjectKey.Prefix prefix : ObjectKey.recordingPrefixes(caller.orgId(), sessionId)) {
-            keys.addAll(blobs.list(prefix));
+            keys.addAll(StoreFailures.call(() -> blobs.list(prefix)));
         }
         DeleteResult result = blobs.delete(keys);
         if (!result.complete()) {

@@ -16,8 +16,6 @@ import io.castvault.db.StatusStats;
 import io.castvault.storage.BlobStore;
 import io.castvault.storage.ObjectKey;
 import io.castvault.storage.StorageException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,7 +27,6 @@ import java.util.regex.Pattern;
 /** Starting a recording and reading recordings ({@code start}, {@code get}, {@code list}). */
 public final class Recordings {
     public static final String CAST_CONTENT_TYPE = "application/x-asciicast";
-    private static final Logger LOG = LoggerFactory.getLogger(Recordings.class);
     private static final Pattern SESSION_TYPE = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,31}");
 
     private final Database db;
@@ -90,9 +87,11 @@ public final class Recordings {
             try (InputStream in = blobs.get(key)) {
                 summary = Json.MAPPER.readTree(in);
             } catch (IOException e) {
-                throw new StorageException(StorageException.Kind.RETRYABLE, "reading the summary failed", e);
+                throw StoreFailures.unavailable(new StorageException(StorageException.Kind.UNAVAILABLE,
+                        "reading the summary failed", e));
             } catch (StorageException e) {
-                throw missingObject(e, key);
+                throw e.kind() == StorageException.Kind.NOT_FOUND ? StoreFailures.lost(key, "is missing", e)
+                        : StoreFailures.unavailable(e);
             }
         }
         return new Details(Json.recording(row), summary);
@@ -113,19 +112,6 @@ public final class Recordings {
             }
             return null;
         });
-    }
-
-    /**
-     * An object the database vouches for is gone: that is the store failing us (503, the key logged), not an
-     * unknown recording.
-     */
-    static StorageException missingObject(StorageException e, ObjectKey key) {
-        if (e.kind() != StorageException.Kind.NOT_FOUND) {
-            return e;
-        }
-        LOG.error("object {} is missing from the object store although the database vouches for it", key);
-        return new StorageException(StorageException.Kind.PERMANENT, "an object of the recording (" + key
-                + ") is missing from the object store", e);
     }
 
     static CastvaultException recordingDisabled() {

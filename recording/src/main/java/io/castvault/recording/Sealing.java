@@ -138,18 +138,24 @@ public final class Sealing {
             }
             throw new CastvaultException(ErrorCode.STORAGE_UNAVAILABLE,
                     "chunks kept arriving while the recording was being completed; retry");
+        } catch (StorageException e) {
+            throw releaseAfter(orgId, id, token, false, StoreFailures.unavailable(e));
         } catch (RuntimeException e) {
-            boolean lost = e instanceof StorageException s && s.kind() == StorageException.Kind.PERMANENT;
-            try {
-                db.inOrg(orgId, tx -> {
-                    WritePathQueries.releaseSeal(tx, id, token, auto && lost);
-                    return null;
-                });
-            } catch (RuntimeException suppressed) {
-                e.addSuppressed(suppressed); // the lease runs out instead
-            }
-            throw e;
+            throw releaseAfter(orgId, id, token, auto && e instanceof StoreFailures.MissingObjectException, e);
         }
+    }
+
+    /** Gives the seal token back after a failed seal (best effort: otherwise its lease runs out), then fails. */
+    private RuntimeException releaseAfter(UUID orgId, UUID id, UUID token, boolean backOff, RuntimeException e) {
+        try {
+            db.inOrg(orgId, tx -> {
+                WritePathQueries.releaseSeal(tx, id, token, backOff);
+                return null;
+            });
+        } catch (RuntimeException suppressed) {
+            e.addSuppressed(suppressed);
+        }
+        return e;
     }
 
     /**
@@ -162,13 +168,13 @@ public final class Sealing {
         Recordings.requireSessionType(sessionType);
         UUID id = UUID.randomUUID();
         ChunkRow only = new ChunkRow(0, sha256, byteLength, (int) cast.eventCount(), cast.lastTime().doubleValue(), true, true);
-        blobs.put(ObjectKey.cast(orgId, id), castFile, sha256, Recordings.CAST_CONTENT_TYPE);
+        StoreFailures.run(() -> blobs.put(ObjectKey.cast(orgId, id), castFile, sha256, Recordings.CAST_CONTENT_TYPE));
         Instant startedAt = Instant.now();
         ObjectNode summary = summary(orgId, id, startedAt, List.of(only), sha256, byteLength,
                 new CompleteRequest(durationSeconds, null, null), false);
         byte[] body = Json.bytes(summary);
         ObjectKey summaryKey = ObjectKey.summary(orgId, id);
-        blobs.put(summaryKey, body, Hashing.sha256(body), "application/json");
+        StoreFailures.run(() -> blobs.put(summaryKey, body, Hashing.sha256(body), "application/json"));
         db.inOrg(orgId, tx -> {
             if (!SettingsQueries.get(tx).recordingEnabled()) {
                 throw Recordings.recordingDisabled();
@@ -252,19 +258,20 @@ public final class Sealing {
             }
         } catch (CastStream.ChunkIntegrityException e) {
             deleteQuietly(file);
-            LOG.error("recording {}: {} ({})", id, e.getMessage(), ObjectKey.chunk(orgId, id, e.index));
-            throw new StorageException(StorageException.Kind.PERMANENT, e.getMessage() + "; the recording stays active", e);
+            throw StoreFailures.lost(ObjectKey.chunk(orgId, id, e.index), "no longer matches its recorded SHA-256; "
+                    + "the recording stays active", e);
         } catch (StorageException e) {
             deleteQuietly(file);
             if (e.kind() == StorageException.Kind.NOT_FOUND) {
-                LOG.error("recording {}: a chunk object the database vouches for is missing: {}", id, e.getMessage());
-                throw new StorageException(StorageException.Kind.PERMANENT, "a chunk object of recording " + id
-                        + " is missing from the object store; the recording stays active", e);
+                // the store's message names the key
+                throw StoreFailures.lost("of recording " + id, "is missing (" + e.getMessage()
+                        + "); the recording stays active", e);
             }
-            throw e;
+            throw StoreFailures.unavailable(e);
         } catch (IOException | UncheckedIOException e) {
             deleteQuietly(file);
-            throw new StorageException(StorageException.Kind.RETRYABLE, "reading recording " + id + " failed", e);
+            throw StoreFailures.unavailable(new StorageException(StorageException.Kind.UNAVAILABLE,
+                    "reading recording " + id + " failed", e));
         }
         return new Spooled(file, md.digest(), total);
     }

@@ -16,7 +16,6 @@ import io.castvault.storage.FaultyBlobStore;
 import io.castvault.storage.FaultyBlobStore.Fault;
 import io.castvault.storage.FaultyBlobStore.Op;
 import io.castvault.storage.ObjectKey;
-import io.castvault.storage.StorageException;
 import io.castvault.testing.TestPostgres;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -259,9 +258,10 @@ class WritePathTest {
         uc.uploads().upload(ADMIN, id, 0, CHUNK0);
         uc.uploads().upload(ADMIN, id, 1, CHUNK1);
         store.lose(ObjectKey.chunk(ORG, id, 1));
-        StorageException e = assertThrows(StorageException.class,
+        CastvaultException e = assertThrows(StoreFailures.MissingObjectException.class,
                 () -> uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null)));
         assertEquals(ErrorCode.STORAGE_UNAVAILABLE, e.code());
+        assertTrue(e.getMessage().contains(ObjectKey.chunk(ORG, id, 1).value()), "the message names the lost key");
         assertEquals("active", uc.recordings().get(ADMIN, id).recording().get("status").asText());
     }
 

@@ -312,7 +312,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
             return presigner.presignGetObject(b -> b.signatureDuration(ttl)
                     .getObjectRequest(g -> g.bucket(bucket).key(key.value()))).url().toURI();
         } catch (java.net.URISyntaxException | RuntimeException e) {
-            throw new StorageException(StorageException.Kind.PERMANENT, "presigning " + key + " failed: " + e.getMessage(), e);
+            throw new StorageException(StorageException.Kind.REFUSED, "presigning " + key + " failed: " + e.getMessage(), e);
         }
     }
 

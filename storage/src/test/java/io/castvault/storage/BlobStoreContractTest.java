@@ -45,6 +45,7 @@ abstract class BlobStoreContractTest {
         StorageException e = assertThrows(StorageException.class,
                 () -> store().put(key, data, sha256("other".getBytes(StandardCharsets.UTF_8)), "text/plain"));
         assertFalse(e.retryable());
+        assertEquals(StorageException.Kind.CHECKSUM_MISMATCH, e.kind(), e.getMessage());
         assertTrue(store().head(key).isEmpty());
     }
 

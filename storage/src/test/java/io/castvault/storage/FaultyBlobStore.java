@@ -144,7 +144,7 @@ public final class FaultyBlobStore implements BlobStore {
     }
 
     private static StorageException unavailable(Op op, Object key, String why) {
-        return new StorageException(StorageException.Kind.RETRYABLE, op + " " + key + " failed: " + why, null);
+        return new StorageException(StorageException.Kind.UNAVAILABLE, op + " " + key + " failed: " + why, null);
     }
 
     private void after(Fault f, Op op, ObjectKey key) {
@@ -161,7 +161,7 @@ public final class FaultyBlobStore implements BlobStore {
     public void put(ObjectKey key, byte[] content, byte[] sha256, String contentType) {
         Fault f = before(Op.PUT, key);
         if (!Arrays.equals(sha256(content), sha256)) {
-            throw new StorageException(StorageException.Kind.PERMANENT, "put " + key + ": BadDigest", null);
+            throw new StorageException(StorageException.Kind.CHECKSUM_MISMATCH, "put " + key + ": BadDigest", null);
         }
         objects.put(key.value(), new Stored(content.clone(), contentType, now == null ? Instant.now() : now));
         after(f, Op.PUT, key);

@@ -76,7 +76,7 @@ class S3BlobStoreContractTest extends BlobStoreContractTest {
         try (S3BlobStore down = new S3BlobStore(new S3Settings(URI.create("http://127.0.0.1:1"), "us-east-1", "castvault", "a", "b"))) {
             StorageException e = assertThrows(StorageException.class, down::ping);
             assertTrue(e.retryable());
-            assertEquals(io.castvault.core.ErrorCode.STORAGE_UNAVAILABLE, e.code());
+            assertEquals(StorageException.Kind.UNAVAILABLE, e.kind());
         }
     }
 
