@@ -1,5 +1,10 @@
 package io.castvault.db;
 
+import io.castvault.core.model.Recording;
+
+import io.castvault.core.model.Chunk;
+import io.castvault.core.model.RecordingStatus;
+
 import org.jooq.Condition;
 import org.jooq.Field;
 import org.jooq.JSONB;
@@ -24,9 +29,9 @@ import static io.castvault.db.jooq.Tables.SESSION_RECORDINGS;
 
 /** Recordings and their chunks. Reads never return a recording whose status is {@code deleting}. */
 public final class RecordingQueries {
-    public static final String ACTIVE = "active";
-    public static final String COMPLETED = "completed";
-    public static final String DELETING = "deleting";
+    static final String ACTIVE = RecordingStatus.ACTIVE.dbValue();
+    static final String COMPLETED = RecordingStatus.COMPLETED.dbValue();
+    static final String DELETING = RecordingStatus.DELETING.dbValue();
     static final String PENDING = "pending";
     static final String STORED = "stored";
 
@@ -36,7 +41,7 @@ public final class RecordingQueries {
     private RecordingQueries() {
     }
 
-    public record NewRecording(UUID id, UUID machineId, UUID userId, String sessionType, String status,
+    public record NewRecording(UUID id, UUID machineId, UUID userId, String sessionType, RecordingStatus status,
                                String metadataJson) {
     }
 
@@ -47,14 +52,14 @@ public final class RecordingQueries {
                 .set(SESSION_RECORDINGS.MACHINE_ID, r.machineId())
                 .set(SESSION_RECORDINGS.USER_ID, r.userId())
                 .set(SESSION_RECORDINGS.SESSION_TYPE, r.sessionType())
-                .set(SESSION_RECORDINGS.STATUS, r.status())
+                .set(SESSION_RECORDINGS.STATUS, r.status().dbValue())
                 .set(SESSION_RECORDINGS.METADATA, JSONB.valueOf(r.metadataJson()))
                 .returning(SESSION_RECORDINGS.STARTED_AT)
                 .fetchOne(SESSION_RECORDINGS.STARTED_AT);
     }
 
     /** The recording with its machine name and chunk totals, unless it is unknown or being deleted. */
-    public static Optional<RecordingRow> find(Tx tx, UUID id) {
+    public static Optional<Recording> find(Tx tx, UUID id) {
         return withDetails(tx, DSL.select(SESSION_RECORDINGS.ID).from(SESSION_RECORDINGS)
                 .where(SESSION_RECORDINGS.ORG_ID.eq(tx.requireOrg()))
                 .and(SESSION_RECORDINGS.ID.eq(id))
@@ -72,13 +77,13 @@ public final class RecordingQueries {
                 .from(SESSION_RECORDINGS)
                 .where(SESSION_RECORDINGS.ORG_ID.eq(tx.requireOrg()).and(SESSION_RECORDINGS.ID.eq(id)));
         Record3<String, UUID, Instant> row = exclusive ? select.forUpdate().fetchOne() : select.forShare().fetchOne();
-        return Optional.ofNullable(row).map(r -> new LockedRecording(id, r.value1(), r.value2(), r.value3()));
+        return Optional.ofNullable(row).map(r -> new LockedRecording(id, RecordingStatus.of(r.value1()), r.value2(), r.value3()));
     }
 
-    public record LockedRecording(UUID id, String status, UUID userId, Instant startedAt) {
+    public record LockedRecording(UUID id, RecordingStatus status, UUID userId, Instant startedAt) {
     }
 
-    public static void insertChunk(Tx tx, UUID recordingId, ChunkRow c) {
+    public static void insertChunk(Tx tx, UUID recordingId, Chunk c) {
         tx.dsl().insertInto(RECORDING_CHUNKS)
                 .set(RECORDING_CHUNKS.RECORDING_ID, recordingId)
                 .set(RECORDING_CHUNKS.ORG_ID, tx.requireOrg())
@@ -93,14 +98,14 @@ public final class RecordingQueries {
     }
 
     /** The acknowledged chunks, in index order (claims not yet stored are not part of the recording). */
-    public static List<ChunkRow> chunks(Tx tx, UUID recordingId) {
+    public static List<Chunk> chunks(Tx tx, UUID recordingId) {
         return tx.dsl().selectFrom(RECORDING_CHUNKS)
                 .where(RECORDING_CHUNKS.RECORDING_ID.eq(recordingId)).and(RECORDING_CHUNKS.STATE.eq(STORED))
                 .orderBy(RECORDING_CHUNKS.CHUNK_INDEX)
                 .fetch(RecordingQueries::chunk);
     }
 
-    public static List<RecordingRow> list(Tx tx, RecordingFilter filter, int limit, int offset) {
+    public static List<Recording> list(Tx tx, RecordingFilter filter, int limit, int offset) {
         return withDetails(tx, DSL.select(SESSION_RECORDINGS.ID).from(SESSION_RECORDINGS)
                 .where(visible(tx, filter))
                 .orderBy(SESSION_RECORDINGS.STARTED_AT.desc(), SESSION_RECORDINGS.ID.desc())
@@ -119,7 +124,7 @@ public final class RecordingQueries {
             c = c.and(s.MACHINE_ID.eq(filter.machineId()));
         }
         if (filter.status() != null) {
-            c = c.and(s.STATUS.eq(filter.status()));
+            c = c.and(s.STATUS.eq(filter.status().dbValue()));
         }
         Field<BigDecimal> count = DSL.sum(s.RECORDINGS);
         return tx.dsl().select(s.STATUS, count, DSL.sum(s.TOTAL_DURATION))
@@ -128,7 +133,7 @@ public final class RecordingQueries {
                 .groupBy(s.STATUS)
                 .having(count.gt(BigDecimal.ZERO))
                 .orderBy(s.STATUS.desc())
-                .fetch(r -> new StatusStats(r.value1(), r.value2().longValue(), r.value3().doubleValue()));
+                .fetch(r -> new StatusStats(RecordingStatus.of(r.value1()), r.value2().longValue(), r.value3().doubleValue()));
     }
 
     private static Condition visible(Tx tx, RecordingFilter filter) {
@@ -137,13 +142,13 @@ public final class RecordingQueries {
             c = c.and(SESSION_RECORDINGS.MACHINE_ID.eq(filter.machineId()));
         }
         if (filter.status() != null) {
-            c = c.and(SESSION_RECORDINGS.STATUS.eq(filter.status()));
+            c = c.and(SESSION_RECORDINGS.STATUS.eq(filter.status().dbValue()));
         }
         return c;
     }
 
     /** Joins machine names and chunk totals onto a page of ids; only the page's rows are looked up. */
-    private static List<RecordingRow> withDetails(Tx tx, Table<?> page) {
+    private static List<Recording> withDetails(Tx tx, Table<?> page) {
         Field<UUID> pageId = page.field(SESSION_RECORDINGS.ID);
         var r = SESSION_RECORDINGS;
         Table<?> totals = DSL.select(DSL.count().cast(Long.class).as(CHUNK_COUNT),
@@ -161,16 +166,16 @@ public final class RecordingQueries {
                 .fetch(RecordingQueries::row);
     }
 
-    private static RecordingRow row(Record rec) {
+    private static Recording row(Record rec) {
         var r = SESSION_RECORDINGS;
-        return new RecordingRow(rec.get(r.ID), rec.get(r.ORG_ID), rec.get(r.MACHINE_ID), rec.get(r.USER_ID),
-                rec.get(r.SESSION_TYPE), rec.get(r.STATUS), rec.get(r.STARTED_AT), rec.get(r.ENDED_AT),
+        return new Recording(rec.get(r.ID), rec.get(r.ORG_ID), rec.get(r.MACHINE_ID), rec.get(r.USER_ID),
+                rec.get(r.SESSION_TYPE), RecordingStatus.of(rec.get(r.STATUS)), rec.get(r.STARTED_AT), rec.get(r.ENDED_AT),
                 rec.get(r.DURATION_SECONDS), rec.get(r.METADATA).data(), rec.get(r.R2_KEY), rec.get(MACHINES.NAME),
                 rec.get(CHUNK_COUNT), rec.get(BYTE_COUNT), rec.get(r.SEALED));
     }
 
-    private static ChunkRow chunk(io.castvault.db.jooq.tables.records.RecordingChunksRecord c) {
-        return new ChunkRow(c.getChunkIndex(), c.getSha256(), c.getByteLength(), c.getEventCount(),
+    private static Chunk chunk(io.castvault.db.jooq.tables.records.RecordingChunksRecord c) {
+        return new Chunk(c.getChunkIndex(), c.getSha256(), c.getByteLength(), c.getEventCount(),
                 c.getLastEventTime(), c.getHasHeader(), STORED.equals(c.getState()));
     }
 

@@ -1,5 +1,8 @@
 package io.castvault.db;
 
+import io.castvault.core.model.Chunk;
+import io.castvault.core.model.RecordingStatus;
+
 import org.jooq.Condition;
 import org.jooq.Field;
 import org.jooq.JSONB;
@@ -27,14 +30,14 @@ public final class WritePathQueries {
     // --- chunk claims -----------------------------------------------------------------------------------------
 
     /** A chunk row that was already there when a claim was tried, and how long ago it was claimed. */
-    public record ExistingChunk(ChunkRow chunk, double claimAgeSeconds) {
+    public record ExistingChunk(Chunk chunk, double claimAgeSeconds) {
     }
 
     /**
      * Claims chunk {@code c.index()} as pending; the unique (recording, index) key makes exactly one claim win.
      * Empty when this call claimed it, otherwise the row that holds the index.
      */
-    public static Optional<ExistingChunk> claimChunk(Tx tx, UUID recordingId, ChunkRow c) {
+    public static Optional<ExistingChunk> claimChunk(Tx tx, UUID recordingId, Chunk c) {
         int inserted = tx.dsl().insertInto(RECORDING_CHUNKS)
                 .set(RECORDING_CHUNKS.RECORDING_ID, recordingId)
                 .set(RECORDING_CHUNKS.ORG_ID, tx.requireOrg())
@@ -78,7 +81,7 @@ public final class WritePathQueries {
                 .execute() == 1;
     }
 
-    public record PendingChunk(UUID orgId, UUID recordingId, ChunkRow chunk) {
+    public record PendingChunk(UUID orgId, UUID recordingId, Chunk chunk) {
     }
 
     /** Claims older than {@code leaseSeconds}, whose writer has given up or died; for the sweeper to reconcile. */
@@ -112,7 +115,7 @@ public final class WritePathQueries {
                 .where(r.ORG_ID.eq(tx.requireOrg()).and(r.ID.eq(id)).and(r.SEAL_TOKEN.eq(token))
                         .and(r.STATUS.eq(RecordingQueries.ACTIVE)))
                 .forUpdate()
-                .fetchOptional(x -> new RecordingQueries.LockedRecording(id, x.value1(), x.value2(), x.value3()));
+                .fetchOptional(x -> new RecordingQueries.LockedRecording(id, RecordingStatus.of(x.value1()), x.value2(), x.value3()));
     }
 
     /**
@@ -199,21 +202,21 @@ public final class WritePathQueries {
     // --- orphan sweep -----------------------------------------------------------------------------------------
 
     /** What the rows say about one recording's objects. */
-    public record Presence(String status, boolean sealed, boolean chunksCleared) {
+    public record Presence(RecordingStatus status, boolean sealed, boolean chunksCleared) {
     }
 
     public static Map<UUID, Presence> presence(Tx tx, Collection<UUID> recordingIds) {
         var r = SESSION_RECORDINGS;
         return tx.dsl().select(r.ID, r.STATUS, r.SEALED, r.CHUNKS_CLEARED).from(r).where(r.ID.in(recordingIds))
-                .fetchMap(x -> x.value1(), x -> new Presence(x.value2(), x.value3(), x.value4()));
+                .fetchMap(x -> x.value1(), x -> new Presence(RecordingStatus.of(x.value2()), x.value3(), x.value4()));
     }
 
     private static Field<Instant> ago(long seconds) {
         return DSL.field("now() - make_interval(secs => {0})", Instant.class, DSL.val((double) seconds));
     }
 
-    private static ChunkRow chunk(io.castvault.db.jooq.tables.records.RecordingChunksRecord c) {
-        return new ChunkRow(c.getChunkIndex(), c.getSha256(), c.getByteLength(), c.getEventCount(),
+    private static Chunk chunk(io.castvault.db.jooq.tables.records.RecordingChunksRecord c) {
+        return new Chunk(c.getChunkIndex(), c.getSha256(), c.getByteLength(), c.getEventCount(),
                 c.getLastEventTime(), c.getHasHeader(), RecordingQueries.STORED.equals(c.getState()));
     }
 }

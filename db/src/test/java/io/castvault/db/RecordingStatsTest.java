@@ -1,5 +1,7 @@
 package io.castvault.db;
 
+import io.castvault.core.model.RecordingStatus;
+
 import io.castvault.testing.TestPostgres;
 import org.jooq.impl.DSL;
 import org.junit.jupiter.api.AfterAll;
@@ -55,7 +57,7 @@ class RecordingStatsTest {
                 UUID id = UUID.randomUUID();
                 ids.add(id);
                 RecordingQueries.insert(tx, new RecordingQueries.NewRecording(id, i % 3 == 0 ? MACHINE_B : MACHINE_A,
-                        USER, "ssh", RecordingQueries.ACTIVE, "{}"));
+                        USER, "ssh", RecordingStatus.ACTIVE, "{}"));
             }
             return null;
         });
@@ -83,7 +85,7 @@ class RecordingStatsTest {
 
     private static void assertMatchesRows() {
         for (RecordingFilter f : List.of(new RecordingFilter(null, null), new RecordingFilter(MACHINE_A, null),
-                new RecordingFilter(null, RecordingQueries.COMPLETED), new RecordingFilter(MACHINE_A, RecordingQueries.ACTIVE))) {
+                new RecordingFilter(null, RecordingStatus.COMPLETED), new RecordingFilter(MACHINE_A, RecordingStatus.ACTIVE))) {
             assertEquals(aggregate(f), db.inOrg(ORG, tx -> RecordingQueries.stats(tx, f)), f.toString());
         }
     }
@@ -95,8 +97,8 @@ class RecordingStatsTest {
                 .from(r)
                 .where(r.ORG_ID.eq(ORG).and(r.STATUS.ne(RecordingQueries.DELETING))
                         .and(f.machineId() == null ? DSL.noCondition() : r.MACHINE_ID.eq(f.machineId()))
-                        .and(f.status() == null ? DSL.noCondition() : r.STATUS.eq(f.status())))
+                        .and(f.status() == null ? DSL.noCondition() : r.STATUS.eq(f.status().dbValue())))
                 .groupBy(r.STATUS).orderBy(r.STATUS.desc())
-                .fetch(rec -> new StatusStats(rec.value1(), rec.value2(), rec.value3().doubleValue())));
+                .fetch(rec -> new StatusStats(RecordingStatus.of(rec.value1()), rec.value2(), rec.value3().doubleValue())));
     }
 }

@@ -1,11 +1,13 @@
 package io.castvault.recording;
 
+import io.castvault.core.model.RecordingStatus;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.castvault.core.CastvaultException;
-import io.castvault.db.ChunkRow;
+import io.castvault.core.model.Chunk;
 import io.castvault.db.Database;
 import io.castvault.db.RecordingQueries;
-import io.castvault.db.RecordingRow;
+import io.castvault.core.model.Recording;
 import io.castvault.storage.BlobInfo;
 import io.castvault.storage.BlobStore;
 import io.castvault.storage.ByteRange;
@@ -40,7 +42,7 @@ public final class CastDownloads {
      * What the route needs before it sends a status line: {@code length} is known (and ranges possible) only for
      * a sealed recording; {@code sha256Hex} once the recording is completed.
      */
-    public record Cast(UUID orgId, UUID id, boolean sealed, Long length, String sha256Hex, List<ChunkRow> chunks) {
+    public record Cast(UUID orgId, UUID id, boolean sealed, Long length, String sha256Hex, List<Chunk> chunks) {
     }
 
     public record DownloadUrl(URI url, Instant expiresAt) {
@@ -48,7 +50,7 @@ public final class CastDownloads {
 
     /** Looks the recording up and checks the store has what the download needs, so a lost object is a 503, not a short 200. */
     public Cast describe(Caller caller, UUID sessionId) {
-        RecordingRow row = db.inOrg(caller.orgId(), tx -> RecordingQueries.find(tx, sessionId))
+        Recording row = db.inOrg(caller.orgId(), tx -> RecordingQueries.find(tx, sessionId))
                 .orElseThrow(() -> CastvaultException.notFound("recording"));
         caller.requireReader(row.userId());
         String sha = sha256(row);
@@ -58,7 +60,7 @@ public final class CastDownloads {
                     .orElseThrow(() -> StoreFailures.lost(key, "is missing", null));
             return new Cast(caller.orgId(), sessionId, true, info.length(), sha, List.of());
         }
-        List<ChunkRow> chunks = db.inOrg(caller.orgId(), tx -> RecordingQueries.chunks(tx, sessionId));
+        List<Chunk> chunks = db.inOrg(caller.orgId(), tx -> RecordingQueries.chunks(tx, sessionId));
         if (!chunks.isEmpty()) {
             ObjectKey first = ObjectKey.chunk(caller.orgId(), sessionId, chunks.get(0).index());
             if (StoreFailures.call(() -> blobs.head(first)).isEmpty()) {
@@ -89,7 +91,7 @@ public final class CastDownloads {
         if (ttlSeconds < MIN_URL_TTL_SECONDS || ttlSeconds > MAX_URL_TTL_SECONDS) {
             throw CastvaultException.invalid("ttl_seconds must be between " + MIN_URL_TTL_SECONDS + " and " + MAX_URL_TTL_SECONDS);
         }
-        RecordingRow row = db.inOrg(caller.orgId(), tx -> RecordingQueries.find(tx, sessionId))
+        Recording row = db.inOrg(caller.orgId(), tx -> RecordingQueries.find(tx, sessionId))
                 .orElseThrow(() -> CastvaultException.notFound("recording"));
         caller.requireReader(row.userId());
         if (!row.sealed()) {
@@ -102,8 +104,8 @@ public final class CastDownloads {
                 expires);
     }
 
-    private static String sha256(RecordingRow row) {
+    private static String sha256(Recording row) {
         JsonNode sha = Json.parseObject(row.metadataJson()).get("recording_sha256");
-        return sha != null && sha.isTextual() && RecordingQueries.COMPLETED.equals(row.status()) ? sha.asText() : null;
+        return sha != null && sha.isTextual() && row.status() == RecordingStatus.COMPLETED ? sha.asText() : null;
     }
 }

@@ -5,7 +5,7 @@ import io.castvault.core.CastSummary;
 import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
 import io.castvault.core.Hashing;
-import io.castvault.db.ChunkRow;
+import io.castvault.core.model.Chunk;
 import io.castvault.db.Database;
 import io.castvault.db.RecordingQueries;
 import io.castvault.db.WritePathQueries;
@@ -72,7 +72,7 @@ public final class ChunkUploads {
         }
         byte[] sha = Hashing.sha256(bytes);
         ObjectKey key = ObjectKey.chunk(caller.orgId(), sessionId, index);
-        ChunkRow chunk = new ChunkRow(index, sha, bytes.length, (int) cast.eventCount(),
+        Chunk chunk = new Chunk(index, sha, bytes.length, (int) cast.eventCount(),
                 cast.lastTime().doubleValue(), cast.header().isPresent(), false);
         if (!inFlight.tryAcquire()) {
             throw new CastvaultException(ErrorCode.STORAGE_UNAVAILABLE,
@@ -92,7 +92,7 @@ public final class ChunkUploads {
     }
 
     /** True when the object must be put (a fresh claim, or our own earlier claim); false when already stored. */
-    private boolean claim(Caller caller, UUID sessionId, ChunkRow chunk) {
+    private boolean claim(Caller caller, UUID sessionId, Chunk chunk) {
         for (int attempt = 0; attempt < 2; attempt++) {
             Optional<ExistingChunk> existing = db.inOrg(caller.orgId(), tx -> {
                 RecordingQueries.LockedRecording rec = Recordings.visible(RecordingQueries.lock(tx, sessionId, false));
@@ -103,7 +103,7 @@ public final class ChunkUploads {
             if (existing.isEmpty()) {
                 return true;
             }
-            ChunkRow held = existing.get().chunk();
+            Chunk held = existing.get().chunk();
             if (Arrays.equals(held.sha256(), chunk.sha256())) {
                 // a retry of these bytes: acknowledged already, or put again (same bytes, same key) and mark
                 return !held.stored();
@@ -118,7 +118,7 @@ public final class ChunkUploads {
     }
 
     /** The claim was not there to mark: fine when the chunk is stored with these bytes (a concurrent retry). */
-    private void requireStored(UUID orgId, UUID sessionId, ChunkRow chunk) {
+    private void requireStored(UUID orgId, UUID sessionId, Chunk chunk) {
         boolean stored = db.inOrg(orgId, tx -> RecordingQueries.chunks(tx, sessionId)).stream()
                 .anyMatch(c -> c.index() == chunk.index() && Arrays.equals(c.sha256(), chunk.sha256()));
         if (!stored) {
@@ -132,7 +132,7 @@ public final class ChunkUploads {
      * (its writer may have been acknowledged by an ambiguous commit); it is absent or other bytes → the claim is
      * released. Returns true when the chunk ended up stored.
      */
-    public boolean reconcile(UUID orgId, UUID recordingId, ChunkRow pending) {
+    public boolean reconcile(UUID orgId, UUID recordingId, Chunk pending) {
         ObjectKey key = ObjectKey.chunk(orgId, recordingId, pending.index());
         boolean present;
         try (InputStream in = blobs.get(key)) {

@@ -1,5 +1,7 @@
 package io.castvault.recording;
 
+import io.castvault.core.model.RecordingStatus;
+
 import io.castvault.db.Database;
 import io.castvault.db.RecordingQueries;
 import io.castvault.db.WritePathQueries;
@@ -95,7 +97,7 @@ public final class OrphanSweep {
                 orphans.add(o.key()); // ids are never reused: no row will name it later
                 continue;
             }
-            if (named.get().kind() == ObjectKey.Kind.CHUNK && RecordingQueries.COMPLETED.equals(p.status())
+            if (named.get().kind() == ObjectKey.Kind.CHUNK && p.status() == RecordingStatus.COMPLETED
                     && p.sealed() && (p.chunksCleared()
                     || !indexes.getOrDefault(named.get().recordingId(), List.of()).contains(named.get().chunkIndex()))) {
                 orphans.add(o.key()); // a sealed recording's chunk: its bytes are in recording.cast

@@ -1,7 +1,8 @@
 package io.castvault.recording;
 
+import io.castvault.core.model.RecordingStatus;
+
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
 import io.castvault.db.Database;
@@ -9,7 +10,7 @@ import io.castvault.db.MachineQueries;
 import io.castvault.db.RecordingFilter;
 import io.castvault.db.RecordingQueries;
 import io.castvault.db.RecordingQueries.LockedRecording;
-import io.castvault.db.RecordingRow;
+import io.castvault.core.model.Recording;
 import io.castvault.db.Role;
 import io.castvault.db.SettingsQueries;
 import io.castvault.db.StatusStats;
@@ -40,10 +41,11 @@ public final class Recordings {
     public record Started(UUID sessionId, String status) {
     }
 
-    public record Details(ObjectNode recording, JsonNode r2Data) {
+    /** The recording and, once completed, its summary document as stored. */
+    public record Details(Recording recording, JsonNode summary) {
     }
 
-    public record Page(List<ObjectNode> recordings, List<StatusStats> stats) {
+    public record Page(List<Recording> recordings, List<StatusStats> stats) {
     }
 
     public static String requireSessionType(String sessionType) {
@@ -68,9 +70,9 @@ public final class Recordings {
                 throw CastvaultException.notFound("machine");
             }
             return RecordingQueries.insert(tx, new RecordingQueries.NewRecording(
-                    id, machineId, caller.userId(), sessionType, RecordingQueries.ACTIVE, "{}"));
+                    id, machineId, caller.userId(), sessionType, RecordingStatus.ACTIVE, "{}"));
         });
-        return new Started(id, RecordingQueries.ACTIVE);
+        return new Started(id, RecordingStatus.ACTIVE.dbValue());
     }
 
     public static String castPath(UUID orgId, UUID recordingId) {
@@ -78,7 +80,7 @@ public final class Recordings {
     }
 
     public Details get(Caller caller, UUID sessionId) {
-        RecordingRow row = db.inOrg(caller.orgId(), tx -> RecordingQueries.find(tx, sessionId))
+        Recording row = db.inOrg(caller.orgId(), tx -> RecordingQueries.find(tx, sessionId))
                 .orElseThrow(() -> CastvaultException.notFound("recording"));
         caller.requireReader(row.userId());
         JsonNode summary = null;
@@ -94,13 +96,13 @@ public final class Recordings {
                         : StoreFailures.unavailable(e);
             }
         }
-        return new Details(Json.recording(row), summary);
+        return new Details(row, summary);
     }
 
     public Page list(Caller caller, RecordingFilter filter, int limit, int offset) {
         caller.requireRole(Role.ADMIN, Role.AUDITOR);
         return db.inOrg(caller.orgId(), tx -> new Page(
-                RecordingQueries.list(tx, filter, limit, offset).stream().map(Json::recording).toList(),
+                RecordingQueries.list(tx, filter, limit, offset),
                 RecordingQueries.stats(tx, filter)));
     }
 
@@ -119,13 +121,13 @@ public final class Recordings {
     }
 
     static LockedRecording visible(Optional<LockedRecording> rec) {
-        return rec.filter(r -> !RecordingQueries.DELETING.equals(r.status()))
+        return rec.filter(r -> r.status() != RecordingStatus.DELETING)
                 .orElseThrow(() -> CastvaultException.notFound("recording"));
     }
 
     static void requireActive(LockedRecording rec) {
-        if (!RecordingQueries.ACTIVE.equals(rec.status())) {
-            throw CastvaultException.conflict("recording is already " + rec.status());
+        if (rec.status() != RecordingStatus.ACTIVE) {
+            throw CastvaultException.conflict("recording is already " + rec.status().dbValue());
         }
     }
 }

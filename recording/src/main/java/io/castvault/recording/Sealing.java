@@ -1,12 +1,14 @@
 package io.castvault.recording;
 
+import io.castvault.core.model.RecordingStatus;
+
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.castvault.core.CastSummary;
 import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
 import io.castvault.core.Hashing;
-import io.castvault.db.ChunkRow;
+import io.castvault.core.model.Chunk;
 import io.castvault.db.Database;
 import io.castvault.db.MachineQueries;
 import io.castvault.db.RecordingQueries;
@@ -108,7 +110,7 @@ public final class Sealing {
     private void seal(UUID orgId, UUID id, UUID token, Instant startedAt, CompleteRequest request, boolean auto) {
         try {
             for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-                List<ChunkRow> chunks = db.inOrg(orgId, tx -> RecordingQueries.chunks(tx, id));
+                List<Chunk> chunks = db.inOrg(orgId, tx -> RecordingQueries.chunks(tx, id));
                 Spooled cast = spool(orgId, id, chunks);
                 try {
                     blobs.put(ObjectKey.cast(orgId, id), cast.file(), cast.sha256(), Recordings.CAST_CONTENT_TYPE);
@@ -167,7 +169,7 @@ public final class Sealing {
                              Path castFile, long byteLength, byte[] sha256, CastSummary cast, Double durationSeconds) {
         Recordings.requireSessionType(sessionType);
         UUID id = UUID.randomUUID();
-        ChunkRow only = new ChunkRow(0, sha256, byteLength, (int) cast.eventCount(), cast.lastTime().doubleValue(), true, true);
+        Chunk only = new Chunk(0, sha256, byteLength, (int) cast.eventCount(), cast.lastTime().doubleValue(), true, true);
         StoreFailures.run(() -> blobs.put(ObjectKey.cast(orgId, id), castFile, sha256, Recordings.CAST_CONTENT_TYPE));
         Instant startedAt = Instant.now();
         ObjectNode summary = summary(orgId, id, startedAt, List.of(only), sha256, byteLength,
@@ -184,7 +186,7 @@ public final class Sealing {
                 throw new CastvaultException(ErrorCode.UNAUTHORIZED, "unknown or revoked node key");
             }
             RecordingQueries.insert(tx, new RecordingQueries.NewRecording(
-                    id, machineId, ownerId, sessionType, RecordingQueries.ACTIVE, metadata.toString()));
+                    id, machineId, ownerId, sessionType, RecordingStatus.ACTIVE, metadata.toString()));
             RecordingQueries.insertChunk(tx, id, only);
             WritePathQueries.finishSeal(tx, id, summary.get("duration_seconds").asDouble(), summaryKey.value(),
                     rowPatch(summary, false).toString(), true);
@@ -215,7 +217,7 @@ public final class Sealing {
         }
     }
 
-    private static boolean sameChunks(List<ChunkRow> now, List<ChunkRow> hashed) {
+    private static boolean sameChunks(List<Chunk> now, List<Chunk> hashed) {
         if (now.size() != hashed.size()) {
             return false;
         }
@@ -238,7 +240,7 @@ public final class Sealing {
     }
 
     /** The cast download written to a local file and hashed in one pass, every chunk verified on the way. */
-    private Spooled spool(UUID orgId, UUID id, List<ChunkRow> chunks) {
+    private Spooled spool(UUID orgId, UUID id, List<Chunk> chunks) {
         Path file;
         try {
             file = Files.createTempFile(spoolDir, "castvault-seal-", ".cast");
@@ -284,12 +286,12 @@ public final class Sealing {
         }
     }
 
-    private static ObjectNode summary(UUID orgId, UUID id, Instant startedAt, List<ChunkRow> chunks, byte[] sha256,
+    private static ObjectNode summary(UUID orgId, UUID id, Instant startedAt, List<Chunk> chunks, byte[] sha256,
                                       long length, CompleteRequest request, boolean auto) {
         double duration = request.durationSeconds() != null ? request.durationSeconds()
-                : chunks.stream().mapToDouble(ChunkRow::lastEventTime).max().orElse(0);
+                : chunks.stream().mapToDouble(Chunk::lastEventTime).max().orElse(0);
         long lines = request.transcriptLines() != null ? request.transcriptLines()
-                : chunks.stream().mapToLong(ChunkRow::eventCount).sum();
+                : chunks.stream().mapToLong(Chunk::eventCount).sum();
         String url = request.recordingUrl() != null ? request.recordingUrl() : Recordings.castPath(orgId, id);
         ObjectNode summary = Json.MAPPER.createObjectNode();
         summary.put("session_id", id.toString());
@@ -302,7 +304,7 @@ public final class Sealing {
         summary.put("format", "asciicast-v2");
         summary.put("cast_key", ObjectKey.cast(orgId, id).value());
         ArrayNode list = summary.putArray("chunks");
-        for (ChunkRow c : chunks) {
+        for (Chunk c : chunks) {
             ObjectNode n = list.addObject();
             n.put("index", c.index());
             n.put("key", ObjectKey.chunk(orgId, id, c.index()).value());
@@ -323,10 +325,10 @@ public final class Sealing {
      * Gaps in the chunk indexes as inclusive ranges ({@code [[2, 999999]]}): at most one per chunk received, so
      * their size is bounded by what the client actually sent, not by the indexes it chose.
      */
-    static ArrayNode missingRanges(List<ChunkRow> chunks) {
+    static ArrayNode missingRanges(List<Chunk> chunks) {
         ArrayNode ranges = Json.MAPPER.createArrayNode();
         int expected = 0;
-        for (ChunkRow c : chunks) {
+        for (Chunk c : chunks) {
             if (c.index() > expected) {
                 ranges.addArray().add(expected).add(c.index() - 1);
             }

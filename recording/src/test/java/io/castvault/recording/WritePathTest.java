@@ -191,7 +191,7 @@ class WritePathTest {
         assertCode(ErrorCode.STORAGE_UNAVAILABLE, () -> uc.uploads().upload(ADMIN, id, 9, CHUNK1));
         assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(1));
         // the database is not held by the stalled uploads: other work goes on
-        assertEquals("active", uc.recordings().get(ADMIN, id).recording().get("status").asText());
+        assertEquals("active", uc.recordings().get(ADMIN, id).recording().status().dbValue());
         store.release();
         for (CompletableFuture<Void> f : stalled) {
             assertThrows(Exception.class, f::join);
@@ -219,7 +219,7 @@ class WritePathTest {
         assertEquals(active, download(id));
         assertFalse(store.contains(ObjectKey.chunk(ORG, id, 0)));
         assertFalse(store.contains(ObjectKey.chunk(ORG, id, 7)), "strays under the prefix go with the chunks");
-        String sha = uc.recordings().get(ADMIN, id).recording().get("metadata").get("recording_sha256").asText();
+        String sha = Json.parseObject(uc.recordings().get(ADMIN, id).recording().metadataJson()).get("recording_sha256").asText();
         assertEquals(Hashing.hex(Hashing.sha256(sealed)), sha);
         assertEquals(sha, uc.downloads().describe(ADMIN, id).sha256Hex());
     }
@@ -234,9 +234,9 @@ class WritePathTest {
                 store.failNext(op, fault);
                 assertCode(ErrorCode.STORAGE_UNAVAILABLE,
                         () -> uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null)));
-                assertEquals("active", uc.recordings().get(ADMIN, id).recording().get("status").asText(), op + " " + fault);
+                assertEquals("active", uc.recordings().get(ADMIN, id).recording().status().dbValue(), op + " " + fault);
                 uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null));
-                assertEquals("completed", uc.recordings().get(ADMIN, id).recording().get("status").asText());
+                assertEquals("completed", uc.recordings().get(ADMIN, id).recording().status().dbValue());
             }
         }
     }
@@ -262,7 +262,7 @@ class WritePathTest {
                 () -> uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null)));
         assertEquals(ErrorCode.STORAGE_UNAVAILABLE, e.code());
         assertTrue(e.getMessage().contains(ObjectKey.chunk(ORG, id, 1).value()), "the message names the lost key");
-        assertEquals("active", uc.recordings().get(ADMIN, id).recording().get("status").asText());
+        assertEquals("active", uc.recordings().get(ADMIN, id).recording().status().dbValue());
     }
 
     @Test
@@ -286,7 +286,7 @@ class WritePathTest {
         uc.uploads().upload(ADMIN, id, 0, CHUNK0);
         uc.uploads().upload(ADMIN, id, 1_000_000, CHUNK2);
         uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null));
-        assertEquals("[[1,999999]]", uc.recordings().get(ADMIN, id).recording().get("metadata").get("missing_chunks").toString());
+        assertEquals("[[1,999999]]", Json.parseObject(uc.recordings().get(ADMIN, id).recording().metadataJson()).get("missing_chunks").toString());
     }
 
     @Test
@@ -360,6 +360,6 @@ class WritePathTest {
         UUID id = uc.sealing().sealIngested(ORG, MACHINE, USER, "ssh", Json.MAPPER.createObjectNode(), file,
                 body.length, Hashing.sha256(body), cast, null);
         assertEquals(new String(body, StandardCharsets.UTF_8), download(id));
-        assertEquals(RecordingQueries.COMPLETED, uc.recordings().get(ADMIN, id).recording().get("status").asText());
+        assertEquals(io.castvault.core.model.RecordingStatus.COMPLETED, uc.recordings().get(ADMIN, id).recording().status());
     }
 }

@@ -2,6 +2,7 @@ package io.castvault.api.http;
 
 import io.castvault.api.auth.BearerAuth;
 import io.castvault.core.CastvaultException;
+import io.castvault.core.model.RecordingStatus;
 import io.castvault.db.OrgSettings;
 import io.castvault.db.RecordingFilter;
 import io.castvault.recording.Caller;
@@ -33,7 +34,7 @@ import java.util.UUID;
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class SessionRecordingController {
     static final int MAX_PAGE = 200;
-    private static final Set<String> LISTABLE_STATUSES = Set.of("active", "completed");
+    private static final Set<RecordingStatus> LISTABLE_STATUSES = Set.of(RecordingStatus.ACTIVE, RecordingStatus.COMPLETED);
 
     private final BearerAuth auth;
     private final SettingsService settings;
@@ -89,10 +90,11 @@ public class SessionRecordingController {
             case "complete" -> Envelope.ok(Map.of("completed", sealing.complete(caller, req.requiredUuid("session_id"),
                     new Sealing.CompleteRequest(req.optionalNonNegativeNumber("duration_seconds"),
                             recordingUrl(req), transcriptLines(req)))));
-            case "get" -> Envelope.ok(recordings.get(caller, req.requiredUuid("session_id")));
+            case "get" -> Envelope.ok(RecordingJson.details(recordings.get(caller, req.requiredUuid("session_id"))));
             case "list" -> {
                 int limit = Math.min(MAX_PAGE, req.optionalInt("limit", 20, 1, Integer.MAX_VALUE));
-                yield Envelope.ok(recordings.list(caller, filter(req), limit, req.optionalInt("offset", 0, 0, Integer.MAX_VALUE)));
+                yield Envelope.ok(RecordingJson.page(recordings.list(caller, filter(req), limit,
+                        req.optionalInt("offset", 0, 0, Integer.MAX_VALUE))));
             }
             case "delete" -> Envelope.ok(Map.of("deleted", deletion.delete(caller, req.requiredUuid("session_id"))));
             case "download_url" -> {
@@ -126,10 +128,10 @@ public class SessionRecordingController {
     }
 
     private static RecordingFilter filter(ActionRequest req) {
-        String status = req.optionalString("status");
-        if (status != null && !LISTABLE_STATUSES.contains(status)) {
-            throw CastvaultException.invalid("status must be \"active\" or \"completed\"");
-        }
+        String value = req.optionalString("status");
+        RecordingStatus status = value == null ? null : RecordingStatus.parse(value)
+                .filter(LISTABLE_STATUSES::contains)
+                .orElseThrow(() -> CastvaultException.invalid("status must be \"active\" or \"completed\""));
         return new RecordingFilter(req.optionalUuid("machine_id"), status);
     }
 
