@@ -85,7 +85,7 @@ final class DownloadScenario {
         s.row("heap growth live / used", liveOrNone(heap) + " / " + Section.mib(heap.peakUsedGrowth()), "", null,
                 "flat (live ≤ 32 MiB)", heap.peakLiveGrowth() < 0 ? null : heapFlat);
         return s.note(String.format(java.util.Locale.ROOT, "%s in %,d chunks of %d KiB, downloaded %d× by one client; "
-                        + "raw = one client GETting the same objects in order", Section.mib((long) chunks * chunkBytes), chunks,
+                        + "raw = one client GETting the sealed object (recording.cast) whole", Section.mib((long) chunks * chunkBytes), chunks,
                 chunkBytes >> 10, z.downloadRepeats()));
     }
 
