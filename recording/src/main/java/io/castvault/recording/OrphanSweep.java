@@ -3,7 +3,6 @@ package io.castvault.recording;
 import io.castvault.core.model.RecordingStatus;
 
 import io.castvault.db.Database;
-import io.castvault.db.RecordingQueries;
 import io.castvault.db.WritePathQueries;
 import io.castvault.db.WritePathQueries.Presence;
 import io.castvault.storage.BlobStore;
@@ -81,10 +80,6 @@ public final class OrphanSweep {
             o.key().named().ifPresent(n -> ids.add(n.recordingId()));
         }
         Map<UUID, Presence> present = ids.isEmpty() ? Map.of() : db.acrossOrgs(tx -> WritePathQueries.presence(tx, ids));
-        List<UUID> withChunks = present.entrySet().stream().filter(e -> !e.getValue().chunksCleared())
-                .map(Map.Entry::getKey).toList();
-        Map<UUID, List<Integer>> indexes = withChunks.isEmpty() ? Map.of()
-                : db.acrossOrgs(tx -> RecordingQueries.chunkIndexes(tx, withChunks));
         List<ObjectKey> orphans = new ArrayList<>();
         for (ListedObject o : candidates) {
             Optional<ObjectKey.Named> named = o.key().named();
@@ -97,10 +92,9 @@ public final class OrphanSweep {
                 orphans.add(o.key()); // ids are never reused: no row will name it later
                 continue;
             }
-            if (named.get().kind() == ObjectKey.Kind.CHUNK && p.status() == RecordingStatus.COMPLETED
-                    && p.sealed() && (p.chunksCleared()
-                    || !indexes.getOrDefault(named.get().recordingId(), List.of()).contains(named.get().chunkIndex()))) {
-                orphans.add(o.key()); // a sealed recording's chunk: its bytes are in recording.cast
+            if (named.get().kind() == ObjectKey.Kind.CHUNK && p.status() == RecordingStatus.COMPLETED && p.sealed()) {
+                // a sealed recording's chunk (its seal died before deleting it): its bytes are in recording.cast
+                orphans.add(o.key());
             }
         }
         return orphans;

@@ -40,7 +40,9 @@ public final class FaultyBlobStore implements BlobStore {
         /** The operation takes effect, then the caller is told it failed. */
         FAIL_AFTER,
         /** The operation waits until {@link #release()} (or 30 s), then fails as a timed-out call would. */
-        STALL
+        STALL,
+        /** Internal: the operation takes effect, then the process dies ({@link #crashAt}). */
+        CRASH_AFTER
     }
 
     private record Stored(byte[] bytes, String contentType, Instant lastModified) {
@@ -53,6 +55,28 @@ public final class FaultyBlobStore implements BlobStore {
     private final Deque<Rule> rules = new ArrayDeque<>();
     private final Map<Op, Fault> always = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile CountDownLatch stalled = new CountDownLatch(1);
+    private final java.util.concurrent.atomic.AtomicInteger opsUntilCrash = new java.util.concurrent.atomic.AtomicInteger(-1);
+    private volatile boolean crashAfterEffect;
+
+    /**
+     * The process dies: thrown at a store call, it unwinds the caller without any of its error handling running
+     * (an {@link Error}, not an exception), as {@code kill -9} at that moment would leave things.
+     */
+    public static final class Crash extends Error {
+        Crash(String where) {
+            super("crashed at " + where);
+        }
+    }
+
+    /** The {@code n}th store operation from now on crashes, before or after it takes effect. */
+    public void crashAt(int n, boolean afterEffect) {
+        crashAfterEffect = afterEffect;
+        opsUntilCrash.set(n);
+    }
+
+    private boolean crashNow() {
+        return opsUntilCrash.get() > 0 && opsUntilCrash.decrementAndGet() == 0;
+    }
     private volatile Instant now;
 
     /** The next matching operation on a matching key fails with {@code fault}; rules apply once, in order. */
@@ -113,6 +137,12 @@ public final class FaultyBlobStore implements BlobStore {
     }
 
     private Fault before(Op op, ObjectKey key) {
+        if (crashNow()) {
+            if (!crashAfterEffect) {
+                throw new Crash(op + " " + key);
+            }
+            return Fault.CRASH_AFTER;
+        }
         Fault f;
         boolean stall = false;
         synchronized (this) {
@@ -148,6 +178,9 @@ public final class FaultyBlobStore implements BlobStore {
     }
 
     private void after(Fault f, Op op, ObjectKey key) {
+        if (f == Fault.CRASH_AFTER) {
+            throw new Crash("after " + op + " " + key);
+        }
         if (f == Fault.FAIL_AFTER) {
             throw unavailable(op, key, "injected failure after the operation took effect");
         }
