@@ -207,8 +207,9 @@ describe("dashboard", () => {
     await page.close();
   });
 
-  it("shows a loud mismatch once the chunk object was altered in the bucket", async () => {
-    const key = `recordings/${seed.org}/${seed.demo}/chunk-1.cast`;
+  it("shows a loud mismatch once the sealed recording was altered in the bucket", async () => {
+    // sealed: the download is the one object recording.cast (the chunk objects are gone)
+    const key = `recordings/${seed.org}/${seed.demo}/recording.cast`;
     const original = await getObject(key);
     const tampered = Buffer.from(original.toString("utf8").replace("castvault", "TAMPERED!"));
     assert.notDeepEqual(tampered, original);

@@ -7,8 +7,9 @@ import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
 import io.castvault.db.NodeKeyMachine;
 import io.castvault.db.OrgQueries;
-import io.castvault.recording.RecordingService;
 import io.castvault.recording.RequestContext;
+import io.castvault.recording.Recordings;
+import io.castvault.recording.Sealing;
 
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -29,21 +30,23 @@ public final class AgentIngest {
     /** {@code transcriptBytes}: the size of the stored transcript, for the service's byte counters. */
     public record Ingested(UUID orgId, UUID sessionId, long transcriptBytes) {
         public String castPath() {
-            return RecordingService.castPath(orgId, sessionId);
+            return Recordings.castPath(orgId, sessionId);
         }
     }
 
     private final NodeKeyDirectory keys;
     private final FailedAuthLimiter limiter;
-    private final RecordingService recordings;
+    private final Recordings recordings;
+    private final Sealing sealing;
     private final long maxTranscriptBytes;
     private final Path spoolDirectory;
 
-    public AgentIngest(NodeKeyDirectory keys, FailedAuthLimiter limiter, RecordingService recordings,
+    public AgentIngest(NodeKeyDirectory keys, FailedAuthLimiter limiter, Recordings recordings, Sealing sealing,
                        long maxTranscriptBytes, Path spoolDirectory) {
         this.keys = keys;
         this.limiter = limiter;
         this.recordings = recordings;
+        this.sealing = sealing;
         this.maxTranscriptBytes = maxTranscriptBytes;
         this.spoolDirectory = spoolDirectory;
     }
@@ -102,7 +105,7 @@ public final class AgentIngest {
                 limiter.recordFailure(sourceAddress);
                 throw CastvaultException.missing("node_key");
             }
-            RecordingService.requireSessionType(sessionType);
+            Recordings.requireSessionType(sessionType);
             if (!sawTranscript) {
                 throw CastvaultException.missing("session_data.transcript");
             }
@@ -170,7 +173,7 @@ public final class AgentIngest {
         metadata.put("machine_name", found.machine().name());
         metadata.put("client", client);
         UUID orgId = found.machine().orgId();
-        UUID id = recordings.ingestCompleted(orgId, found.machine().id(), found.machine().ownerId(), sessionType,
+        UUID id = sealing.sealIngested(orgId, found.machine().id(), found.machine().ownerId(), sessionType,
                 metadata, cast.file(), cast.byteLength(), cast.sha256(), cast.summary(), duration, request, auditAction);
         return new Ingested(orgId, id, cast.byteLength());
     }

@@ -23,7 +23,12 @@ import io.castvault.evidence.EvidenceService;
 import io.castvault.evidence.ManifestWriter;
 import io.castvault.evidence.MasterKey;
 import io.castvault.evidence.SigningKeys;
-import io.castvault.recording.RecordingService;
+import io.castvault.recording.CastDownloads;
+import io.castvault.recording.ChunkUploads;
+import io.castvault.recording.Deletion;
+import io.castvault.recording.Recordings;
+import io.castvault.recording.Sealing;
+import io.castvault.recording.UseCases;
 import io.castvault.recording.RetentionService;
 import io.castvault.recording.SettingsService;
 import io.castvault.storage.BlobStore;
@@ -83,8 +88,11 @@ public class CastvaultFactory {
     }
 
     @Singleton
-    RecordingService recordingService(Database db, BlobStore blobs, LimitsConfig limits, ManifestWriter manifests) {
-        return new RecordingService(db, blobs, limits.maxChunkBytes(), manifests::writeQuietly);
+    UseCases useCases(Database db, BlobStore blobs, LimitsConfig limits, RetentionConfig retention, S3Config s3,
+                      AgentConfig agent, ManifestWriter manifests) {
+        return UseCases.wire(db, blobs, new UseCases.Settings(limits.maxChunkBytes(), limits.maxInflightUploads(),
+                UseCases.Settings.leaseFor(s3.callTimeout()), retention.abandonAfter(), retention.orphanGrace(),
+                retention.orphanKeysPerRun(), agent.spoolPath()), manifests::writeQuietly);
     }
 
     @Singleton
@@ -113,8 +121,33 @@ public class CastvaultFactory {
     }
 
     @Singleton
-    RetentionService retentionService(Database db, RecordingService recordings, RetentionConfig config) {
-        return new RetentionService(db, recordings, config.abandonAfter());
+    Recordings recordings(UseCases u) {
+        return u.recordings();
+    }
+
+    @Singleton
+    ChunkUploads chunkUploads(UseCases u) {
+        return u.uploads();
+    }
+
+    @Singleton
+    Sealing sealing(UseCases u) {
+        return u.sealing();
+    }
+
+    @Singleton
+    CastDownloads castDownloads(UseCases u) {
+        return u.downloads();
+    }
+
+    @Singleton
+    Deletion deletion(UseCases u) {
+        return u.deletion();
+    }
+
+    @Singleton
+    RetentionService retentionService(UseCases u) {
+        return u.retention();
     }
 
     @Singleton
@@ -143,8 +176,8 @@ public class CastvaultFactory {
     }
 
     @Singleton
-    AgentIngest agentIngest(NodeKeyDirectory keys, FailedAuthLimiter limiter, RecordingService recordings,
+    AgentIngest agentIngest(NodeKeyDirectory keys, FailedAuthLimiter limiter, Recordings recordings, Sealing sealing,
                             LimitsConfig limits, AgentConfig agent) {
-        return new AgentIngest(keys, limiter, recordings, limits.maxTranscriptBytes(), agent.spoolPath());
+        return new AgentIngest(keys, limiter, recordings, sealing, limits.maxTranscriptBytes(), agent.spoolPath());
     }
 }

@@ -206,8 +206,9 @@ class RecordingLifecycleTest extends ServiceTest {
         assertEquals("120", summary.get("duration_seconds").toString(), "whole numbers stay whole");
         assertEquals("https://example.com/recording.cast", summary.get("recording_url").asText());
         assertEquals(42, summary.get("transcript_lines").asInt());
-        assertEquals("[1,3,4]", summary.get("missing_chunks").toString());
-        assertEquals("[1,3,4]", got.get("recording").get("metadata").get("missing_chunks").toString());
+        // gaps as inclusive ranges: bounded by the chunks received, not by the indexes chosen
+        assertEquals("[[1,1],[3,4]]", summary.get("missing_chunks").toString());
+        assertEquals("[[1,1],[3,4]]", got.get("recording").get("metadata").get("missing_chunks").toString());
         assertEquals(120, got.get("recording").get("duration_seconds").asInt());
         // the download is still one valid file: default header, then the chunks there are, in order
         TestApp.Response cast = org.cast(org.adminId(), id);

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.castvault.db.Database;
 import io.castvault.db.DatabaseSettings;
 import io.castvault.db.RecordingQueries;
-import io.castvault.recording.RecordingService;
+import io.castvault.recording.UseCases;
 import io.castvault.recording.RetentionService;
 import io.castvault.storage.ObjectKey;
 import io.castvault.storage.S3BlobStore;
@@ -77,7 +77,9 @@ class RetentionTest extends ServiceTest {
         assertTrue(gone(app, org, expired));
         assertTrue(!gone(app, org, fresh));
         assertEquals(200, org.asAdmin(Map.of("action", "get", "session_id", fresh.toString())).status());
-        assertEquals(2, app.blobs().list(ObjectKey.recordingPrefixes(org.orgId(), fresh).get(0)).size());
+        // sealed: one object (recording.cast) instead of its chunks
+        assertEquals(List.of(ObjectKey.cast(org.orgId(), fresh)),
+                app.blobs().list(ObjectKey.recordingPrefixes(org.orgId(), fresh).get(0)));
     }
 
     @Test
@@ -128,7 +130,7 @@ class RetentionTest extends ServiceTest {
             S3BlobStore blobs = new S3BlobStore(s3Settings);
             resources.add(db);
             resources.add(blobs);
-            sweepers.add(new RetentionService(db, new RecordingService(db, blobs, 1 << 20), Duration.ofHours(24)));
+            sweepers.add(UseCases.wire(db, blobs, UseCases.Settings.defaults(s3Settings.callTimeout())).retention());
         }
         ExecutorService pool = Executors.newFixedThreadPool(3);
         try {
@@ -171,7 +173,7 @@ class RetentionTest extends ServiceTest {
         JsonNode got = org.asAdmin(Map.of("action", "get", "session_id", id.toString())).data();
         assertEquals("completed", got.get("recording").get("status").asText());
         assertEquals(true, got.get("recording").get("metadata").get("auto_completed").asBoolean());
-        assertEquals("[1]", got.get("r2_data").get("missing_chunks").toString());
+        assertEquals("[[1,1]]", got.get("r2_data").get("missing_chunks").toString());
         assertEquals(7, got.get("r2_data").get("duration_seconds").asInt());
         assertEquals(true, got.get("r2_data").get("auto_completed").asBoolean());
         // a recording that received a chunk recently is not abandoned, however old its start

@@ -2,6 +2,7 @@ package io.castvault.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.castvault.db.RecordingQueries;
+import io.castvault.db.WritePathQueries;
 import io.castvault.storage.ObjectKey;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -55,9 +56,9 @@ class StorageOutageTest {
         JsonNode after = org.asMember(Map.of("action", "get", "session_id", id.toString())).data();
         assertEquals("completed", after.get("recording").get("status").asText());
         assertEquals(0, after.get("r2_data").get("missing_chunks").size());
-        assertEquals(List.of(ObjectKey.chunk(org.orgId(), id, 0), ObjectKey.chunk(org.orgId(), id, 1)),
-                app.blobs().list(ObjectKey.recordingPrefixes(org.orgId(), id).get(0)).stream()
-                        .sorted((a, b) -> a.value().compareTo(b.value())).toList());
+        // sealed: the one object holds both chunks; the chunk objects are gone
+        assertEquals(List.of(ObjectKey.cast(org.orgId(), id)),
+                app.blobs().list(ObjectKey.recordingPrefixes(org.orgId(), id).get(0)));
     }
 
     @Test
@@ -77,7 +78,7 @@ class StorageOutageTest {
         for (ObjectKey.Prefix p : ObjectKey.recordingPrefixes(org.orgId(), id)) {
             assertEquals(List.of(), app.blobs().list(p));
         }
-        int stillMarked = app.db().acrossOrgs(tx -> RecordingQueries.lockDeleting(tx, 10, List.of()).size());
+        int stillMarked = app.db().acrossOrgs(tx -> WritePathQueries.leaseDeleting(tx, 10, 0, List.of()).size());
         assertEquals(0, stillMarked);
     }
 

@@ -38,6 +38,7 @@ public final class TestApp implements AutoCloseable {
     private final ApplicationContext context;
     private final EmbeddedServer server;
     private final TcpRelay relay;
+    private TcpRelay databaseRelay;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private final int managementPort;
@@ -60,8 +61,36 @@ public final class TestApp implements AutoCloseable {
         return start(Map.of(), true);
     }
 
-    public static TestApp start(Map<String, Object> extraProperties, boolean behindRelay) {
+    /**
+     * The service reaches PostgreSQL only through a relay ({@link #databaseRelay()}), in plain text so that the
+     * relay can recognise a reply (to lose the one to a COMMIT).
+     */
+    public static TestApp startWithDatabaseRelay(Map<String, Object> extraProperties) {
         TestPostgres.Coordinates db = TestPostgres.instance().freshDatabase();
+        TcpRelay dbRelay;
+        try {
+            dbRelay = new TcpRelay(URI.create("http://" + TestPostgres.instance().host() + ":" + TestPostgres.instance().port()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        String url = db.url().replaceFirst("//[^/]+/", "//127.0.0.1:" + dbRelay.uri().getPort() + "/");
+        url += (url.contains("?") ? "&" : "?") + "sslmode=disable";
+        Map<String, Object> props = new HashMap<>(extraProperties);
+        props.put("castvault.database.url", url);
+        TestApp app = start(db, props, false);
+        app.databaseRelay = dbRelay;
+        return app;
+    }
+
+    public TcpRelay databaseRelay() {
+        return databaseRelay;
+    }
+
+    public static TestApp start(Map<String, Object> extraProperties, boolean behindRelay) {
+        return start(TestPostgres.instance().freshDatabase(), extraProperties, behindRelay);
+    }
+
+    private static TestApp start(TestPostgres.Coordinates db, Map<String, Object> extraProperties, boolean behindRelay) {
         TestS3 s3 = TestS3.instance();
         TcpRelay relay = null;
         URI endpoint = s3.endpoint();
@@ -243,6 +272,9 @@ public final class TestApp implements AutoCloseable {
         server.close();
         if (relay != null) {
             relay.close();
+        }
+        if (databaseRelay != null) {
+            databaseRelay.close();
         }
         if (!violations.isEmpty()) {
             throw new AssertionError("answers that openapi.yaml does not describe:\n  " + String.join("\n  ", violations));

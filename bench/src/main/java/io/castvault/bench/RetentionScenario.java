@@ -19,7 +19,7 @@ import java.util.UUID;
  */
 final class RetentionScenario {
     private static final int PUT_CLIENTS = 16;
-    /** The service's sweep runs this many batches at once (RecordingDeleter.WORKERS); raw deletes get the same. */
+    /** The service's sweep runs this many batches at once (Deletion.WORKERS); raw deletes get the same. */
     private static final int SWEEP_WORKERS = 2;
     private static final byte[] OBJECT = CastData.events(1024, 0).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 

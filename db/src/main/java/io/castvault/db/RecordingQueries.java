@@ -1,11 +1,15 @@
 package io.castvault.db;
 
+import io.castvault.core.model.Recording;
+
+import io.castvault.core.model.Chunk;
+import io.castvault.core.model.RecordingStatus;
+
 import org.jooq.Condition;
 import org.jooq.Field;
 import org.jooq.JSONB;
 import org.jooq.Record;
 import org.jooq.Record3;
-import org.jooq.Record4;
 import org.jooq.Table;
 import org.jooq.impl.DSL;
 
@@ -25,9 +29,11 @@ import static io.castvault.db.jooq.Tables.SESSION_RECORDINGS;
 
 /** Recordings and their chunks. Reads never return a recording whose status is {@code deleting}. */
 public final class RecordingQueries {
-    public static final String ACTIVE = "active";
-    public static final String COMPLETED = "completed";
-    public static final String DELETING = "deleting";
+    static final String ACTIVE = RecordingStatus.ACTIVE.dbValue();
+    static final String COMPLETED = RecordingStatus.COMPLETED.dbValue();
+    static final String DELETING = RecordingStatus.DELETING.dbValue();
+    static final String PENDING = "pending";
+    static final String STORED = "stored";
 
     private static final Field<Long> CHUNK_COUNT = DSL.field(DSL.name("chunk_count"), Long.class);
     private static final Field<Long> BYTE_COUNT = DSL.field(DSL.name("byte_count"), Long.class);
@@ -35,7 +41,7 @@ public final class RecordingQueries {
     private RecordingQueries() {
     }
 
-    public record NewRecording(UUID id, UUID machineId, UUID userId, String sessionType, String status,
+    public record NewRecording(UUID id, UUID machineId, UUID userId, String sessionType, RecordingStatus status,
                                String metadataJson) {
     }
 
@@ -46,14 +52,14 @@ public final class RecordingQueries {
                 .set(SESSION_RECORDINGS.MACHINE_ID, r.machineId())
                 .set(SESSION_RECORDINGS.USER_ID, r.userId())
                 .set(SESSION_RECORDINGS.SESSION_TYPE, r.sessionType())
-                .set(SESSION_RECORDINGS.STATUS, r.status())
+                .set(SESSION_RECORDINGS.STATUS, r.status().dbValue())
                 .set(SESSION_RECORDINGS.METADATA, JSONB.valueOf(r.metadataJson()))
                 .returning(SESSION_RECORDINGS.STARTED_AT)
                 .fetchOne(SESSION_RECORDINGS.STARTED_AT);
     }
 
     /** The recording with its machine name and chunk totals, unless it is unknown or being deleted. */
-    public static Optional<RecordingRow> find(Tx tx, UUID id) {
+    public static Optional<Recording> find(Tx tx, UUID id) {
         return withDetails(tx, DSL.select(SESSION_RECORDINGS.ID).from(SESSION_RECORDINGS)
                 .where(SESSION_RECORDINGS.ORG_ID.eq(tx.requireOrg()))
                 .and(SESSION_RECORDINGS.ID.eq(id))
@@ -71,35 +77,13 @@ public final class RecordingQueries {
                 .from(SESSION_RECORDINGS)
                 .where(SESSION_RECORDINGS.ORG_ID.eq(tx.requireOrg()).and(SESSION_RECORDINGS.ID.eq(id)));
         Record3<String, UUID, Instant> row = exclusive ? select.forUpdate().fetchOne() : select.forShare().fetchOne();
-        return Optional.ofNullable(row).map(r -> new LockedRecording(id, r.value1(), r.value2(), r.value3()));
+        return Optional.ofNullable(row).map(r -> new LockedRecording(id, RecordingStatus.of(r.value1()), r.value2(), r.value3()));
     }
 
-    public record LockedRecording(UUID id, String status, UUID userId, Instant startedAt) {
+    public record LockedRecording(UUID id, RecordingStatus status, UUID userId, Instant startedAt) {
     }
 
-    /**
-     * Shares the recording's row lock (as {@link #lock} does) and takes the lock that serialises writers of one
-     * chunk index (released at commit, so two uploads of it cannot interleave), in one round trip. A query for
-     * the chunk must come in a later statement: this one's snapshot predates the lock.
-     */
-    public static Optional<LockedRecording> lockForChunk(Tx tx, UUID id, int index) {
-        Field<Integer> indexLock = DSL.field("(SELECT 1 FROM pg_advisory_xact_lock(hashtextextended({0}, 0)))",
-                Integer.class, DSL.val(id + "/" + index));
-        Record4<String, UUID, Instant, Integer> row = tx.dsl()
-                .select(SESSION_RECORDINGS.STATUS, SESSION_RECORDINGS.USER_ID, SESSION_RECORDINGS.STARTED_AT, indexLock)
-                .from(SESSION_RECORDINGS)
-                .where(SESSION_RECORDINGS.ORG_ID.eq(tx.requireOrg()).and(SESSION_RECORDINGS.ID.eq(id)))
-                .forShare().fetchOne();
-        return Optional.ofNullable(row).map(r -> new LockedRecording(id, r.value1(), r.value2(), r.value3()));
-    }
-
-    public static Optional<ChunkRow> findChunk(Tx tx, UUID recordingId, int index) {
-        return tx.dsl().selectFrom(RECORDING_CHUNKS)
-                .where(RECORDING_CHUNKS.RECORDING_ID.eq(recordingId).and(RECORDING_CHUNKS.CHUNK_INDEX.eq(index)))
-                .fetchOptional(RecordingQueries::chunk);
-    }
-
-    public static void insertChunk(Tx tx, UUID recordingId, ChunkRow c) {
+    public static void insertChunk(Tx tx, UUID recordingId, Chunk c) {
         tx.dsl().insertInto(RECORDING_CHUNKS)
                 .set(RECORDING_CHUNKS.RECORDING_ID, recordingId)
                 .set(RECORDING_CHUNKS.ORG_ID, tx.requireOrg())
@@ -109,30 +93,19 @@ public final class RecordingQueries {
                 .set(RECORDING_CHUNKS.EVENT_COUNT, c.eventCount())
                 .set(RECORDING_CHUNKS.LAST_EVENT_TIME, c.lastEventTime())
                 .set(RECORDING_CHUNKS.HAS_HEADER, c.hasHeader())
+                .set(RECORDING_CHUNKS.STATE, c.stored() ? STORED : PENDING)
                 .execute();
     }
 
-    public static List<ChunkRow> chunks(Tx tx, UUID recordingId) {
+    /** The acknowledged chunks, in index order (claims not yet stored are not part of the recording). */
+    public static List<Chunk> chunks(Tx tx, UUID recordingId) {
         return tx.dsl().selectFrom(RECORDING_CHUNKS)
-                .where(RECORDING_CHUNKS.RECORDING_ID.eq(recordingId))
+                .where(RECORDING_CHUNKS.RECORDING_ID.eq(recordingId)).and(RECORDING_CHUNKS.STATE.eq(STORED))
                 .orderBy(RECORDING_CHUNKS.CHUNK_INDEX)
                 .fetch(RecordingQueries::chunk);
     }
 
-    /** Marks a recording completed; {@code metadataPatch} is merged into its metadata. */
-    public static void complete(Tx tx, UUID id, double durationSeconds, String r2Key, String metadataPatchJson) {
-        tx.dsl().update(SESSION_RECORDINGS)
-                .set(SESSION_RECORDINGS.STATUS, COMPLETED)
-                .set(SESSION_RECORDINGS.ENDED_AT, DSL.currentInstant())
-                .set(SESSION_RECORDINGS.DURATION_SECONDS, durationSeconds)
-                .set(SESSION_RECORDINGS.R2_KEY, r2Key)
-                .set(SESSION_RECORDINGS.METADATA,
-                        DSL.field("{0} || {1}::jsonb", JSONB.class, SESSION_RECORDINGS.METADATA, metadataPatchJson))
-                .where(SESSION_RECORDINGS.ORG_ID.eq(tx.requireOrg()).and(SESSION_RECORDINGS.ID.eq(id)))
-                .execute();
-    }
-
-    public static List<RecordingRow> list(Tx tx, RecordingFilter filter, int limit, int offset) {
+    public static List<Recording> list(Tx tx, RecordingFilter filter, int limit, int offset) {
         return withDetails(tx, DSL.select(SESSION_RECORDINGS.ID).from(SESSION_RECORDINGS)
                 .where(visible(tx, filter))
                 .orderBy(SESSION_RECORDINGS.STARTED_AT.desc(), SESSION_RECORDINGS.ID.desc())
@@ -151,7 +124,7 @@ public final class RecordingQueries {
             c = c.and(s.MACHINE_ID.eq(filter.machineId()));
         }
         if (filter.status() != null) {
-            c = c.and(s.STATUS.eq(filter.status()));
+            c = c.and(s.STATUS.eq(filter.status().dbValue()));
         }
         Field<BigDecimal> count = DSL.sum(s.RECORDINGS);
         return tx.dsl().select(s.STATUS, count, DSL.sum(s.TOTAL_DURATION))
@@ -160,7 +133,7 @@ public final class RecordingQueries {
                 .groupBy(s.STATUS)
                 .having(count.gt(BigDecimal.ZERO))
                 .orderBy(s.STATUS.desc())
-                .fetch(r -> new StatusStats(r.value1(), r.value2().longValue(), r.value3().doubleValue()));
+                .fetch(r -> new StatusStats(RecordingStatus.of(r.value1()), r.value2().longValue(), r.value3().doubleValue()));
     }
 
     private static Condition visible(Tx tx, RecordingFilter filter) {
@@ -169,21 +142,22 @@ public final class RecordingQueries {
             c = c.and(SESSION_RECORDINGS.MACHINE_ID.eq(filter.machineId()));
         }
         if (filter.status() != null) {
-            c = c.and(SESSION_RECORDINGS.STATUS.eq(filter.status()));
+            c = c.and(SESSION_RECORDINGS.STATUS.eq(filter.status().dbValue()));
         }
         return c;
     }
 
     /** Joins machine names and chunk totals onto a page of ids; only the page's rows are looked up. */
-    private static List<RecordingRow> withDetails(Tx tx, Table<?> page) {
+    private static List<Recording> withDetails(Tx tx, Table<?> page) {
         Field<UUID> pageId = page.field(SESSION_RECORDINGS.ID);
         var r = SESSION_RECORDINGS;
         Table<?> totals = DSL.select(DSL.count().cast(Long.class).as(CHUNK_COUNT),
                         DSL.coalesce(DSL.sum(RECORDING_CHUNKS.BYTE_LENGTH), BigDecimal.ZERO).cast(Long.class).as(BYTE_COUNT))
-                .from(RECORDING_CHUNKS).where(RECORDING_CHUNKS.RECORDING_ID.eq(r.ID))
+                .from(RECORDING_CHUNKS).where(RECORDING_CHUNKS.RECORDING_ID.eq(r.ID)).and(RECORDING_CHUNKS.STATE.eq(STORED))
                 .asTable("totals");
         return tx.dsl().select(r.ID, r.ORG_ID, r.MACHINE_ID, r.USER_ID, r.SESSION_TYPE, r.STATUS, r.STARTED_AT,
-                        r.ENDED_AT, r.DURATION_SECONDS, r.METADATA, r.R2_KEY, r.LEGAL_HOLD, r.LEGAL_HOLD_REASON, MACHINES.NAME,
+                        r.ENDED_AT, r.DURATION_SECONDS, r.METADATA, r.R2_KEY, r.SEALED, r.LEGAL_HOLD,
+                        r.LEGAL_HOLD_REASON, MACHINES.NAME,
                         totals.field(CHUNK_COUNT), totals.field(BYTE_COUNT))
                 .from(page)
                 .join(r).on(r.ID.eq(pageId))
@@ -193,17 +167,18 @@ public final class RecordingQueries {
                 .fetch(RecordingQueries::row);
     }
 
-    private static RecordingRow row(Record rec) {
+    private static Recording row(Record rec) {
         var r = SESSION_RECORDINGS;
-        return new RecordingRow(rec.get(r.ID), rec.get(r.ORG_ID), rec.get(r.MACHINE_ID), rec.get(r.USER_ID),
-                rec.get(r.SESSION_TYPE), rec.get(r.STATUS), rec.get(r.STARTED_AT), rec.get(r.ENDED_AT),
+        return new Recording(rec.get(r.ID), rec.get(r.ORG_ID), rec.get(r.MACHINE_ID), rec.get(r.USER_ID),
+                rec.get(r.SESSION_TYPE), RecordingStatus.of(rec.get(r.STATUS)), rec.get(r.STARTED_AT), rec.get(r.ENDED_AT),
                 rec.get(r.DURATION_SECONDS), rec.get(r.METADATA).data(), rec.get(r.R2_KEY), rec.get(MACHINES.NAME),
-                rec.get(CHUNK_COUNT), rec.get(BYTE_COUNT), rec.get(r.LEGAL_HOLD), rec.get(r.LEGAL_HOLD_REASON));
+                rec.get(CHUNK_COUNT), rec.get(BYTE_COUNT), rec.get(r.SEALED),
+                rec.get(r.LEGAL_HOLD), rec.get(r.LEGAL_HOLD_REASON));
     }
 
-    private static ChunkRow chunk(io.castvault.db.jooq.tables.records.RecordingChunksRecord c) {
-        return new ChunkRow(c.getChunkIndex(), c.getSha256(), c.getByteLength(), c.getEventCount(),
-                c.getLastEventTime(), c.getHasHeader());
+    private static Chunk chunk(io.castvault.db.jooq.tables.records.RecordingChunksRecord c) {
+        return new Chunk(c.getChunkIndex(), c.getSha256(), c.getByteLength(), c.getEventCount(),
+                c.getLastEventTime(), c.getHasHeader(), STORED.equals(c.getState()));
     }
 
     // --- deletion -------------------------------------------------------------------------------------------
@@ -239,33 +214,11 @@ public final class RecordingQueries {
                 .fetch(rec -> new RecordingRef(rec.getOrgId(), rec.getId()));
     }
 
-    /**
-     * Locks up to {@code limit} recordings marked {@code deleting} that no other transaction holds, so that
-     * each is deleted by exactly one sweeper. The locks last until the transaction ends.
-     */
-    public static List<RecordingRef> lockDeleting(Tx tx, int limit, Collection<UUID> skip) {
-        var r = SESSION_RECORDINGS;
-        Condition c = r.STATUS.eq(DELETING);
-        if (!skip.isEmpty()) {
-            c = c.and(r.ID.notIn(skip));
-        }
-        if (tx.orgId().isPresent()) {
-            c = c.and(r.ORG_ID.eq(tx.orgId().get()));
-        }
-        return tx.dsl().select(r.ORG_ID, r.ID).from(r).where(c)
-                .limit(limit).forUpdate().skipLocked()
-                .fetch(rec -> new RecordingRef(rec.value1(), rec.value2()));
-    }
-
-    /** The chunk indexes stored for each recording, for building their object keys. */
+    /** The chunk indexes (stored or claimed) of each recording, for building their object keys. */
     public static Map<UUID, List<Integer>> chunkIndexes(Tx tx, Collection<UUID> recordingIds) {
         return tx.dsl().select(RECORDING_CHUNKS.RECORDING_ID, RECORDING_CHUNKS.CHUNK_INDEX).from(RECORDING_CHUNKS)
                 .where(RECORDING_CHUNKS.RECORDING_ID.in(recordingIds))
                 .fetchGroups(RECORDING_CHUNKS.RECORDING_ID, RECORDING_CHUNKS.CHUNK_INDEX);
-    }
-
-    public static int deleteRows(Tx tx, Collection<UUID> recordingIds) {
-        return tx.dsl().deleteFrom(SESSION_RECORDINGS).where(SESSION_RECORDINGS.ID.in(recordingIds)).execute();
     }
 
     // --- abandonment ------------------------------------------------------------------------------------------
@@ -281,7 +234,9 @@ public final class RecordingQueries {
                 .where(RECORDING_CHUNKS.RECORDING_ID.eq(r.ID)));
         Condition c = r.STATUS.eq(ACTIVE)
                 .and(r.STARTED_AT.lt(cutoff))
-                .and(lastChunk.isNull().or(lastChunk.lt(cutoff)));
+                .and(lastChunk.isNull().or(lastChunk.lt(cutoff)))
+                .and(r.NEXT_SEAL_AT.isNull().or(r.NEXT_SEAL_AT.lt(DSL.currentInstant())))
+                .and(r.SEAL_TOKEN.isNull().or(r.SEAL_STARTED_AT.lt(cutoff)));
         if (onlyId != null) {
             c = c.and(r.ID.eq(onlyId));
         }

@@ -1,4 +1,7 @@
 package io.castvault.db;
 
-public record StatusStats(String status, long count, double totalDuration) {
+import io.castvault.core.model.RecordingStatus;
+
+/** Count and total duration of the recordings in one status. */
+public record StatusStats(RecordingStatus status, long count, double totalDuration) {
 }

@@ -1,5 +1,7 @@
 package io.castvault.db;
 
+import io.castvault.core.model.RecordingStatus;
+
 import io.castvault.testing.TestPostgres;
 import org.jooq.impl.DSL;
 import org.junit.jupiter.api.AfterAll;
@@ -55,7 +57,7 @@ class RecordingStatsTest {
                 UUID id = UUID.randomUUID();
                 ids.add(id);
                 RecordingQueries.insert(tx, new RecordingQueries.NewRecording(id, i % 3 == 0 ? MACHINE_B : MACHINE_A,
-                        USER, "ssh", RecordingQueries.ACTIVE, "{}"));
+                        USER, "ssh", RecordingStatus.ACTIVE, "{}"));
             }
             return null;
         });
@@ -63,7 +65,7 @@ class RecordingStatsTest {
 
         db.inOrg(ORG, tx -> {
             for (int i = 0; i < 7; i++) {
-                RecordingQueries.complete(tx, ids.get(i), 1.25 * (i + 1), null, "{}");
+                WritePathQueries.finishSeal(tx, ids.get(i), 1.25 * (i + 1), null, "{}", false);
             }
             return null;
         });
@@ -76,14 +78,14 @@ class RecordingStatsTest {
         });
         assertMatchesRows();
 
-        db.inOrg(ORG, tx -> RecordingQueries.deleteRows(tx, List.of(ids.get(0), ids.get(8))));
+        db.inOrg(ORG, tx -> WritePathQueries.deleteMarkedRows(tx, List.of(ids.get(0), ids.get(8))));
         db.acrossOrgs(tx -> MachineQueries.delete(tx, MACHINE_B));
         assertMatchesRows();
     }
 
     private static void assertMatchesRows() {
         for (RecordingFilter f : List.of(new RecordingFilter(null, null), new RecordingFilter(MACHINE_A, null),
-                new RecordingFilter(null, RecordingQueries.COMPLETED), new RecordingFilter(MACHINE_A, RecordingQueries.ACTIVE))) {
+                new RecordingFilter(null, RecordingStatus.COMPLETED), new RecordingFilter(MACHINE_A, RecordingStatus.ACTIVE))) {
             assertEquals(aggregate(f), db.inOrg(ORG, tx -> RecordingQueries.stats(tx, f)), f.toString());
         }
     }
@@ -95,8 +97,8 @@ class RecordingStatsTest {
                 .from(r)
                 .where(r.ORG_ID.eq(ORG).and(r.STATUS.ne(RecordingQueries.DELETING))
                         .and(f.machineId() == null ? DSL.noCondition() : r.MACHINE_ID.eq(f.machineId()))
-                        .and(f.status() == null ? DSL.noCondition() : r.STATUS.eq(f.status())))
+                        .and(f.status() == null ? DSL.noCondition() : r.STATUS.eq(f.status().dbValue())))
                 .groupBy(r.STATUS).orderBy(r.STATUS.desc())
-                .fetch(rec -> new StatusStats(rec.value1(), rec.value2(), rec.value3().doubleValue())));
+                .fetch(rec -> new StatusStats(RecordingStatus.of(rec.value1()), rec.value2(), rec.value3().doubleValue())));
     }
 }

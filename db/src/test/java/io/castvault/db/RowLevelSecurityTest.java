@@ -1,5 +1,7 @@
 package io.castvault.db;
 
+import io.castvault.core.model.RecordingStatus;
+
 import io.castvault.testing.TestPostgres;
 import org.jooq.impl.DSL;
 import org.junit.jupiter.api.AfterAll;
@@ -39,7 +41,7 @@ class RowLevelSecurityTest {
                 OrgQueries.putMembership(tx, user, Role.ADMIN);
                 MachineQueries.create(tx, new MachineRow(machine, org, "m", user), sha(machine));
                 RecordingQueries.insert(tx, new RecordingQueries.NewRecording(UUID.randomUUID(), machine, user, "ssh",
-                        RecordingQueries.ACTIVE, "{}"));
+                        RecordingStatus.ACTIVE, "{}"));
                 return null;
             });
         }

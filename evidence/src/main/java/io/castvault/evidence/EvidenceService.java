@@ -135,7 +135,7 @@ public final class EvidenceService {
         try (InputStream in = blobs.get(key)) {
             return in.readAllBytes();
         } catch (IOException e) {
-            throw new StorageException(StorageException.Kind.RETRYABLE, "reading " + key + " failed", e);
+            throw new StorageException(StorageException.Kind.UNAVAILABLE, "reading " + key + " failed", e);
         }
     }
 

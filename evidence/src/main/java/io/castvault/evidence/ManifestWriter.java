@@ -2,12 +2,12 @@ package io.castvault.evidence;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.castvault.core.Hashing;
-import io.castvault.db.ChunkRow;
+import io.castvault.core.model.Chunk;
+import io.castvault.core.model.Recording;
 import io.castvault.db.Database;
 import io.castvault.db.EvidenceQueries;
 import io.castvault.db.EvidenceQueries.SealRow;
 import io.castvault.db.RecordingQueries;
-import io.castvault.db.RecordingRow;
 import io.castvault.storage.BlobStore;
 import io.castvault.storage.ObjectKey;
 import io.castvault.storage.StorageException;
@@ -54,11 +54,11 @@ public final class ManifestWriter {
      * recording is not sealed or is already gone.
      */
     public Optional<byte[]> write(UUID orgId, UUID recordingId) {
-        record State(SealRow seal, RecordingRow row, List<ChunkRow> chunks) {
+        record State(SealRow seal, Recording row, List<Chunk> chunks) {
         }
         State state = db.inOrg(orgId, tx -> {
             Optional<SealRow> seal = EvidenceQueries.seal(tx, recordingId);
-            Optional<RecordingRow> row = RecordingQueries.find(tx, recordingId);
+            Optional<Recording> row = RecordingQueries.find(tx, recordingId);
             if (seal.isEmpty() || row.isEmpty() || row.get().r2Key() == null) {
                 return null;
             }
@@ -69,17 +69,26 @@ public final class ManifestWriter {
         }
         List<Manifest.StoredObject> objects = new ArrayList<>();
         List<Manifest.Chunk> chunks = new ArrayList<>();
-        for (ChunkRow c : state.chunks()) {
-            String sha = Hashing.hex(c.sha256());
-            objects.add(new Manifest.StoredObject(ObjectKey.chunk(orgId, recordingId, c.index()), c.byteLength(), sha));
-            chunks.add(new Manifest.Chunk(c.index(), c.byteLength(), sha));
-        }
         ObjectKey summaryKey = ObjectKey.summary(orgId, recordingId);
         byte[] summary = read(summaryKey);
-        objects.add(new Manifest.StoredObject(summaryKey, summary.length, Hashing.hex(Hashing.sha256(summary))));
         JsonNode recordingSha = CanonicalJson.parse(state.row().metadataJson().getBytes(StandardCharsets.UTF_8))
                 .get("recording_sha256");
-        RecordingRow r = state.row();
+        Recording r = state.row();
+        // A sealed recording is one object (its chunk objects are deleted once it is durable; their hashes stay
+        // in the manifest as received). One completed before sealing existed is still its chunk objects.
+        if (r.sealed() && recordingSha != null) {
+            JsonNode bytes = CanonicalJson.parse(summary).get("recording_bytes");
+            objects.add(new Manifest.StoredObject(ObjectKey.cast(orgId, recordingId),
+                    bytes == null ? 0 : bytes.asLong(), recordingSha.asText()));
+        }
+        for (Chunk c : state.chunks()) {
+            String sha = Hashing.hex(c.sha256());
+            if (!r.sealed()) {
+                objects.add(new Manifest.StoredObject(ObjectKey.chunk(orgId, recordingId, c.index()), c.byteLength(), sha));
+            }
+            chunks.add(new Manifest.Chunk(c.index(), c.byteLength(), sha));
+        }
+        objects.add(new Manifest.StoredObject(summaryKey, summary.length, Hashing.hex(Hashing.sha256(summary))));
         Manifest manifest = new Manifest(orgId, recordingId, r.machineId(), r.userId(), r.sessionType(), r.startedAt(),
                 r.endedAt(), r.durationSeconds(), objects, chunks, recordingSha == null ? null : recordingSha.asText(),
                 state.seal().sealedAt());
@@ -107,7 +116,7 @@ public final class ManifestWriter {
         try (InputStream in = blobs.get(key)) {
             return in.readAllBytes();
         } catch (IOException e) {
-            throw new StorageException(StorageException.Kind.RETRYABLE, "reading " + key + " failed", e);
+            throw new StorageException(StorageException.Kind.UNAVAILABLE, "reading " + key + " failed", e);
         }
     }
 }

@@ -3,7 +3,7 @@ package io.castvault.recording;
 import io.castvault.core.Hashing;
 
 import io.castvault.core.CastHeader;
-import io.castvault.db.ChunkRow;
+import io.castvault.core.model.Chunk;
 import io.castvault.storage.BlobStore;
 import io.castvault.storage.ObjectKey;
 
@@ -40,7 +40,7 @@ final class CastStream extends InputStream {
     private final BlobStore blobs;
     private final UUID orgId;
     private final UUID recordingId;
-    private final List<ChunkRow> chunks;
+    private final List<Chunk> chunks;
     private final boolean verify;
 
     private int next;
@@ -48,7 +48,7 @@ final class CastStream extends InputStream {
     /** Fetches of chunks {@code next .. scheduled - 1}, in order. */
     private final ArrayDeque<Fetch> ahead = new ArrayDeque<>();
     private InputStream current;
-    private ChunkRow currentChunk;
+    private Chunk currentChunk;
     private MessageDigest currentDigest;
     private long currentLength;
     private int lastByte = '\n';
@@ -58,7 +58,7 @@ final class CastStream extends InputStream {
      * @param verify check every chunk against its recorded SHA-256 and length (before vouching for the
      *               recording's hash); a mismatch fails the read
      */
-    CastStream(BlobStore blobs, UUID orgId, UUID recordingId, List<ChunkRow> chunks, boolean verify) {
+    CastStream(BlobStore blobs, UUID orgId, UUID recordingId, List<Chunk> chunks, boolean verify) {
         this.blobs = blobs;
         this.orgId = orgId;
         this.recordingId = recordingId;
@@ -132,7 +132,7 @@ final class CastStream extends InputStream {
 
     private void scheduleAhead() {
         while (scheduled < chunks.size() && scheduled <= next + READ_AHEAD) {
-            ChunkRow chunk = chunks.get(scheduled++);
+            Chunk chunk = chunks.get(scheduled++);
             ObjectKey key = ObjectKey.chunk(orgId, recordingId, chunk.index());
             ahead.add(new Fetch(key, chunk.byteLength() <= READ_AHEAD_MAX_BYTES
                     ? CompletableFuture.supplyAsync(() -> readWhole(key), FETCHERS) : null));

@@ -1,43 +1,54 @@
 package io.castvault.recording;
 
 import io.castvault.core.CastvaultException;
+import io.castvault.core.ErrorCode;
 import io.castvault.db.Database;
 import io.castvault.db.EvidenceQueries;
 import io.castvault.db.RecordingQueries;
 import io.castvault.db.RecordingRef;
 import io.castvault.db.Role;
+import io.castvault.db.WritePathQueries;
+import io.castvault.db.WritePathQueries.PendingChunk;
+import io.castvault.storage.StorageException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 
 /**
- * Retention: recordings older than their org's retention (measured with the database clock) are hidden, then
- * removed from both tiers; active recordings nobody has written to for {@code abandonAfter} are completed from
- * the chunks they have.
+ * The sweeper's run: recordings older than their org's retention (database clock) are hidden, then removed from
+ * both tiers; active recordings nobody has written to for {@code abandonAfter} are sealed from the chunks they
+ * have; stale chunk claims are reconciled against the store; and one bounded step of the orphan sweep runs.
  */
 public final class RetentionService {
     private static final Logger LOG = LoggerFactory.getLogger(RetentionService.class);
     private static final int MARK_BATCH = 5_000;
     private static final int ABANDON_BATCH = 100;
+    private static final int CLAIM_BATCH = 1_000;
 
     private final Database db;
-    private final RecordingService recordings;
-    private final RecordingDeleter deleter;
+    private final Deletion deletion;
+    private final Sealing sealing;
+    private final ChunkUploads uploads;
+    private final OrphanSweep orphans;
     private final Duration abandonAfter;
+    private final Duration claimLease;
 
-    public RetentionService(Database db, RecordingService recordings, Duration abandonAfter) {
+    public RetentionService(Database db, Deletion deletion, Sealing sealing, ChunkUploads uploads, OrphanSweep orphans,
+                            Duration abandonAfter, Duration claimLease) {
         this.db = db;
-        this.recordings = recordings;
-        this.deleter = recordings.deleter();
+        this.deletion = deletion;
+        this.sealing = sealing;
+        this.uploads = uploads;
+        this.orphans = orphans;
         this.abandonAfter = abandonAfter;
+        this.claimLease = claimLease;
     }
 
     /** What one run did; logged, and returned for tests and tools. */
     public record SweepReport(int orgs, int recordingsDeleted, int objectsDeleted, int recordingsPending, int autoCompleted,
-                              int autoCompleteFailures, Duration took) {
+                              int autoCompleteFailures, int claimsReconciled, int orphansDeleted, Duration took) {
     }
 
     public record CleanupResult(int deleted, int pending) {
@@ -52,10 +63,22 @@ public final class RetentionService {
         }) > 0) {
             // mark in bounded batches so no transaction holds many row locks for long
         }
-        RecordingDeleter.Outcome outcome = deleter.deleteMarked(null);
+        Deletion.Outcome outcome = deletion.deleteMarked(null);
+        int reconciled = reconcileClaims();
         int[] completed = completeAbandoned();
+        int orphansDeleted = 0;
+        try {
+            OrphanSweep.Report o = orphans.run();
+            orphansDeleted = o.deleted();
+            if (o.failed() > 0) {
+                LOG.warn("orphan sweep: {}", o);
+            }
+        } catch (StorageException e) {
+            LOG.warn("orphan sweep failed: {}", e.getMessage());
+        }
         SweepReport report = new SweepReport(outcome.orgs().size(), outcome.recordingsDeleted(), outcome.objectsDeleted(),
-                outcome.recordingsFailed(), completed[0], completed[1], Duration.ofNanos(System.nanoTime() - start));
+                outcome.recordingsFailed(), completed[0], completed[1], reconciled, orphansDeleted,
+                Duration.ofNanos(System.nanoTime() - start));
         if (report.recordingsPending() > 0 || report.autoCompleteFailures() > 0) {
             LOG.warn("retention sweep: {}", report);
         } else {
@@ -73,16 +96,31 @@ public final class RetentionService {
         }) > 0) {
             // as in sweep()
         }
-        RecordingDeleter.Outcome outcome = deleter.deleteMarked(caller.orgId());
+        Deletion.Outcome outcome = deletion.deleteMarked(caller.orgId());
         if (outcome.recordingsFailed() > 0 && outcome.recordingsDeleted() == 0) {
-            throw new CastvaultException(io.castvault.core.ErrorCode.STORAGE_UNAVAILABLE,
+            throw new CastvaultException(ErrorCode.STORAGE_UNAVAILABLE,
                     outcome.recordingsFailed() + " expired recordings could not be deleted now; they stay hidden and are retried");
         }
         LOG.info("cleanup of org {}: {}", caller.orgId(), outcome);
         return new CleanupResult(outcome.recordingsDeleted(), outcome.recordingsFailed());
     }
 
-    /** Returns {completed, failed}. */
+    private int reconcileClaims() {
+        List<PendingChunk> stale = db.acrossOrgs(tx -> WritePathQueries.stalePending(tx, claimLease.toSeconds(), CLAIM_BATCH));
+        int done = 0;
+        for (PendingChunk p : stale) {
+            try {
+                uploads.reconcile(p.orgId(), p.recordingId(), p.chunk());
+                done++;
+            } catch (RuntimeException e) {
+                LOG.warn("could not reconcile the claim of chunk {} of recording {}: {}", p.chunk().index(),
+                        p.recordingId(), e.getMessage());
+            }
+        }
+        return done;
+    }
+
+    /** Returns {completed, failed}; a recording that failed is backed off (see {@link Sealing#sealAbandoned}). */
     private int[] completeAbandoned() {
         long idle = abandonAfter.toSeconds();
         List<RecordingRef> candidates = db.acrossOrgs(tx -> RecordingQueries.lockAbandoned(tx, idle, ABANDON_BATCH, null));
@@ -90,20 +128,7 @@ public final class RetentionService {
         int failed = 0;
         for (RecordingRef ref : candidates) {
             try {
-                Boolean completed = db.inOrg(ref.orgId(), tx -> {
-                    if (RecordingQueries.lockAbandoned(tx, idle, 1, ref.id()).isEmpty()) {
-                        return false; // written to meanwhile, completed, or another sweeper has it
-                    }
-                    Optional<RecordingQueries.LockedRecording> rec = RecordingQueries.lock(tx, ref.id(), true);
-                    recordings.finish(tx, ref.orgId(), rec.orElseThrow(),
-                            new RecordingService.CompleteRequest(null, null, null), true, null);
-                    Audit.autoCompleted(tx, ref.orgId(), ref.id());
-                    return true;
-                });
-                if (completed) {
-                    recordings.afterSeal(ref.orgId(), ref.id());
-                }
-                done += completed ? 1 : 0;
+                done += sealing.sealAbandoned(ref.orgId(), ref.id(), idle) ? 1 : 0;
             } catch (RuntimeException e) {
                 failed++;
                 LOG.warn("could not auto-complete abandoned recording {}: {}", ref.id(), e.getMessage());

@@ -1,4 +1,7 @@
 package io.castvault.storage;
 
-public record BlobInfo(long length) {
+import java.time.Instant;
+
+/** What the store says about one object; {@code lastModified} is the store's clock, not ours. */
+public record BlobInfo(long length, Instant lastModified) {
 }

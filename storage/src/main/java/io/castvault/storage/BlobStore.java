@@ -23,10 +23,22 @@ public interface BlobStore {
     /** Opens the object for streaming; a missing object is {@link StorageException.Kind#NOT_FOUND}. */
     InputStream get(ObjectKey key);
 
+    /** Opens {@code range} of the object; a missing object is {@link StorageException.Kind#NOT_FOUND}. */
+    InputStream get(ObjectKey key, ByteRange range);
+
     Optional<BlobInfo> head(ObjectKey key);
 
     /** Every key under {@code prefix}, following pagination. */
     List<ObjectKey> list(ObjectKey.Prefix prefix);
+
+    /**
+     * At most {@code max} keys under {@code prefix} that sort after {@code startAfter} (null: from the start), so
+     * a sweep can walk a large bucket a bounded step per run.
+     */
+    ListingPage listPage(ObjectKey.Prefix prefix, String startAfter, int max);
+
+    /** A URL anyone holding it may GET the object with until {@code ttl} has passed; no call to the store is made. */
+    java.net.URI presignGet(ObjectKey key, java.time.Duration ttl);
 
     /** Deletes in batches of at most 1000 keys; per-key failures are collected, not thrown. */
     DeleteResult delete(Collection<ObjectKey> keys);

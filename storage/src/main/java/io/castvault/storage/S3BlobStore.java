@@ -24,6 +24,7 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
+import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -49,10 +50,18 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
     static final long PART_SIZE = 8L * 1024 * 1024;
 
     private final S3Client s3;
+    private final S3Presigner presigner;
     private final String bucket;
 
     public S3BlobStore(S3Settings settings) {
         this.bucket = settings.bucket();
+        this.presigner = S3Presigner.builder()
+                .endpointOverride(settings.endpoint())
+                .region(Region.of(settings.region()))
+                .credentialsProvider(StaticCredentialsProvider.create(
+                        AwsBasicCredentials.create(settings.accessKey(), settings.secretKey())))
+                .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(true).build())
+                .build();
         this.s3 = S3Client.builder()
                 .endpointOverride(settings.endpoint())
                 .region(Region.of(settings.region()))
@@ -69,8 +78,12 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
                 .httpClientBuilder(ApacheHttpClient.builder()
                         .maxConnections(128)
                         .connectionTimeout(Duration.ofSeconds(2))
-                        .socketTimeout(Duration.ofSeconds(30)))
-                .overrideConfiguration(c -> c.retryStrategy(b -> b.maxAttempts(3)))
+                        .socketTimeout(settings.attemptTimeout()))
+                // Without these a stalled store held each caller for 3 x 30 s; now a call gives up within
+                // callTimeout whatever it is waiting for (connection, response, body).
+                .overrideConfiguration(c -> c.retryStrategy(b -> b.maxAttempts(3))
+                        .apiCallAttemptTimeout(settings.attemptTimeout())
+                        .apiCallTimeout(settings.callTimeout()))
                 .build();
     }
 
@@ -133,13 +146,18 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
             }
             return;
         }
-        putMultipart(key, file, size, contentType);
+        putMultipart(key, file, size, sha256, contentType);
     }
 
-    private void putMultipart(ObjectKey key, Path file, long size, String contentType) {
+    /**
+     * S3 has no whole-object SHA-256 for multipart uploads (only composite checksums of the parts), so the
+     * object's SHA-256 travels as user metadata for auditors; the caller hashed exactly the file it hands over.
+     */
+    private void putMultipart(ObjectKey key, Path file, long size, byte[] sha256, String contentType) {
         String uploadId;
         try {
-            uploadId = s3.createMultipartUpload(b -> b.bucket(bucket).key(key.value()).contentType(contentType)).uploadId();
+            uploadId = s3.createMultipartUpload(b -> b.bucket(bucket).key(key.value()).contentType(contentType)
+                    .metadata(java.util.Map.of("sha256", io.castvault.core.Hashing.hex(sha256)))).uploadId();
         } catch (RuntimeException e) {
             throw S3Errors.translate("start multipart upload of", key, e);
         }
@@ -222,10 +240,21 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
     }
 
     @Override
+    public InputStream get(ObjectKey key, ByteRange range) {
+        try {
+            ResponseInputStream<GetObjectResponse> in = s3.getObject(b -> b.bucket(bucket).key(key.value())
+                    .range("bytes=" + range.first() + "-" + range.last()));
+            return new AbortingInputStream(in);
+        } catch (RuntimeException e) {
+            throw S3Errors.translate("get", key, e);
+        }
+    }
+
+    @Override
     public Optional<BlobInfo> head(ObjectKey key) {
         try {
             HeadObjectResponse head = s3.headObject(b -> b.bucket(bucket).key(key.value()));
-            return Optional.of(new BlobInfo(head.contentLength()));
+            return Optional.of(new BlobInfo(head.contentLength(), head.lastModified()));
         } catch (NoSuchKeyException e) {
             return Optional.empty();
         } catch (S3Exception e) {
@@ -255,6 +284,36 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
             throw S3Errors.translate("list", prefix, e);
         }
         return keys;
+    }
+
+    @Override
+    public ListingPage listPage(ObjectKey.Prefix prefix, String startAfter, int max) {
+        try {
+            ListObjectsV2Response page = s3.listObjectsV2(b -> {
+                b.bucket(bucket).prefix(prefix.value()).maxKeys(Math.min(1000, Math.max(1, max)));
+                if (startAfter != null) {
+                    b.startAfter(startAfter);
+                }
+            });
+            List<ListedObject> objects = new ArrayList<>();
+            for (S3Object o : page.contents()) {
+                objects.add(new ListedObject(ObjectKey.listed(prefix, o.key()), o.size(), o.lastModified()));
+            }
+            boolean more = Boolean.TRUE.equals(page.isTruncated()) && !objects.isEmpty();
+            return new ListingPage(List.copyOf(objects), more ? objects.get(objects.size() - 1).key().value() : null);
+        } catch (RuntimeException e) {
+            throw S3Errors.translate("list", prefix, e);
+        }
+    }
+
+    @Override
+    public java.net.URI presignGet(ObjectKey key, Duration ttl) {
+        try {
+            return presigner.presignGetObject(b -> b.signatureDuration(ttl)
+                    .getObjectRequest(g -> g.bucket(bucket).key(key.value()))).url().toURI();
+        } catch (java.net.URISyntaxException | RuntimeException e) {
+            throw new StorageException(StorageException.Kind.REFUSED, "presigning " + key + " failed: " + e.getMessage(), e);
+        }
     }
 
     @Override
@@ -299,6 +358,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
 
     @Override
     public void close() {
+        presigner.close();
         s3.close();
     }
 

@@ -20,7 +20,7 @@ final class S3Errors {
             return new StorageException(StorageException.Kind.NOT_FOUND, what + ": no such object", e);
         }
         if (e instanceof NoSuchBucketException) {
-            return new StorageException(StorageException.Kind.PERMANENT, what + ": bucket does not exist", e);
+            return new StorageException(StorageException.Kind.REFUSED, what + ": bucket does not exist", e);
         }
         if (e instanceof S3Exception s3) {
             int status = s3.statusCode();
@@ -28,20 +28,22 @@ final class S3Errors {
                 return new StorageException(StorageException.Kind.NOT_FOUND, what + ": not found", e);
             }
             boolean retryable = status >= 500 || status == 429 || status == 408 || s3.isThrottlingException();
-            String code = s3.awsErrorDetails() == null ? "" : " " + s3.awsErrorDetails().errorCode();
-            return new StorageException(retryable ? StorageException.Kind.RETRYABLE : StorageException.Kind.PERMANENT,
-                    what + " failed: HTTP " + status + code, e);
+            String code = s3.awsErrorDetails() == null ? "" : s3.awsErrorDetails().errorCode();
+            StorageException.Kind kind = retryable ? StorageException.Kind.UNAVAILABLE
+                    : "BadDigest".equals(code) || "InvalidDigest".equals(code) || "XAmzContentSHA256Mismatch".equals(code)
+                    ? StorageException.Kind.CHECKSUM_MISMATCH : StorageException.Kind.REFUSED;
+            return new StorageException(kind, what + " failed: HTTP " + status + " " + code, e);
         }
         if (e instanceof SdkClientException || e instanceof UncheckedIOException) {
-            return new StorageException(StorageException.Kind.RETRYABLE, what + " failed: object store unreachable", e);
+            return new StorageException(StorageException.Kind.UNAVAILABLE, what + " failed: object store unreachable", e);
         }
         if (e instanceof SdkException sdk && sdk.retryable()) {
-            return new StorageException(StorageException.Kind.RETRYABLE, what + " failed", e);
+            return new StorageException(StorageException.Kind.UNAVAILABLE, what + " failed", e);
         }
-        return new StorageException(StorageException.Kind.PERMANENT, what + " failed: " + e.getMessage(), e);
+        return new StorageException(StorageException.Kind.REFUSED, what + " failed: " + e.getMessage(), e);
     }
 
     static StorageException translate(String operation, Object target, IOException e) {
-        return new StorageException(StorageException.Kind.RETRYABLE, operation + " " + target + " failed: " + e.getMessage(), e);
+        return new StorageException(StorageException.Kind.UNAVAILABLE, operation + " " + target + " failed: " + e.getMessage(), e);
     }
 }

@@ -1,9 +1,18 @@
 package io.castvault.storage;
 
 import java.net.URI;
+import java.time.Duration;
 
-/** Where the bucket lives. The endpoint is any S3-compatible server (AWS S3, R2, MinIO, S3Proxy). */
-public record S3Settings(URI endpoint, String region, String bucket, String accessKey, String secretKey) {
+/**
+ * Where the bucket lives, and how long one call may take. The endpoint is any S3-compatible server (AWS S3, R2,
+ * MinIO, S3Proxy). {@code attemptTimeout} bounds one HTTP attempt, {@code callTimeout} the whole call with its
+ * retries: a stalled store answers a write with 503 within {@code callTimeout}, not after minutes.
+ */
+public record S3Settings(URI endpoint, String region, String bucket, String accessKey, String secretKey,
+                         Duration attemptTimeout, Duration callTimeout) {
+    public static final Duration DEFAULT_ATTEMPT_TIMEOUT = Duration.ofSeconds(5);
+    public static final Duration DEFAULT_CALL_TIMEOUT = Duration.ofSeconds(12);
+
     public S3Settings {
         if (bucket == null || !bucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
             throw new IllegalArgumentException("S3 bucket name is not valid: " + bucket);
@@ -11,5 +20,13 @@ public record S3Settings(URI endpoint, String region, String bucket, String acce
         if (endpoint == null || endpoint.getHost() == null) {
             throw new IllegalArgumentException("S3 endpoint must be an absolute URL");
         }
+        if (attemptTimeout == null || attemptTimeout.isNegative() || attemptTimeout.isZero()
+                || callTimeout == null || callTimeout.compareTo(attemptTimeout) < 0) {
+            throw new IllegalArgumentException("S3 timeouts must be positive, the call timeout at least the attempt timeout");
+        }
+    }
+
+    public S3Settings(URI endpoint, String region, String bucket, String accessKey, String secretKey) {
+        this(endpoint, region, bucket, accessKey, secretKey, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CALL_TIMEOUT);
     }
 }

@@ -1,22 +1,25 @@
 package io.castvault.storage;
 
-import io.castvault.core.CastvaultException;
-import io.castvault.core.ErrorCode;
-
-/** An object-store failure in our own vocabulary: clients see 503 STORAGE_UNAVAILABLE (or 404 for a missing key). */
-public final class StorageException extends CastvaultException {
+/**
+ * An object-store failure in the store's own terms. What it means to a client (a 503, a lost object the database
+ * vouches for, ...) is for the use case to decide, not for this module.
+ */
+public final class StorageException extends RuntimeException {
     public enum Kind {
-        /** Network trouble, throttling, 5xx: trying again later may work. */
-        RETRYABLE,
-        /** Misconfiguration or a refused request (credentials, bucket): trying again will not help. */
-        PERMANENT,
-        NOT_FOUND
+        /** Network trouble, a timeout, throttling, 5xx: trying again later may work. */
+        UNAVAILABLE,
+        /** No such object. */
+        NOT_FOUND,
+        /** The store refused the content because it does not match the checksum sent with it. */
+        CHECKSUM_MISMATCH,
+        /** Misconfiguration or a refused request (credentials, bucket, a bad request): trying again will not help. */
+        REFUSED
     }
 
     private final Kind kind;
 
     public StorageException(Kind kind, String message, Throwable cause) {
-        super(kind == Kind.NOT_FOUND ? ErrorCode.NOT_FOUND : ErrorCode.STORAGE_UNAVAILABLE, message, cause);
+        super(message, cause);
         this.kind = kind;
     }
 
@@ -25,6 +28,6 @@ public final class StorageException extends CastvaultException {
     }
 
     public boolean retryable() {
-        return kind == Kind.RETRYABLE;
+        return kind == Kind.UNAVAILABLE;
     }
 }

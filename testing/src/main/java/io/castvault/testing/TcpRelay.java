@@ -14,13 +14,19 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Forwards a loopback port to a real server and can cut it: while cut, open connections are reset and new ones
  * are refused, exactly what a client sees when the server goes down. Used to take the object store away in the
- * middle of a test and bring it back.
+ * middle of a test and bring it back. It can also stall (connections stay open, nothing moves: a hung server) and
+ * drop the one reply that contains a marker, resetting the connection instead (the reply to a COMMIT lost after
+ * the server committed: an ambiguous commit).
  */
 public final class TcpRelay implements AutoCloseable {
     private final ServerSocket listener;
     private final InetSocketAddress target;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private volatile boolean cut;
+    private volatile boolean stalled;
+    private final Object flow = new Object();
+    private volatile byte[] dropMarker;
+    private final java.util.concurrent.atomic.AtomicInteger dropCountdown = new java.util.concurrent.atomic.AtomicInteger();
 
     public TcpRelay(URI targetServer) throws IOException {
         this.target = new InetSocketAddress(targetServer.getHost(), targetServer.getPort());
@@ -45,6 +51,66 @@ public final class TcpRelay implements AutoCloseable {
 
     public void restore() {
         cut = false;
+        resume();
+    }
+
+    /** Nothing is forwarded any more in either direction, and new connections hang too, until {@link #resume()}. */
+    public void stall() {
+        stalled = true;
+    }
+
+    public void resume() {
+        synchronized (flow) {
+            stalled = false;
+            flow.notifyAll();
+        }
+    }
+
+    /**
+     * The {@code nth} server-to-client read from now on that contains {@code marker} is not forwarded: both sides
+     * of that connection are reset instead. Works on plain-text protocols (PostgreSQL with sslmode=disable).
+     */
+    public void dropReplyContaining(byte[] marker, int nth) {
+        dropCountdown.set(nth);
+        dropMarker = marker;
+    }
+
+    private void awaitFlow() throws IOException {
+        synchronized (flow) {
+            while (stalled) {
+                try {
+                    flow.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted", e);
+                }
+            }
+        }
+    }
+
+    private boolean drop(byte[] buf, int n) {
+        byte[] marker = dropMarker;
+        if (marker == null || indexOf(buf, n, marker) < 0) {
+            return false;
+        }
+        if (dropCountdown.decrementAndGet() > 0) {
+            return false;
+        }
+        dropMarker = null;
+        return true;
+    }
+
+    private static int indexOf(byte[] buf, int n, byte[] marker) {
+        outer:
+        for (int i = 0; i + marker.length <= n; i++) {
+            for (int j = 0; j < marker.length; j++) {
+                if (buf[i + j] != marker[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
     }
 
     private void acceptLoop() {
@@ -64,20 +130,26 @@ public final class TcpRelay implements AutoCloseable {
                 upstream.connect(target, 2000);
                 open.add(client);
                 open.add(upstream);
-                pump(client, upstream);
-                pump(upstream, client);
+                pump(client, upstream, false);
+                pump(upstream, client, true);
             } catch (IOException e) {
                 resetQuietly(client);
             }
         }
     }
 
-    private void pump(Socket from, Socket to) {
+    private void pump(Socket from, Socket to, boolean replies) {
         Thread t = new Thread(() -> {
             byte[] buf = new byte[64 * 1024];
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 int n;
                 while ((n = in.read(buf)) >= 0) {
+                    awaitFlow();
+                    if (replies && drop(buf, n)) {
+                        resetQuietly(to);
+                        resetQuietly(from);
+                        return;
+                    }
                     out.write(buf, 0, n);
                 }
             } catch (IOException ignored) {

@@ -7,14 +7,17 @@ import io.castvault.core.ErrorCode;
 import io.castvault.core.Ids;
 import io.castvault.evidence.EvidenceService;
 import io.castvault.recording.Caller;
-import io.castvault.recording.RecordingService;
+import io.castvault.recording.Audit;
+import io.castvault.recording.AuditService;
+import io.castvault.recording.CastDownloads;
+import io.castvault.recording.Recordings;
+import io.castvault.recording.RequestContext;
 import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.MediaType;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
-import io.micronaut.http.server.types.files.StreamedFile;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import org.slf4j.Logger;
@@ -38,41 +41,114 @@ public class EvidenceController {
     private static final MediaType TAR = MediaType.of("application/x-tar");
 
     private final BearerAuth auth;
-    private final RecordingService recordings;
-    private final EvidenceService evidence;
+    static final String EVIDENCE_DOWNLOAD = "evidence_download";
 
-    public EvidenceController(BearerAuth auth, RecordingService recordings, EvidenceService evidence) {
+    private final Recordings recordings;
+    private final CastDownloads downloads;
+    private final EvidenceService evidence;
+    private final AuditService audit;
+    private final RequestContexts contexts;
+
+    public EvidenceController(BearerAuth auth, Recordings recordings, CastDownloads downloads, EvidenceService evidence,
+                              AuditService audit, RequestContexts contexts) {
         this.auth = auth;
         this.recordings = recordings;
+        this.downloads = downloads;
         this.evidence = evidence;
+        this.audit = audit;
+        this.contexts = contexts;
     }
 
     @Get("/{orgId}/{sessionId}/evidence")
-    public HttpResponse<StreamedFile> bundle(HttpRequest<?> request, String orgId, String sessionId) throws IOException {
-        UUID user = auth.user(request);
+    public HttpResponse<?> bundle(HttpRequest<?> request, String orgId, String sessionId) throws IOException {
+        RequestContext context = contexts.of(request);
+        UUID user;
+        try {
+            user = auth.user(request);
+        } catch (CastvaultException e) {
+            audit.refused(null, Audit.ANONYMOUS, null, context, SessionRecordingController.AUTH_FAILED,
+                    Audit.Target.NONE, e.code(), e.getMessage());
+            throw e;
+        }
         UUID org = Ids.parse("org_id", orgId);
         UUID session = Ids.parse("session_id", sessionId);
-        Caller caller = auth.caller(user, org);
-        JsonNode summary = recordings.get(caller, session).r2Data();
-        if (summary == null || !summary.path("recording_sha256").isTextual() || !summary.path("recording_bytes").canConvertToLong()) {
-            throw new CastvaultException(ErrorCode.NOT_FOUND, "the recording is not completed; it has no evidence yet");
+        Audit.Target target = Audit.Target.recording(session);
+        InputStream cast;
+        String sha;
+        long length;
+        try {
+            Caller caller = auth.caller(user, org).with(context);
+            JsonNode summary = recordings.get(caller, session).summary();
+            if (summary == null || !summary.path("recording_sha256").isTextual() || !summary.path("recording_bytes").canConvertToLong()) {
+                throw new CastvaultException(ErrorCode.NOT_FOUND, "the recording is not completed; it has no evidence yet");
+            }
+            evidence.requireManifest(org, session);
+            sha = summary.get("recording_sha256").asText();
+            length = summary.get("recording_bytes").asLong();
+            cast = downloads.open(downloads.describe(caller, session));
+            audit.read(caller, EVIDENCE_DOWNLOAD, target, null);
+        } catch (CastvaultException e) {
+            audit.refused(org, Audit.USER, user, context, EVIDENCE_DOWNLOAD, target, e.code(), e.getMessage());
+            throw e;
         }
-        evidence.requireManifest(org, session);
-        String sha = summary.get("recording_sha256").asText();
-        long length = summary.get("recording_bytes").asLong();
-        InputStream cast = recordings.openCast(caller, session);
-        PipedInputStream in = new PipedInputStream(64 * 1024);
-        PipedOutputStream out = new PipedOutputStream(in);
+        PipedInputStream pipe = new PipedInputStream(64 * 1024);
+        PipedOutputStream out = new PipedOutputStream(pipe);
+        FailableStream in = new FailableStream(pipe);
         Thread.ofVirtual().name("evidence-" + session).start(() -> {
-            try (cast; out) {
+            try {
                 evidence.writeBundle(org, session, sha, length, cast, out);
             } catch (IOException | RuntimeException e) {
-                // the status line is gone already; a truncated tar is what the client sees, and tar says so
+                // the status line is gone already: the reader fails (set before the pipe closes), so the
+                // connection breaks instead of ending a short tar
                 LOG.warn("evidence bundle of {} cut short: {}", session, e.getMessage());
+                in.fail(e);
+            } finally {
+                closeQuietly(cast);
+                closeQuietly(out);
             }
         });
-        return HttpResponse.ok(new StreamedFile(in, TAR))
+        return HttpResponse.ok(new StreamPublisher(in)).contentType(TAR)
                 .header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"castvault-evidence-" + session + ".tar\"")
                 .header(HttpHeaders.CACHE_CONTROL, "no-store");
+    }
+
+    private static void closeQuietly(java.io.Closeable c) {
+        try {
+            c.close();
+        } catch (IOException ignored) {
+            // nothing more to tell the client
+        }
+    }
+
+    /** The pipe's reading end, which fails instead of ending when the writer failed. */
+    private static final class FailableStream extends java.io.FilterInputStream {
+        private volatile Throwable failure;
+
+        FailableStream(InputStream in) {
+            super(in);
+        }
+
+        void fail(Throwable e) {
+            failure = e;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            return b < 0 ? end() : b;
+        }
+
+        @Override
+        public int read(byte[] buf, int off, int len) throws IOException {
+            int n = super.read(buf, off, len);
+            return n < 0 ? end() : n;
+        }
+
+        private int end() throws IOException {
+            if (failure != null) {
+                throw new IOException("the evidence bundle could not be completed", failure);
+            }
+            return -1;
+        }
     }
 }

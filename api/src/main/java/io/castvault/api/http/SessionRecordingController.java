@@ -9,6 +9,7 @@ import io.castvault.core.ErrorCode;
 import io.castvault.db.AuditFilter;
 import io.castvault.db.AuditLog;
 import io.castvault.db.OrgPolicy;
+import io.castvault.core.model.RecordingStatus;
 import io.castvault.db.OrgSettings;
 import io.castvault.db.RecordingFilter;
 import io.castvault.recording.Audit;
@@ -19,7 +20,11 @@ import io.castvault.evidence.Verifier;
 import io.castvault.recording.Caller;
 import io.castvault.recording.LegalHoldService;
 import io.castvault.recording.RequestContext;
-import io.castvault.recording.RecordingService;
+import io.castvault.recording.CastDownloads;
+import io.castvault.recording.ChunkUploads;
+import io.castvault.recording.Deletion;
+import io.castvault.recording.Recordings;
+import io.castvault.recording.Sealing;
 import io.castvault.recording.RetentionService;
 import io.castvault.recording.SettingsService;
 import io.micronaut.http.HttpHeaders;
@@ -49,7 +54,7 @@ import java.util.function.Function;
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class SessionRecordingController {
     static final int MAX_PAGE = 200;
-    private static final Set<String> LISTABLE_STATUSES = Set.of("active", "completed");
+    private static final Set<RecordingStatus> LISTABLE_STATUSES = Set.of(RecordingStatus.ACTIVE, RecordingStatus.COMPLETED);
 
     /** Room for the envelope around the largest chunk: the action, ids and the other fields. */
     static final long ENVELOPE_BYTES = 64 * 1024;
@@ -57,20 +62,29 @@ public class SessionRecordingController {
     private final long maxBodyBytes;
     private final BearerAuth auth;
     private final SettingsService settings;
-    private final RecordingService recordings;
+    private final Recordings recordings;
+    private final ChunkUploads uploads;
+    private final Sealing sealing;
+    private final CastDownloads downloads;
+    private final Deletion deletion;
     private final RetentionService retention;
     private final LegalHoldService holds;
     private final AuditService audit;
     private final RequestContexts contexts;
     private final EvidenceService evidence;
 
-    public SessionRecordingController(BearerAuth auth, SettingsService settings, RecordingService recordings,
+    public SessionRecordingController(BearerAuth auth, SettingsService settings, Recordings recordings,
+                                      ChunkUploads uploads, Sealing sealing, CastDownloads downloads, Deletion deletion,
                                       RetentionService retention, LimitsConfig limits, LegalHoldService holds,
                                       AuditService audit, RequestContexts contexts, EvidenceService evidence) {
         this.maxBodyBytes = maxBodyBytes(limits.maxChunkBytes());
         this.auth = auth;
         this.settings = settings;
         this.recordings = recordings;
+        this.uploads = uploads;
+        this.sealing = sealing;
+        this.downloads = downloads;
+        this.deletion = deletion;
         this.retention = retention;
         this.holds = holds;
         this.audit = audit;
@@ -160,26 +174,33 @@ public class SessionRecordingController {
                 if (data == null) {
                     throw CastvaultException.missing("chunk_data");
                 }
-                int index = req.optionalInt("chunk_index", 0, 0, RecordingService.MAX_CHUNK_INDEX);
+                int index = req.optionalInt("chunk_index", 0, 0, ChunkUploads.MAX_CHUNK_INDEX);
                 RequestTags.bytes(request, RequestTags.utf8Length(data));
-                yield Envelope.ok(recordings.uploadChunk(caller, session, index, data));
+                yield Envelope.ok(uploads.upload(caller, session, index, data));
             }
-            case "complete" -> Envelope.ok(Map.of("completed", recordings.complete(caller, req.requiredUuid("session_id"),
-                    new RecordingService.CompleteRequest(req.optionalNonNegativeNumber("duration_seconds", CastParser.MAX_EVENT_SECONDS.doubleValue()),
-                            recordingUrl(req), transcriptLines(req)))));
+            case "complete" -> Envelope.ok(Map.of("completed", sealing.complete(caller, req.requiredUuid("session_id"),
+                    new Sealing.CompleteRequest(req.optionalNonNegativeNumber("duration_seconds",
+                            CastParser.MAX_EVENT_SECONDS.doubleValue()), recordingUrl(req), transcriptLines(req)))));
             case "get" -> {
-                RecordingService.Details details = recordings.get(caller, req.requiredUuid("session_id"));
+                var details = RecordingJson.details(recordings.get(caller, req.requiredUuid("session_id")));
                 audit.read(caller, action, target, null);
                 yield Envelope.ok(details);
             }
             case "list" -> {
                 int limit = Math.min(MAX_PAGE, req.optionalInt("limit", 20, 1, Integer.MAX_VALUE));
-                RecordingService.Page page = recordings.list(caller, filter(req), limit,
-                        req.optionalInt("offset", 0, 0, Integer.MAX_VALUE));
+                var page = RecordingJson.page(recordings.list(caller, filter(req), limit,
+                        req.optionalInt("offset", 0, 0, Integer.MAX_VALUE)));
                 audit.read(caller, action, target, null);
                 yield Envelope.ok(page);
             }
-            case "delete" -> Envelope.ok(Map.of("deleted", recordings.delete(caller, req.requiredUuid("session_id"))));
+            case "delete" -> Envelope.ok(Map.of("deleted", deletion.delete(caller, req.requiredUuid("session_id"))));
+            case "download_url" -> {
+                CastDownloads.DownloadUrl url = downloads.downloadUrl(caller, req.requiredUuid("session_id"),
+                        req.optionalInt("ttl_seconds", CastDownloads.DEFAULT_URL_TTL_SECONDS,
+                                CastDownloads.MIN_URL_TTL_SECONDS, CastDownloads.MAX_URL_TTL_SECONDS));
+                audit.read(caller, action, target, Map.of("expires_at", url.expiresAt().toString()));
+                yield Envelope.ok(Map.of("url", url.url().toString(), "expires_at", url.expiresAt().toString()));
+            }
             case "cleanup" -> {
                 RetentionService.CleanupResult result = retention.cleanup(caller);
                 int held = holds.expiredHeld(caller);
@@ -278,8 +299,8 @@ public class SessionRecordingController {
     static final String AUTH_FAILED = "auth_failed";
 
     private static final Set<String> ACTIONS = Set.of("get_settings", "update_settings", "start", "upload_chunk",
-            "complete", "get", "list", "delete", "cleanup", "set_legal_hold", "audit", "verify_audit",
-            "get_public_keys", "rotate_signing_key", "verify");
+            "complete", "get", "list", "delete", "cleanup", "download_url", "set_legal_hold", "audit",
+            "verify_audit", "get_public_keys", "rotate_signing_key", "verify");
 
     /** What the entry is about; a malformed session_id is the action's own error, not the audit's. */
     private static Audit.Target target(String action, ActionRequest req) {
@@ -336,10 +357,10 @@ public class SessionRecordingController {
     }
 
     private static RecordingFilter filter(ActionRequest req) {
-        String status = req.optionalString("status");
-        if (status != null && !LISTABLE_STATUSES.contains(status)) {
-            throw CastvaultException.invalid("status must be \"active\" or \"completed\"");
-        }
+        String value = req.optionalString("status");
+        RecordingStatus status = value == null ? null : RecordingStatus.parse(value)
+                .filter(LISTABLE_STATUSES::contains)
+                .orElseThrow(() -> CastvaultException.invalid("status must be \"active\" or \"completed\""));
         return new RecordingFilter(req.optionalUuid("machine_id"), status);
     }
 

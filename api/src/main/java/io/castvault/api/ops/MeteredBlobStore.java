@@ -2,14 +2,18 @@ package io.castvault.api.ops;
 
 import io.castvault.storage.BlobInfo;
 import io.castvault.storage.BlobStore;
+import io.castvault.storage.ByteRange;
 import io.castvault.storage.DeleteResult;
+import io.castvault.storage.ListingPage;
 import io.castvault.storage.ObjectKey;
 import io.castvault.storage.StorageException;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -62,6 +66,11 @@ public final class MeteredBlobStore implements BlobStore {
     }
 
     @Override
+    public InputStream get(ObjectKey key, ByteRange range) {
+        return timed("get_range", () -> delegate.get(key, range));
+    }
+
+    @Override
     public Optional<BlobInfo> head(ObjectKey key) {
         return timed("head", () -> delegate.head(key));
     }
@@ -69,6 +78,16 @@ public final class MeteredBlobStore implements BlobStore {
     @Override
     public List<ObjectKey> list(ObjectKey.Prefix prefix) {
         return timed("list", () -> delegate.list(prefix));
+    }
+
+    @Override
+    public ListingPage listPage(ObjectKey.Prefix prefix, String startAfter, int max) {
+        return timed("list_page", () -> delegate.listPage(prefix, startAfter, max));
+    }
+
+    @Override
+    public URI presignGet(ObjectKey key, Duration ttl) {
+        return timed("presign", () -> delegate.presignGet(key, ttl));
     }
 
     @Override

@@ -9,6 +9,7 @@ import io.castvault.db.jooq.tables.EvidenceRemovals;
 import io.castvault.db.jooq.tables.EvidenceSeals;
 import io.castvault.db.jooq.tables.Machines;
 import io.castvault.db.jooq.tables.OrgMemberships;
+import io.castvault.db.jooq.tables.RecordingChunks;
 import io.castvault.db.jooq.tables.SessionRecordings;
 import io.castvault.db.jooq.tables.SigningKeys;
 
@@ -34,6 +35,7 @@ public class Indexes {
     public static final Index EVIDENCE_SEALS_UNDIGESTED_IDX = Internal.createIndex(DSL.name("evidence_seals_undigested_idx"), EvidenceSeals.EVIDENCE_SEALS, new OrderField[] { EvidenceSeals.EVIDENCE_SEALS.ORG_ID, EvidenceSeals.EVIDENCE_SEALS.SEALED_AT }, false);
     public static final Index MACHINES_ORG_IDX = Internal.createIndex(DSL.name("machines_org_idx"), Machines.MACHINES, new OrderField[] { Machines.MACHINES.ORG_ID }, false);
     public static final Index ORG_MEMBERSHIPS_USER_IDX = Internal.createIndex(DSL.name("org_memberships_user_idx"), OrgMemberships.ORG_MEMBERSHIPS, new OrderField[] { OrgMemberships.ORG_MEMBERSHIPS.USER_ID }, false);
+    public static final Index RECORDING_CHUNKS_PENDING_IDX = Internal.createIndex(DSL.name("recording_chunks_pending_idx"), RecordingChunks.RECORDING_CHUNKS, new OrderField[] { RecordingChunks.RECORDING_CHUNKS.CLAIMED_AT }, false);
     public static final Index SESSION_RECORDINGS_DELETING_IDX = Internal.createIndex(DSL.name("session_recordings_deleting_idx"), SessionRecordings.SESSION_RECORDINGS, new OrderField[] { SessionRecordings.SESSION_RECORDINGS.ID }, false);
     public static final Index SESSION_RECORDINGS_HELD_IDX = Internal.createIndex(DSL.name("session_recordings_held_idx"), SessionRecordings.SESSION_RECORDINGS, new OrderField[] { SessionRecordings.SESSION_RECORDINGS.ORG_ID, SessionRecordings.SESSION_RECORDINGS.STARTED_AT }, false);
     public static final Index SESSION_RECORDINGS_MACHINE_IDX = Internal.createIndex(DSL.name("session_recordings_machine_idx"), SessionRecordings.SESSION_RECORDINGS, new OrderField[] { SessionRecordings.SESSION_RECORDINGS.MACHINE_ID }, false);

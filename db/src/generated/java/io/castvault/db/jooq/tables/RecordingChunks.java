@@ -4,6 +4,7 @@
 package io.castvault.db.jooq.tables;
 
 
+import io.castvault.db.jooq.Indexes;
 import io.castvault.db.jooq.Keys;
 import io.castvault.db.jooq.Public;
 import io.castvault.db.jooq.tables.SessionRecordings.SessionRecordingsPath;
@@ -19,6 +20,7 @@ import org.jooq.Check;
 import org.jooq.Condition;
 import org.jooq.Field;
 import org.jooq.ForeignKey;
+import org.jooq.Index;
 import org.jooq.InverseForeignKey;
 import org.jooq.Name;
 import org.jooq.Path;
@@ -105,6 +107,16 @@ public class RecordingChunks extends TableImpl<RecordingChunksRecord> {
      */
     public final TableField<RecordingChunksRecord, Instant> CREATED_AT = createField(DSL.name("created_at"), SQLDataType.INSTANT.nullable(false).defaultValue(DSL.field(DSL.raw("now()"), SQLDataType.INSTANT)), this, "");
 
+    /**
+     * The column <code>public.recording_chunks.state</code>.
+     */
+    public final TableField<RecordingChunksRecord, String> STATE = createField(DSL.name("state"), SQLDataType.CLOB.nullable(false).defaultValue(DSL.field(DSL.raw("'stored'::text"), SQLDataType.CLOB)), this, "");
+
+    /**
+     * The column <code>public.recording_chunks.claimed_at</code>.
+     */
+    public final TableField<RecordingChunksRecord, Instant> CLAIMED_AT = createField(DSL.name("claimed_at"), SQLDataType.INSTANT.nullable(false).defaultValue(DSL.field(DSL.raw("now()"), SQLDataType.INSTANT)), this, "");
+
     private RecordingChunks(Name alias, Table<RecordingChunksRecord> aliased) {
         this(alias, aliased, (Field<?>[]) null, null);
     }
@@ -173,6 +185,11 @@ public class RecordingChunks extends TableImpl<RecordingChunksRecord> {
     }
 
     @Override
+    public List<Index> getIndexes() {
+        return Arrays.asList(Indexes.RECORDING_CHUNKS_PENDING_IDX);
+    }
+
+    @Override
     public UniqueKey<RecordingChunksRecord> getPrimaryKey() {
         return Keys.RECORDING_CHUNKS_PKEY;
     }
@@ -201,7 +218,8 @@ public class RecordingChunks extends TableImpl<RecordingChunksRecord> {
             Internal.createCheck(this, DSL.name("recording_chunks_byte_length_check"), "((byte_length >= 0))", true),
             Internal.createCheck(this, DSL.name("recording_chunks_chunk_index_check"), "((chunk_index >= 0))", true),
             Internal.createCheck(this, DSL.name("recording_chunks_last_event_time_finite"), "(((last_event_time >= (0)::double precision) AND (last_event_time <= (1000000000)::double precision)))", true),
-            Internal.createCheck(this, DSL.name("recording_chunks_sha256_check"), "((length(sha256) = 32))", true)
+            Internal.createCheck(this, DSL.name("recording_chunks_sha256_check"), "((length(sha256) = 32))", true),
+            Internal.createCheck(this, DSL.name("recording_chunks_state_check"), "((state = ANY (ARRAY['pending'::text, 'stored'::text])))", true)
         );
     }
 

@@ -122,6 +122,41 @@ public class SessionRecordings extends TableImpl<SessionRecordingsRecord> {
     public final TableField<SessionRecordingsRecord, String> R2_KEY = createField(DSL.name("r2_key"), SQLDataType.CLOB, this, "");
 
     /**
+     * The column <code>public.session_recordings.sealed</code>.
+     */
+    public final TableField<SessionRecordingsRecord, Boolean> SEALED = createField(DSL.name("sealed"), SQLDataType.BOOLEAN.nullable(false).defaultValue(DSL.field(DSL.raw("false"), SQLDataType.BOOLEAN)), this, "");
+
+    /**
+     * The column <code>public.session_recordings.chunks_cleared</code>.
+     */
+    public final TableField<SessionRecordingsRecord, Boolean> CHUNKS_CLEARED = createField(DSL.name("chunks_cleared"), SQLDataType.BOOLEAN.nullable(false).defaultValue(DSL.field(DSL.raw("false"), SQLDataType.BOOLEAN)), this, "");
+
+    /**
+     * The column <code>public.session_recordings.seal_token</code>.
+     */
+    public final TableField<SessionRecordingsRecord, UUID> SEAL_TOKEN = createField(DSL.name("seal_token"), SQLDataType.UUID, this, "");
+
+    /**
+     * The column <code>public.session_recordings.seal_started_at</code>.
+     */
+    public final TableField<SessionRecordingsRecord, Instant> SEAL_STARTED_AT = createField(DSL.name("seal_started_at"), SQLDataType.INSTANT, this, "");
+
+    /**
+     * The column <code>public.session_recordings.seal_failures</code>.
+     */
+    public final TableField<SessionRecordingsRecord, Integer> SEAL_FAILURES = createField(DSL.name("seal_failures"), SQLDataType.INTEGER.nullable(false).defaultValue(DSL.field(DSL.raw("0"), SQLDataType.INTEGER)), this, "");
+
+    /**
+     * The column <code>public.session_recordings.next_seal_at</code>.
+     */
+    public final TableField<SessionRecordingsRecord, Instant> NEXT_SEAL_AT = createField(DSL.name("next_seal_at"), SQLDataType.INSTANT, this, "");
+
+    /**
+     * The column <code>public.session_recordings.delete_claimed_at</code>.
+     */
+    public final TableField<SessionRecordingsRecord, Instant> DELETE_CLAIMED_AT = createField(DSL.name("delete_claimed_at"), SQLDataType.INSTANT, this, "");
+
+    /**
      * The column <code>public.session_recordings.legal_hold</code>.
      */
     public final TableField<SessionRecordingsRecord, Boolean> LEGAL_HOLD = createField(DSL.name("legal_hold"), SQLDataType.BOOLEAN.nullable(false).defaultValue(DSL.field(DSL.raw("false"), SQLDataType.BOOLEAN)), this, "");

@@ -147,6 +147,34 @@ public class RecordingChunksRecord extends UpdatableRecordImpl<RecordingChunksRe
         return (Instant) get(8);
     }
 
+    /**
+     * Setter for <code>public.recording_chunks.state</code>.
+     */
+    public void setState(String value) {
+        set(9, value);
+    }
+
+    /**
+     * Getter for <code>public.recording_chunks.state</code>.
+     */
+    public String getState() {
+        return (String) get(9);
+    }
+
+    /**
+     * Setter for <code>public.recording_chunks.claimed_at</code>.
+     */
+    public void setClaimedAt(Instant value) {
+        set(10, value);
+    }
+
+    /**
+     * Getter for <code>public.recording_chunks.claimed_at</code>.
+     */
+    public Instant getClaimedAt() {
+        return (Instant) get(10);
+    }
+
     // -------------------------------------------------------------------------
     // Primary key information
     // -------------------------------------------------------------------------
@@ -170,7 +198,7 @@ public class RecordingChunksRecord extends UpdatableRecordImpl<RecordingChunksRe
     /**
      * Create a detached, initialised RecordingChunksRecord
      */
-    public RecordingChunksRecord(UUID recordingId, UUID orgId, Integer chunkIndex, byte[] sha256, Long byteLength, Integer eventCount, Double lastEventTime, Boolean hasHeader, Instant createdAt) {
+    public RecordingChunksRecord(UUID recordingId, UUID orgId, Integer chunkIndex, byte[] sha256, Long byteLength, Integer eventCount, Double lastEventTime, Boolean hasHeader, Instant createdAt, String state, Instant claimedAt) {
         super(RecordingChunks.RECORDING_CHUNKS);
 
         setRecordingId(recordingId);
@@ -182,6 +210,8 @@ public class RecordingChunksRecord extends UpdatableRecordImpl<RecordingChunksRe
         setLastEventTime(lastEventTime);
         setHasHeader(hasHeader);
         setCreatedAt(createdAt);
+        setState(state);
+        setClaimedAt(claimedAt);
         resetChangedOnNotNull();
     }
 }

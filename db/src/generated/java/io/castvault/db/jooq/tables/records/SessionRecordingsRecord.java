@@ -177,31 +177,129 @@ public class SessionRecordingsRecord extends UpdatableRecordImpl<SessionRecordin
     }
 
     /**
+     * Setter for <code>public.session_recordings.sealed</code>.
+     */
+    public void setSealed(Boolean value) {
+        set(11, value);
+    }
+
+    /**
+     * Getter for <code>public.session_recordings.sealed</code>.
+     */
+    public Boolean getSealed() {
+        return (Boolean) get(11);
+    }
+
+    /**
+     * Setter for <code>public.session_recordings.chunks_cleared</code>.
+     */
+    public void setChunksCleared(Boolean value) {
+        set(12, value);
+    }
+
+    /**
+     * Getter for <code>public.session_recordings.chunks_cleared</code>.
+     */
+    public Boolean getChunksCleared() {
+        return (Boolean) get(12);
+    }
+
+    /**
+     * Setter for <code>public.session_recordings.seal_token</code>.
+     */
+    public void setSealToken(UUID value) {
+        set(13, value);
+    }
+
+    /**
+     * Getter for <code>public.session_recordings.seal_token</code>.
+     */
+    public UUID getSealToken() {
+        return (UUID) get(13);
+    }
+
+    /**
+     * Setter for <code>public.session_recordings.seal_started_at</code>.
+     */
+    public void setSealStartedAt(Instant value) {
+        set(14, value);
+    }
+
+    /**
+     * Getter for <code>public.session_recordings.seal_started_at</code>.
+     */
+    public Instant getSealStartedAt() {
+        return (Instant) get(14);
+    }
+
+    /**
+     * Setter for <code>public.session_recordings.seal_failures</code>.
+     */
+    public void setSealFailures(Integer value) {
+        set(15, value);
+    }
+
+    /**
+     * Getter for <code>public.session_recordings.seal_failures</code>.
+     */
+    public Integer getSealFailures() {
+        return (Integer) get(15);
+    }
+
+    /**
+     * Setter for <code>public.session_recordings.next_seal_at</code>.
+     */
+    public void setNextSealAt(Instant value) {
+        set(16, value);
+    }
+
+    /**
+     * Getter for <code>public.session_recordings.next_seal_at</code>.
+     */
+    public Instant getNextSealAt() {
+        return (Instant) get(16);
+    }
+
+    /**
+     * Setter for <code>public.session_recordings.delete_claimed_at</code>.
+     */
+    public void setDeleteClaimedAt(Instant value) {
+        set(17, value);
+    }
+
+    /**
+     * Getter for <code>public.session_recordings.delete_claimed_at</code>.
+     */
+    public Instant getDeleteClaimedAt() {
+        return (Instant) get(17);
+    }
+
+    /**
      * Setter for <code>public.session_recordings.legal_hold</code>.
      */
     public void setLegalHold(Boolean value) {
-        set(11, value);
+        set(18, value);
     }
 
     /**
      * Getter for <code>public.session_recordings.legal_hold</code>.
      */
     public Boolean getLegalHold() {
-        return (Boolean) get(11);
+        return (Boolean) get(18);
     }
 
     /**
      * Setter for <code>public.session_recordings.legal_hold_reason</code>.
      */
     public void setLegalHoldReason(String value) {
-        set(12, value);
+        set(19, value);
     }
 
     /**
      * Getter for <code>public.session_recordings.legal_hold_reason</code>.
      */
     public String getLegalHoldReason() {
-        return (String) get(12);
+        return (String) get(19);
     }
 
     // -------------------------------------------------------------------------
@@ -227,7 +325,7 @@ public class SessionRecordingsRecord extends UpdatableRecordImpl<SessionRecordin
     /**
      * Create a detached, initialised SessionRecordingsRecord
      */
-    public SessionRecordingsRecord(UUID id, UUID orgId, UUID machineId, UUID userId, String sessionType, String status, Instant startedAt, Instant endedAt, Double durationSeconds, JSONB metadata, String r2Key, Boolean legalHold, String legalHoldReason) {
+    public SessionRecordingsRecord(UUID id, UUID orgId, UUID machineId, UUID userId, String sessionType, String status, Instant startedAt, Instant endedAt, Double durationSeconds, JSONB metadata, String r2Key, Boolean sealed, Boolean chunksCleared, UUID sealToken, Instant sealStartedAt, Integer sealFailures, Instant nextSealAt, Instant deleteClaimedAt, Boolean legalHold, String legalHoldReason) {
         super(SessionRecordings.SESSION_RECORDINGS);
 
         setId(id);
@@ -241,6 +339,13 @@ public class SessionRecordingsRecord extends UpdatableRecordImpl<SessionRecordin
         setDurationSeconds(durationSeconds);
         setMetadata(metadata);
         setR2Key(r2Key);
+        setSealed(sealed);
+        setChunksCleared(chunksCleared);
+        setSealToken(sealToken);
+        setSealStartedAt(sealStartedAt);
+        setSealFailures(sealFailures);
+        setNextSealAt(nextSealAt);
+        setDeleteClaimedAt(deleteClaimedAt);
         setLegalHold(legalHold);
         setLegalHoldReason(legalHoldReason);
         resetChangedOnNotNull();

@@ -1,0 +1,92 @@
+package io.castvault.api.http;
+
+import org.reactivestreams.Publisher;
+import org.reactivestreams.Subscriber;
+import org.reactivestreams.Subscription;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A download body read from a blocking stream on its own virtual thread, as demand comes. Unlike a
+ * {@code StreamedFile}, whose read failure after the status line left the connection open until the idle timeout,
+ * a failure here is an {@code onError}, on which the server aborts the connection: the client sees a broken
+ * transfer, never a short body that looks complete.
+ */
+final class StreamPublisher implements Publisher<byte[]> {
+    private static final int CHUNK = 64 * 1024;
+    private final InputStream in;
+    private final AtomicBoolean subscribed = new AtomicBoolean();
+
+    StreamPublisher(InputStream in) {
+        this.in = in;
+    }
+
+    @Override
+    public void subscribe(Subscriber<? super byte[]> subscriber) {
+        if (!subscribed.compareAndSet(false, true)) {
+            subscriber.onSubscribe(new Subscription() {
+                @Override
+                public void request(long n) {
+                }
+
+                @Override
+                public void cancel() {
+                }
+            });
+            subscriber.onError(new IllegalStateException("a download body can be subscribed once"));
+            return;
+        }
+        AtomicLong demand = new AtomicLong();
+        AtomicBoolean cancelled = new AtomicBoolean();
+        Thread reader = Thread.ofVirtual().name("cast-download").unstarted(() -> pump(subscriber, demand, cancelled));
+        subscriber.onSubscribe(new Subscription() {
+            @Override
+            public void request(long n) {
+                if (n <= 0) {
+                    cancelled.set(true);
+                    subscriber.onError(new IllegalArgumentException("non-positive demand"));
+                    return;
+                }
+                demand.getAndAccumulate(n, (a, b) -> a + b < 0 ? Long.MAX_VALUE : a + b);
+                LockSupport.unpark(reader);
+            }
+
+            @Override
+            public void cancel() {
+                cancelled.set(true);
+                LockSupport.unpark(reader);
+            }
+        });
+        reader.start();
+    }
+
+    private void pump(Subscriber<? super byte[]> subscriber, AtomicLong demand, AtomicBoolean cancelled) {
+        try (InputStream stream = in) {
+            byte[] buf = new byte[CHUNK];
+            while (!cancelled.get()) {
+                if (demand.get() == 0) {
+                    LockSupport.park(this);
+                    continue;
+                }
+                int n = stream.readNBytes(buf, 0, CHUNK);
+                if (n > 0) {
+                    demand.decrementAndGet();
+                    subscriber.onNext(Arrays.copyOf(buf, n));
+                }
+                if (n < CHUNK) {
+                    subscriber.onComplete();
+                    return;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            if (!cancelled.get()) {
+                subscriber.onError(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,222 @@
+package io.castvault.db;
+
+import io.castvault.core.model.Chunk;
+import io.castvault.core.model.RecordingStatus;
+
+import org.jooq.Condition;
+import org.jooq.Field;
+import org.jooq.JSONB;
+import org.jooq.Table;
+import org.jooq.impl.DSL;
+
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+import static io.castvault.db.jooq.Tables.RECORDING_CHUNKS;
+import static io.castvault.db.jooq.Tables.SESSION_RECORDINGS;
+
+/**
+ * The states of the write path (migration V4), each changed by one short statement so that no transaction is open
+ * while the object store is called: chunk claims, the seal token, deletion leases, and what the orphan sweep asks.
+ */
+public final class WritePathQueries {
+    private WritePathQueries() {
+    }
+
+    // --- chunk claims -----------------------------------------------------------------------------------------
+
+    /** A chunk row that was already there when a claim was tried, and how long ago it was claimed. */
+    public record ExistingChunk(Chunk chunk, double claimAgeSeconds) {
+    }
+
+    /**
+     * Claims chunk {@code c.index()} as pending; the unique (recording, index) key makes exactly one claim win.
+     * Empty when this call claimed it, otherwise the row that holds the index.
+     */
+    public static Optional<ExistingChunk> claimChunk(Tx tx, UUID recordingId, Chunk c) {
+        int inserted = tx.dsl().insertInto(RECORDING_CHUNKS)
+                .set(RECORDING_CHUNKS.RECORDING_ID, recordingId)
+                .set(RECORDING_CHUNKS.ORG_ID, tx.requireOrg())
+                .set(RECORDING_CHUNKS.CHUNK_INDEX, c.index())
+                .set(RECORDING_CHUNKS.SHA256, c.sha256())
+                .set(RECORDING_CHUNKS.BYTE_LENGTH, c.byteLength())
+                .set(RECORDING_CHUNKS.EVENT_COUNT, c.eventCount())
+                .set(RECORDING_CHUNKS.LAST_EVENT_TIME, c.lastEventTime())
+                .set(RECORDING_CHUNKS.HAS_HEADER, c.hasHeader())
+                .set(RECORDING_CHUNKS.STATE, RecordingQueries.PENDING)
+                .onConflictDoNothing()
+                .execute();
+        if (inserted == 1) {
+            return Optional.empty();
+        }
+        Field<Double> age = DSL.field("extract(epoch from now() - {0})::float8", Double.class, RECORDING_CHUNKS.CLAIMED_AT);
+        return tx.dsl().select(RECORDING_CHUNKS.asterisk(), age).from(RECORDING_CHUNKS)
+                .where(RECORDING_CHUNKS.RECORDING_ID.eq(recordingId).and(RECORDING_CHUNKS.CHUNK_INDEX.eq(c.index())))
+                .fetchOptional(r -> new ExistingChunk(chunk(r.into(RECORDING_CHUNKS)), r.get(age)));
+    }
+
+    /**
+     * The claim with this SHA-256 becomes an acknowledged chunk; false when there is no such pending claim (it
+     * was stored already, or released).
+     */
+    public static boolean markStored(Tx tx, UUID recordingId, int index, byte[] sha256) {
+        return tx.dsl().update(RECORDING_CHUNKS)
+                .set(RECORDING_CHUNKS.STATE, RecordingQueries.STORED)
+                // the abandoned-recording completer measures idleness from the last stored chunk
+                .set(RECORDING_CHUNKS.CREATED_AT, DSL.currentInstant())
+                .where(RECORDING_CHUNKS.RECORDING_ID.eq(recordingId).and(RECORDING_CHUNKS.CHUNK_INDEX.eq(index))
+                        .and(RECORDING_CHUNKS.SHA256.eq(sha256)).and(RECORDING_CHUNKS.STATE.eq(RecordingQueries.PENDING)))
+                .execute() == 1;
+    }
+
+    /** Drops a pending claim (never a stored chunk); false when it is no longer there as it was. */
+    public static boolean releaseClaim(Tx tx, UUID recordingId, int index, byte[] sha256) {
+        return tx.dsl().deleteFrom(RECORDING_CHUNKS)
+                .where(RECORDING_CHUNKS.RECORDING_ID.eq(recordingId).and(RECORDING_CHUNKS.CHUNK_INDEX.eq(index))
+                        .and(RECORDING_CHUNKS.SHA256.eq(sha256)).and(RECORDING_CHUNKS.STATE.eq(RecordingQueries.PENDING)))
+                .execute() == 1;
+    }
+
+    public record PendingChunk(UUID orgId, UUID recordingId, Chunk chunk) {
+    }
+
+    /** Claims older than {@code leaseSeconds}, whose writer has given up or died; for the sweeper to reconcile. */
+    public static List<PendingChunk> stalePending(Tx tx, long leaseSeconds, int limit) {
+        return tx.dsl().selectFrom(RECORDING_CHUNKS)
+                .where(RECORDING_CHUNKS.STATE.eq(RecordingQueries.PENDING))
+                .and(RECORDING_CHUNKS.CLAIMED_AT.lt(ago(leaseSeconds)))
+                .orderBy(RECORDING_CHUNKS.CLAIMED_AT)
+                .limit(limit)
+                .fetch(r -> new PendingChunk(r.getOrgId(), r.getRecordingId(), chunk(r)));
+    }
+
+    // --- sealing ----------------------------------------------------------------------------------------------
+
+    /**
+     * Takes the seal token of an active recording: one seal runs at a time; a token older than {@code leaseSeconds}
+     * belongs to a seal that died and is taken over. False when the recording is not active or another seal holds it.
+     */
+    public static boolean beginSeal(Tx tx, UUID id, UUID token, long leaseSeconds) {
+        var r = SESSION_RECORDINGS;
+        return tx.dsl().update(r).set(r.SEAL_TOKEN, token).set(r.SEAL_STARTED_AT, DSL.currentInstant())
+                .where(r.ORG_ID.eq(tx.requireOrg()).and(r.ID.eq(id)).and(r.STATUS.eq(RecordingQueries.ACTIVE)))
+                .and(r.SEAL_TOKEN.isNull().or(r.SEAL_STARTED_AT.lt(ago(leaseSeconds))))
+                .execute() == 1;
+    }
+
+    /** Locks the recording only while {@code token} still holds its seal; empty when it was taken over or ended. */
+    public static Optional<RecordingQueries.LockedRecording> lockSeal(Tx tx, UUID id, UUID token) {
+        var r = SESSION_RECORDINGS;
+        return tx.dsl().select(r.STATUS, r.USER_ID, r.STARTED_AT).from(r)
+                .where(r.ORG_ID.eq(tx.requireOrg()).and(r.ID.eq(id)).and(r.SEAL_TOKEN.eq(token))
+                        .and(r.STATUS.eq(RecordingQueries.ACTIVE)))
+                .forUpdate()
+                .fetchOptional(x -> new RecordingQueries.LockedRecording(id, RecordingStatus.of(x.value1()), x.value2(), x.value3()));
+    }
+
+    /**
+     * Completes a recording whose sealed object is durable: status, duration, summary key and metadata patch in
+     * one statement; pending claims that lost the race with the seal are dropped (their objects are strays).
+     */
+    public static void finishSeal(Tx tx, UUID id, double durationSeconds, String summaryKey, String metadataPatchJson,
+                                  boolean sealed) {
+        var r = SESSION_RECORDINGS;
+        tx.dsl().update(r)
+                .set(r.STATUS, RecordingQueries.COMPLETED)
+                .set(r.ENDED_AT, DSL.currentInstant())
+                .set(r.DURATION_SECONDS, durationSeconds)
+                .set(r.R2_KEY, summaryKey)
+                .set(r.METADATA, DSL.field("{0} || {1}::jsonb", JSONB.class, r.METADATA, metadataPatchJson))
+                .set(r.SEALED, sealed)
+                .setNull(r.SEAL_TOKEN)
+                .setNull(r.SEAL_STARTED_AT)
+                .where(r.ORG_ID.eq(tx.requireOrg()).and(r.ID.eq(id)))
+                .execute();
+        tx.dsl().deleteFrom(RECORDING_CHUNKS)
+                .where(RECORDING_CHUNKS.RECORDING_ID.eq(id).and(RECORDING_CHUNKS.STATE.eq(RecordingQueries.PENDING)))
+                .execute();
+    }
+
+    /** Gives the seal token back after a failed seal; with {@code backOff}, the completer waits before trying again. */
+    public static void releaseSeal(Tx tx, UUID id, UUID token, boolean backOff) {
+        var r = SESSION_RECORDINGS;
+        var update = tx.dsl().update(r).setNull(r.SEAL_TOKEN).setNull(r.SEAL_STARTED_AT);
+        if (backOff) {
+            // 1 h, 2 h, 4 h ... at most a week: a lost object will not come back by itself
+            update = update.set(r.SEAL_FAILURES, r.SEAL_FAILURES.plus(1))
+                    .set(r.NEXT_SEAL_AT, DSL.field("now() + least(interval '1 hour' * power(2, {0}), interval '7 days')",
+                            Instant.class, r.SEAL_FAILURES));
+        }
+        update.where(r.ORG_ID.eq(tx.requireOrg()).and(r.ID.eq(id)).and(r.SEAL_TOKEN.eq(token))).execute();
+    }
+
+    /** The chunk objects of a sealed recording are gone; retention no longer needs their keys. */
+    public static void markChunksCleared(Tx tx, UUID id) {
+        var r = SESSION_RECORDINGS;
+        tx.dsl().update(r).set(r.CHUNKS_CLEARED, true).where(r.ORG_ID.eq(tx.requireOrg()).and(r.ID.eq(id))).execute();
+    }
+
+    // --- deletion ---------------------------------------------------------------------------------------------
+
+    public record DeletingRecording(UUID orgId, UUID id, boolean chunksCleared) {
+    }
+
+    /**
+     * Leases up to {@code limit} recordings marked {@code deleting} that no other sweeper holds (a lease older
+     * than {@code leaseSeconds} is taken over). The statement commits at once: objects are then deleted with no row
+     * lock held, and the rows afterwards.
+     */
+    public static List<DeletingRecording> leaseDeleting(Tx tx, int limit, long leaseSeconds, Collection<UUID> skip) {
+        var r = SESSION_RECORDINGS;
+        Condition c = r.STATUS.eq(RecordingQueries.DELETING)
+                .and(r.DELETE_CLAIMED_AT.isNull().or(r.DELETE_CLAIMED_AT.lt(ago(leaseSeconds))));
+        if (!skip.isEmpty()) {
+            c = c.and(r.ID.notIn(skip));
+        }
+        if (tx.orgId().isPresent()) {
+            c = c.and(r.ORG_ID.eq(tx.orgId().get()));
+        }
+        Table<?> claim = DSL.select(r.ID).from(r).where(c).limit(limit).forUpdate().skipLocked().asTable("claim");
+        return tx.dsl().update(r).set(r.DELETE_CLAIMED_AT, DSL.currentInstant())
+                .from(claim).where(r.ID.eq(claim.field(r.ID)))
+                .returning(r.ORG_ID, r.ID, r.CHUNKS_CLEARED)
+                .fetch(x -> new DeletingRecording(x.getOrgId(), x.getId(), x.getChunksCleared()));
+    }
+
+    /** Gives leases back after a failed deletion, so the next attempt (the action's or a sweeper's) need not wait. */
+    public static void releaseDeleteLeases(Tx tx, Collection<UUID> ids) {
+        var r = SESSION_RECORDINGS;
+        tx.dsl().update(r).setNull(r.DELETE_CLAIMED_AT).where(r.ID.in(ids)).execute();
+    }
+
+    /** Removes rows of recordings marked {@code deleting} (a row someone un-marked meanwhile is kept). */
+    public static int deleteMarkedRows(Tx tx, Collection<UUID> ids) {
+        var r = SESSION_RECORDINGS;
+        return tx.dsl().deleteFrom(r).where(r.ID.in(ids)).and(r.STATUS.eq(RecordingQueries.DELETING)).execute();
+    }
+
+    // --- orphan sweep -----------------------------------------------------------------------------------------
+
+    /** What the rows say about one recording's objects. */
+    public record Presence(RecordingStatus status, boolean sealed, boolean chunksCleared) {
+    }
+
+    public static Map<UUID, Presence> presence(Tx tx, Collection<UUID> recordingIds) {
+        var r = SESSION_RECORDINGS;
+        return tx.dsl().select(r.ID, r.STATUS, r.SEALED, r.CHUNKS_CLEARED).from(r).where(r.ID.in(recordingIds))
+                .fetchMap(x -> x.value1(), x -> new Presence(RecordingStatus.of(x.value2()), x.value3(), x.value4()));
+    }
+
+    private static Field<Instant> ago(long seconds) {
+        return DSL.field("now() - make_interval(secs => {0})", Instant.class, DSL.val((double) seconds));
+    }
+
+    private static Chunk chunk(io.castvault.db.jooq.tables.records.RecordingChunksRecord c) {
+        return new Chunk(c.getChunkIndex(), c.getSha256(), c.getByteLength(), c.getEventCount(),
+                c.getLastEventTime(), c.getHasHeader(), RecordingQueries.STORED.equals(c.getState()));
+    }
+}

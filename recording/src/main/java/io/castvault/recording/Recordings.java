@@ -1,0 +1,135 @@
+package io.castvault.recording;
+
+import io.castvault.core.model.RecordingStatus;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.castvault.core.CastvaultException;
+import io.castvault.core.ErrorCode;
+import io.castvault.db.Database;
+import io.castvault.db.MachineQueries;
+import io.castvault.db.RecordingFilter;
+import io.castvault.db.RecordingQueries;
+import io.castvault.db.RecordingQueries.LockedRecording;
+import io.castvault.core.model.Recording;
+import io.castvault.db.Role;
+import io.castvault.db.SettingsQueries;
+import io.castvault.db.StatusStats;
+import io.castvault.storage.BlobStore;
+import io.castvault.storage.ObjectKey;
+import io.castvault.storage.StorageException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/** Starting a recording and reading recordings ({@code start}, {@code get}, {@code list}). */
+public final class Recordings {
+    public static final String CAST_CONTENT_TYPE = "application/x-asciicast";
+    private static final Pattern SESSION_TYPE = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,31}");
+
+    private final Database db;
+    private final BlobStore blobs;
+
+    public Recordings(Database db, BlobStore blobs) {
+        this.db = db;
+        this.blobs = blobs;
+    }
+
+    public record Started(UUID sessionId, String status) {
+    }
+
+    /** The recording and, once completed, its summary document as stored. */
+    public record Details(Recording recording, JsonNode summary) {
+    }
+
+    public record Page(List<Recording> recordings, List<StatusStats> stats) {
+    }
+
+    public static String requireSessionType(String sessionType) {
+        if (sessionType == null || sessionType.isEmpty()) {
+            throw CastvaultException.missing("session_type");
+        }
+        if (!SESSION_TYPE.matcher(sessionType).matches()) {
+            throw CastvaultException.invalid("session_type must be a short lowercase token such as \"ssh\"");
+        }
+        return sessionType;
+    }
+
+    public Started start(Caller caller, UUID machineId, String sessionType) {
+        caller.requireRole(Role.ADMIN, Role.MEMBER);
+        requireSessionType(sessionType);
+        UUID id = UUID.randomUUID();
+        db.inOrg(caller.orgId(), tx -> {
+            if (!SettingsQueries.get(tx).recordingEnabled()) {
+                throw recordingDisabled();
+            }
+            if (MachineQueries.find(tx, machineId).isEmpty()) {
+                throw CastvaultException.notFound("machine");
+            }
+            RecordingQueries.insert(tx, new RecordingQueries.NewRecording(
+                    id, machineId, caller.userId(), sessionType, RecordingStatus.ACTIVE, "{}"));
+            Audit.started(tx, caller, id, machineId, sessionType);
+            return null;
+        });
+        return new Started(id, RecordingStatus.ACTIVE.dbValue());
+    }
+
+    public static String castPath(UUID orgId, UUID recordingId) {
+        return "/api/session-recording/" + orgId + "/" + recordingId + "/cast";
+    }
+
+    public Details get(Caller caller, UUID sessionId) {
+        Recording row = db.inOrg(caller.orgId(), tx -> RecordingQueries.find(tx, sessionId))
+                .orElseThrow(() -> CastvaultException.notFound("recording"));
+        caller.requireReader(row.userId());
+        JsonNode summary = null;
+        if (row.r2Key() != null) {
+            ObjectKey key = ObjectKey.summary(caller.orgId(), sessionId);
+            try (InputStream in = blobs.get(key)) {
+                summary = Json.MAPPER.readTree(in);
+            } catch (IOException e) {
+                throw StoreFailures.unavailable(new StorageException(StorageException.Kind.UNAVAILABLE,
+                        "reading the summary failed", e));
+            } catch (StorageException e) {
+                throw e.kind() == StorageException.Kind.NOT_FOUND ? StoreFailures.lost(key, "is missing", e)
+                        : StoreFailures.unavailable(e);
+            }
+        }
+        return new Details(row, summary);
+    }
+
+    public Page list(Caller caller, RecordingFilter filter, int limit, int offset) {
+        caller.requireRole(Role.ADMIN, Role.AUDITOR);
+        return db.inOrg(caller.orgId(), tx -> new Page(
+                RecordingQueries.list(tx, filter, limit, offset),
+                RecordingQueries.stats(tx, filter)));
+    }
+
+    /** Fails with {@code RECORDING_DISABLED} unless the org records sessions; lets agent ingest refuse early. */
+    public void requireRecordingEnabled(UUID orgId) {
+        db.inOrg(orgId, tx -> {
+            if (!SettingsQueries.get(tx).recordingEnabled()) {
+                throw recordingDisabled();
+            }
+            return null;
+        });
+    }
+
+    static CastvaultException recordingDisabled() {
+        return new CastvaultException(ErrorCode.RECORDING_DISABLED, "session recording is disabled for this org");
+    }
+
+    static LockedRecording visible(Optional<LockedRecording> rec) {
+        return rec.filter(r -> r.status() != RecordingStatus.DELETING)
+                .orElseThrow(() -> CastvaultException.notFound("recording"));
+    }
+
+    static void requireActive(LockedRecording rec) {
+        if (rec.status() != RecordingStatus.ACTIVE) {
+            throw CastvaultException.conflict("recording is already " + rec.status().dbValue());
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package io.castvault.recording;
+
+import io.castvault.db.Database;
+import io.castvault.storage.BlobStore;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** The recording use cases wired over one database and one store; the api module and tests build them here. */
+public record UseCases(Recordings recordings, ChunkUploads uploads, Sealing sealing, CastDownloads downloads,
+                       Deletion deletion, RetentionService retention) {
+
+    /**
+     * @param lease how old a chunk claim, seal token or deletion lease must be before it counts as abandoned by
+     *              its writer; well above the object store's call timeout, so no live writer is ever overtaken
+     */
+    public record Settings(long maxChunkBytes, int maxInflightUploads, Duration lease, Duration abandonAfter,
+                           Duration orphanGrace, int orphanKeysPerRun, Path spoolDirectory) {
+
+        public static Settings defaults(Duration storeCallTimeout) {
+            return new Settings(1 << 20, 16, leaseFor(storeCallTimeout), Duration.ofHours(24), Duration.ofHours(24),
+                    10_000, Path.of(System.getProperty("java.io.tmpdir")));
+        }
+
+        /** Ten call timeouts and a minute: no writer is still inside a store call by then. */
+        public static Duration leaseFor(Duration storeCallTimeout) {
+            return storeCallTimeout.multipliedBy(10).plusSeconds(60);
+        }
+    }
+
+    public static UseCases wire(Database db, BlobStore blobs, Settings s) {
+        return wire(db, blobs, s, SealListener.NONE);
+    }
+
+    public static UseCases wire(Database db, BlobStore blobs, Settings s, SealListener sealed) {
+        ChunkUploads uploads = new ChunkUploads(db, blobs, s.maxChunkBytes(), s.lease(), s.maxInflightUploads());
+        Sealing sealing = new Sealing(db, blobs, s.lease(), s.spoolDirectory(), sealed);
+        Deletion deletion = new Deletion(db, blobs, s.lease());
+        RetentionService retention = new RetentionService(db, deletion, sealing, uploads,
+                new OrphanSweep(db, blobs, s.orphanGrace(), s.orphanKeysPerRun()), s.abandonAfter(), s.lease());
+        return new UseCases(new Recordings(db, blobs), uploads, sealing, new CastDownloads(db, blobs), deletion, retention);
+    }
+}

@@ -1,0 +1,365 @@
+package io.castvault.recording;
+
+import io.castvault.core.CastvaultException;
+import io.castvault.core.ErrorCode;
+import io.castvault.core.Hashing;
+import io.castvault.db.Database;
+import io.castvault.db.DatabaseSettings;
+import io.castvault.db.MachineQueries;
+import io.castvault.db.MachineRow;
+import io.castvault.db.OrgQueries;
+import io.castvault.db.RecordingQueries;
+import io.castvault.db.Role;
+import io.castvault.db.SettingsQueries;
+import io.castvault.db.TestSql;
+import io.castvault.storage.FaultyBlobStore;
+import io.castvault.storage.FaultyBlobStore.Fault;
+import io.castvault.storage.FaultyBlobStore.Op;
+import io.castvault.storage.ObjectKey;
+import io.castvault.testing.TestPostgres;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The write path's use cases on the real PostgreSQL and an in-memory store that fails on demand: every fault at
+ * every step of upload, seal, delete and sweep leaves a state from which a retry or the sweeper converges, and no
+ * acknowledged chunk is ever lost.
+ */
+class WritePathTest {
+    static final String CHUNK0 = "[0.5, \"o\", \"$ \"]\n";
+    static final String CHUNK1 = "[1.0, \"o\", \"hello\\r\\n\"]\n";
+    static final String CHUNK2 = "[2.0, \"o\", \"bye\"]";
+
+    static Database db;
+    static final UUID ORG = UUID.randomUUID();
+    static final UUID USER = UUID.randomUUID();
+    static final UUID MACHINE = UUID.randomUUID();
+    static final Caller ADMIN = new Caller(USER, ORG, Role.ADMIN);
+
+    FaultyBlobStore store;
+    UseCases uc;
+
+    @BeforeAll
+    static void database() {
+        TestPostgres.Coordinates c = TestPostgres.instance().freshDatabase();
+        db = Database.connect(new DatabaseSettings(c.url(), c.user(), c.password(), 8));
+        db.migrate();
+        db.acrossOrgs(tx -> {
+            OrgQueries.createOrg(tx, ORG, "write-path", Set.of(OrgQueries.RECORDING_FEATURE));
+            return null;
+        });
+        db.inOrg(ORG, tx -> {
+            OrgQueries.upsertUser(tx, USER, "admin");
+            OrgQueries.putMembership(tx, USER, Role.ADMIN);
+            MachineQueries.create(tx, new MachineRow(MACHINE, ORG, "m", USER), Hashing.sha256(USER.toString().getBytes()));
+            SettingsQueries.update(tx, true, null, null);
+            return null;
+        });
+    }
+
+    @AfterAll
+    static void close() {
+        db.close();
+    }
+
+    @BeforeEach
+    void freshStore() {
+        store = new FaultyBlobStore();
+        uc = wire(Duration.ofHours(1));
+    }
+
+    UseCases wire(Duration lease) {
+        return UseCases.wire(db, store, new UseCases.Settings(1 << 20, 4, lease, Duration.ofHours(24),
+                Duration.ofHours(24), 1000, Path.of(System.getProperty("java.io.tmpdir"))));
+    }
+
+    UUID start() {
+        return uc.recordings().start(ADMIN, MACHINE, "ssh").sessionId();
+    }
+
+    static void assertCode(ErrorCode code, Runnable r) {
+        CastvaultException e = assertThrows(CastvaultException.class, r::run);
+        assertEquals(code, e.code(), e.getMessage());
+    }
+
+    List<String> chunkStates(UUID id) {
+        return db.inOrg(ORG, tx -> List.of(TestSql.text(tx,
+                "SELECT coalesce(string_agg(chunk_index || ':' || state, ',' ORDER BY chunk_index), '') FROM recording_chunks WHERE recording_id = ?", id)));
+    }
+
+    String download(UUID id) throws Exception {
+        CastDownloads.Cast cast = uc.downloads().describe(ADMIN, id);
+        try (InputStream in = uc.downloads().open(cast)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    // --- upload -------------------------------------------------------------------------------------------------
+
+    @Test
+    void aFailedPutLeavesAClaimThatTheRetryCompletes() {
+        UUID id = start();
+        store.failNext(Op.PUT, Fault.FAIL);
+        assertCode(ErrorCode.STORAGE_UNAVAILABLE, () -> uc.uploads().upload(ADMIN, id, 0, CHUNK0));
+        assertEquals(List.of("0:pending"), chunkStates(id));
+        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
+        assertEquals(List.of("0:stored"), chunkStates(id));
+    }
+
+    @Test
+    void aPutThatSucceededButReportedFailureIsNotUndone() {
+        UUID id = start();
+        store.failNext(Op.PUT, Fault.FAIL_AFTER);
+        assertCode(ErrorCode.STORAGE_UNAVAILABLE, () -> uc.uploads().upload(ADMIN, id, 0, CHUNK0));
+        assertTrue(store.contains(ObjectKey.chunk(ORG, id, 0)), "nothing that may have been acknowledged is deleted");
+        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
+        assertEquals(List.of("0:stored"), chunkStates(id));
+    }
+
+    @Test
+    void aRetryOfAStoredChunkIsAcknowledgedAndOtherBytesConflict() {
+        UUID id = start();
+        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
+        store.failAlways(Op.PUT, Fault.FAIL);
+        uc.uploads().upload(ADMIN, id, 0, CHUNK0); // no put needed: acknowledged already
+        store.heal();
+        assertCode(ErrorCode.CONFLICT, () -> uc.uploads().upload(ADMIN, id, 0, CHUNK1));
+    }
+
+    @Test
+    void aFreshClaimOfOtherBytesIsAConflictAndAStaleOneIsReconciled() throws Exception {
+        UUID id = start();
+        store.failNext(Op.PUT, Fault.FAIL);
+        assertCode(ErrorCode.STORAGE_UNAVAILABLE, () -> uc.uploads().upload(ADMIN, id, 0, CHUNK0));
+        assertCode(ErrorCode.CONFLICT, () -> uc.uploads().upload(ADMIN, id, 0, CHUNK1));
+        // once the claim's lease is over, its object is checked: absent, so the claim goes and the new bytes win
+        UseCases shortLease = wire(Duration.ZERO);
+        Thread.sleep(1100);
+        shortLease.uploads().upload(ADMIN, id, 0, CHUNK1);
+        assertEquals(List.of("0:stored"), chunkStates(id));
+        assertArrayEquals(CHUNK1.getBytes(StandardCharsets.UTF_8), store.bytes(ObjectKey.chunk(ORG, id, 0)));
+    }
+
+    @Test
+    void theSweeperStoresAClaimWhoseObjectArrivedAndReleasesOneWhoseObjectDidNot() throws Exception {
+        UUID a = start();
+        UUID b = start();
+        store.failNext(Op.PUT, Fault.FAIL_AFTER); // the object is there; the client saw a failure
+        assertCode(ErrorCode.STORAGE_UNAVAILABLE, () -> uc.uploads().upload(ADMIN, a, 0, CHUNK0));
+        store.failNext(Op.PUT, Fault.FAIL); // no object
+        assertCode(ErrorCode.STORAGE_UNAVAILABLE, () -> uc.uploads().upload(ADMIN, b, 0, CHUNK0));
+        Thread.sleep(1100);
+        RetentionService.SweepReport report = wire(Duration.ZERO).retention().sweep();
+        assertTrue(report.claimsReconciled() >= 2, report.toString());
+        assertEquals(List.of("0:stored"), chunkStates(a));
+        assertEquals(List.of(""), chunkStates(b));
+    }
+
+    @Test
+    void aSaturatedStoreAnswers503AtOnceInsteadOfQueueing() throws Exception {
+        UUID id = start();
+        for (int i = 0; i < 4; i++) {
+            store.failNext(Op.PUT, Fault.STALL);
+        }
+        List<CompletableFuture<Void>> stalled = new java.util.ArrayList<>();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        for (int i = 0; i < 4; i++) {
+            int index = i;
+            stalled.add(CompletableFuture.runAsync(() -> uc.uploads().upload(ADMIN, id, index, CHUNK1), pool));
+        }
+        Thread.sleep(500);
+        long t0 = System.nanoTime();
+        assertCode(ErrorCode.STORAGE_UNAVAILABLE, () -> uc.uploads().upload(ADMIN, id, 9, CHUNK1));
+        assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(1));
+        // the database is not held by the stalled uploads: other work goes on
+        assertEquals("active", uc.recordings().get(ADMIN, id).recording().status().dbValue());
+        store.release();
+        for (CompletableFuture<Void> f : stalled) {
+            assertThrows(Exception.class, f::join);
+        }
+        pool.shutdown();
+        for (int i = 0; i < 4; i++) {
+            uc.uploads().upload(ADMIN, id, i, CHUNK1);
+        }
+        assertEquals(List.of("0:stored,1:stored,2:stored,3:stored"), chunkStates(id));
+    }
+
+    // --- seal -------------------------------------------------------------------------------------------------
+
+    @Test
+    void sealWritesOneObjectWithTheDownloadsBytesAndRemovesTheChunks() throws Exception {
+        UUID id = start();
+        String active;
+        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
+        uc.uploads().upload(ADMIN, id, 1, CHUNK1);
+        active = download(id);
+        store.plant(ObjectKey.chunk(ORG, id, 7), "stray".getBytes(), Instant.now());
+        uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null));
+        byte[] sealed = store.bytes(ObjectKey.cast(ORG, id));
+        assertEquals(active, new String(sealed, StandardCharsets.UTF_8));
+        assertEquals(active, download(id));
+        assertFalse(store.contains(ObjectKey.chunk(ORG, id, 0)));
+        assertFalse(store.contains(ObjectKey.chunk(ORG, id, 7)), "strays under the prefix go with the chunks");
+        String sha = Json.parseObject(uc.recordings().get(ADMIN, id).recording().metadataJson()).get("recording_sha256").asText();
+        assertEquals(Hashing.hex(Hashing.sha256(sealed)), sha);
+        assertEquals(sha, uc.downloads().describe(ADMIN, id).sha256Hex());
+    }
+
+    @Test
+    void aFaultAtAnyStepOfTheSealLeavesItActiveAndTheRetrySeals() {
+        for (Op op : List.of(Op.GET, Op.PUT)) {
+            for (Fault fault : List.of(Fault.FAIL, Fault.FAIL_AFTER)) {
+                UUID id = start();
+                uc.uploads().upload(ADMIN, id, 0, CHUNK0);
+                uc.uploads().upload(ADMIN, id, 1, CHUNK1);
+                store.failNext(op, fault);
+                assertCode(ErrorCode.STORAGE_UNAVAILABLE,
+                        () -> uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null)));
+                assertEquals("active", uc.recordings().get(ADMIN, id).recording().status().dbValue(), op + " " + fault);
+                uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null));
+                assertEquals("completed", uc.recordings().get(ADMIN, id).recording().status().dbValue());
+            }
+        }
+    }
+
+    @Test
+    void aFailedChunkDeletionAfterTheSealIsLeftToRetention() {
+        UUID id = start();
+        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
+        store.failNext(Op.DELETE, Fault.FAIL);
+        uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null));
+        assertTrue(store.contains(ObjectKey.chunk(ORG, id, 0)));
+        uc.deletion().delete(ADMIN, id);
+        assertEquals(List.of(), store.keys().stream().filter(k -> k.contains(id.toString())).toList());
+    }
+
+    @Test
+    void aLostChunkIsStorageUnavailableNotNotFound() {
+        UUID id = start();
+        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
+        uc.uploads().upload(ADMIN, id, 1, CHUNK1);
+        store.lose(ObjectKey.chunk(ORG, id, 1));
+        CastvaultException e = assertThrows(StoreFailures.MissingObjectException.class,
+                () -> uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null)));
+        assertEquals(ErrorCode.STORAGE_UNAVAILABLE, e.code());
+        assertTrue(e.getMessage().contains(ObjectKey.chunk(ORG, id, 1).value()), "the message names the lost key");
+        assertEquals("active", uc.recordings().get(ADMIN, id).recording().status().dbValue());
+    }
+
+    @Test
+    void theCompleterBacksOffARecordingWithALostChunk() {
+        UUID id = start();
+        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
+        store.lose(ObjectKey.chunk(ORG, id, 0));
+        db.inOrg(ORG, tx -> TestSql.execute(tx, "UPDATE session_recordings SET started_at = now() - interval '2 days' WHERE id = ?", id)
+                + TestSql.execute(tx, "UPDATE recording_chunks SET created_at = now() - interval '2 days' WHERE recording_id = ?", id));
+        RetentionService.SweepReport first = uc.retention().sweep();
+        assertTrue(first.autoCompleteFailures() >= 1, first.toString());
+        RetentionService.SweepReport second = uc.retention().sweep();
+        assertEquals(0, second.autoCompleteFailures(), "backed off, not retried every run: " + second);
+        assertEquals(Long.valueOf(1), db.inOrg(ORG, tx -> (Long) TestSql.count(tx,
+                "SELECT seal_failures::bigint FROM session_recordings WHERE id = ?", id)));
+    }
+
+    @Test
+    void gapsAreRangesBoundedByTheChunksReceived() {
+        UUID id = start();
+        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
+        uc.uploads().upload(ADMIN, id, 1_000_000, CHUNK2);
+        uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null));
+        assertEquals("[[1,999999]]", Json.parseObject(uc.recordings().get(ADMIN, id).recording().metadataJson()).get("missing_chunks").toString());
+    }
+
+    @Test
+    void aChunkClaimedDuringTheSealIsEitherInTheSealOrRefused() throws Exception {
+        UUID id = start();
+        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
+        store.failNext(Op.PUT, k -> k.value().endsWith("recording.cast"), Fault.STALL);
+        CompletableFuture<String> sealing = CompletableFuture.supplyAsync(
+                () -> uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null)),
+                java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+        Thread.sleep(300);
+        uc.uploads().upload(ADMIN, id, 1, CHUNK1); // arrives while the seal waits on the store
+        store.release();
+        assertThrows(Exception.class, sealing::join); // the stalled put timed out
+        uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null));
+        assertTrue(download(id).contains("hello"), "the acknowledged chunk is in the sealed recording");
+    }
+
+    // --- delete and sweep --------------------------------------------------------------------------------------
+
+    @Test
+    void aFailedDeleteHidesTheRecordingAndTheSweeperFinishesIt() {
+        UUID id = start();
+        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
+        uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null));
+        store.failAlways(Op.DELETE, Fault.FAIL);
+        assertCode(ErrorCode.STORAGE_UNAVAILABLE, () -> uc.deletion().delete(ADMIN, id));
+        assertCode(ErrorCode.NOT_FOUND, () -> uc.recordings().get(ADMIN, id));
+        store.heal();
+        RetentionService.SweepReport report = uc.retention().sweep();
+        assertTrue(report.recordingsDeleted() >= 1, report.toString());
+        assertEquals(List.of(), store.keys().stream().filter(k -> k.contains(id.toString())).toList());
+    }
+
+    @Test
+    void theOrphanSweepRemovesOldObjectsNoRowNamesAndKeepsTheRest() {
+        UUID live = start();
+        uc.uploads().upload(ADMIN, live, 0, CHUNK0);
+        UUID gone = UUID.randomUUID();
+        Instant old = Instant.now().minus(Duration.ofDays(3));
+        store.plant(ObjectKey.chunk(ORG, gone, 0), "x".getBytes(), old);
+        store.plant(ObjectKey.cast(ORG, gone), "x".getBytes(), old);
+        store.plant(ObjectKey.summary(ORG, gone), "x".getBytes(), old);
+        UUID young = UUID.randomUUID();
+        store.plant(ObjectKey.cast(ORG, young), "x".getBytes(), Instant.now());
+        // an old object of a live, active recording stays (a released claim may be re-claimed)
+        store.plant(ObjectKey.chunk(ORG, live, 5), "x".getBytes(), old);
+
+        OrphanSweep sweep = new OrphanSweep(db, store, Duration.ofHours(24), 2);
+        for (int run = 0; run < 10; run++) {
+            sweep.run(); // two keys per run: several runs walk the whole bucket
+        }
+        assertFalse(store.contains(ObjectKey.chunk(ORG, gone, 0)));
+        assertFalse(store.contains(ObjectKey.cast(ORG, gone)));
+        assertFalse(store.contains(ObjectKey.summary(ORG, gone)));
+        assertTrue(store.contains(ObjectKey.cast(ORG, young)), "younger than the grace period");
+        assertTrue(store.contains(ObjectKey.chunk(ORG, live, 0)));
+        assertTrue(store.contains(ObjectKey.chunk(ORG, live, 5)));
+    }
+
+    @Test
+    void agentIngestPutsBeforeItCommitsAndDeletesNothingOnFailure() throws Exception {
+        Path file = java.nio.file.Files.createTempFile("cv-ingest", ".cast");
+        byte[] body = ("{\"version\": 2, \"width\": 80, \"height\": 24}\n" + CHUNK0).getBytes(StandardCharsets.UTF_8);
+        java.nio.file.Files.write(file, body);
+        var cast = io.castvault.core.CastParser.inspect(new String(body, StandardCharsets.UTF_8),
+                io.castvault.core.CastParser.forChunk(true));
+        store.failNext(Op.PUT, k -> k.value().endsWith("recording.json"), Fault.FAIL);
+        assertCode(ErrorCode.STORAGE_UNAVAILABLE, () -> uc.sealing().sealIngested(ORG, MACHINE, USER, "ssh",
+                Json.MAPPER.createObjectNode(), file, body.length, Hashing.sha256(body), cast, null, RequestContext.NONE, "agent_upload"));
+        UUID id = uc.sealing().sealIngested(ORG, MACHINE, USER, "ssh", Json.MAPPER.createObjectNode(), file,
+                body.length, Hashing.sha256(body), cast, null, RequestContext.NONE, "agent_upload");
+        assertEquals(new String(body, StandardCharsets.UTF_8), download(id));
+        assertEquals(io.castvault.core.model.RecordingStatus.COMPLETED, uc.recordings().get(ADMIN, id).recording().status());
+    }
+}
