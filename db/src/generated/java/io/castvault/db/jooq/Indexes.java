@@ -27,6 +27,7 @@ public class Indexes {
     public static final Index MACHINES_ORG_IDX = Internal.createIndex(DSL.name("machines_org_idx"), Machines.MACHINES, new OrderField[] { Machines.MACHINES.ORG_ID }, false);
     public static final Index ORG_MEMBERSHIPS_USER_IDX = Internal.createIndex(DSL.name("org_memberships_user_idx"), OrgMemberships.ORG_MEMBERSHIPS, new OrderField[] { OrgMemberships.ORG_MEMBERSHIPS.USER_ID }, false);
     public static final Index SESSION_RECORDINGS_DELETING_IDX = Internal.createIndex(DSL.name("session_recordings_deleting_idx"), SessionRecordings.SESSION_RECORDINGS, new OrderField[] { SessionRecordings.SESSION_RECORDINGS.ID }, false);
+    public static final Index SESSION_RECORDINGS_GATEWAY_SESSION_IDX = Internal.createIndex(DSL.name("session_recordings_gateway_session_idx"), SessionRecordings.SESSION_RECORDINGS, new OrderField[] { SessionRecordings.SESSION_RECORDINGS.ORG_ID, SessionRecordings.SESSION_RECORDINGS.GATEWAY_SESSION_ID }, true);
     public static final Index SESSION_RECORDINGS_MACHINE_IDX = Internal.createIndex(DSL.name("session_recordings_machine_idx"), SessionRecordings.SESSION_RECORDINGS, new OrderField[] { SessionRecordings.SESSION_RECORDINGS.MACHINE_ID }, false);
     public static final Index SESSION_RECORDINGS_STARTED_IDX = Internal.createIndex(DSL.name("session_recordings_started_idx"), SessionRecordings.SESSION_RECORDINGS, new OrderField[] { SessionRecordings.SESSION_RECORDINGS.STARTED_AT }, false);
 }

@@ -4,6 +4,9 @@
 package io.castvault.db.jooq;
 
 
+import io.castvault.db.jooq.tables.EventOutbox;
+import io.castvault.db.jooq.tables.EventRelayLease;
+import io.castvault.db.jooq.tables.GatewaySessionEnds;
 import io.castvault.db.jooq.tables.Machines;
 import io.castvault.db.jooq.tables.OrgMemberships;
 import io.castvault.db.jooq.tables.OrgSettings;
@@ -33,6 +36,21 @@ public class Public extends SchemaImpl {
      * The reference instance of <code>public</code>
      */
     public static final Public PUBLIC = new Public();
+
+    /**
+     * The table <code>public.event_outbox</code>.
+     */
+    public final EventOutbox EVENT_OUTBOX = EventOutbox.EVENT_OUTBOX;
+
+    /**
+     * The table <code>public.event_relay_lease</code>.
+     */
+    public final EventRelayLease EVENT_RELAY_LEASE = EventRelayLease.EVENT_RELAY_LEASE;
+
+    /**
+     * The table <code>public.gateway_session_ends</code>.
+     */
+    public final GatewaySessionEnds GATEWAY_SESSION_ENDS = GatewaySessionEnds.GATEWAY_SESSION_ENDS;
 
     /**
      * The table <code>public.machines</code>.
@@ -90,6 +108,9 @@ public class Public extends SchemaImpl {
     @Override
     public final List<Table<?>> getTables() {
         return Arrays.asList(
+            EventOutbox.EVENT_OUTBOX,
+            EventRelayLease.EVENT_RELAY_LEASE,
+            GatewaySessionEnds.GATEWAY_SESSION_ENDS,
             Machines.MACHINES,
             OrgMemberships.ORG_MEMBERSHIPS,
             OrgSettings.ORG_SETTINGS,

@@ -4,6 +4,9 @@
 package io.castvault.db.jooq;
 
 
+import io.castvault.db.jooq.tables.EventOutbox;
+import io.castvault.db.jooq.tables.EventRelayLease;
+import io.castvault.db.jooq.tables.GatewaySessionEnds;
 import io.castvault.db.jooq.tables.Machines;
 import io.castvault.db.jooq.tables.OrgMemberships;
 import io.castvault.db.jooq.tables.OrgSettings;
@@ -19,6 +22,21 @@ import io.castvault.db.jooq.tables.Users;
  */
 @SuppressWarnings({ "all", "unchecked", "rawtypes", "this-escape" })
 public class Tables {
+
+    /**
+     * The table <code>public.event_outbox</code>.
+     */
+    public static final EventOutbox EVENT_OUTBOX = EventOutbox.EVENT_OUTBOX;
+
+    /**
+     * The table <code>public.event_relay_lease</code>.
+     */
+    public static final EventRelayLease EVENT_RELAY_LEASE = EventRelayLease.EVENT_RELAY_LEASE;
+
+    /**
+     * The table <code>public.gateway_session_ends</code>.
+     */
+    public static final GatewaySessionEnds GATEWAY_SESSION_ENDS = GatewaySessionEnds.GATEWAY_SESSION_ENDS;
 
     /**
      * The table <code>public.machines</code>.

@@ -6,6 +6,7 @@ package io.castvault.db.jooq.tables;
 
 import io.castvault.db.jooq.Keys;
 import io.castvault.db.jooq.Public;
+import io.castvault.db.jooq.tables.GatewaySessionEnds.GatewaySessionEndsPath;
 import io.castvault.db.jooq.tables.Machines.MachinesPath;
 import io.castvault.db.jooq.tables.OrgMemberships.OrgMembershipsPath;
 import io.castvault.db.jooq.tables.OrgSettings.OrgSettingsPath;
@@ -155,6 +156,19 @@ public class Orgs extends TableImpl<OrgsRecord> {
     @Override
     public UniqueKey<OrgsRecord> getPrimaryKey() {
         return Keys.ORGS_PKEY;
+    }
+
+    private transient GatewaySessionEndsPath _gatewaySessionEnds;
+
+    /**
+     * Get the implicit to-many join path to the
+     * <code>public.gateway_session_ends</code> table
+     */
+    public GatewaySessionEndsPath gatewaySessionEnds() {
+        if (_gatewaySessionEnds == null)
+            _gatewaySessionEnds = new GatewaySessionEndsPath(this, null, Keys.GATEWAY_SESSION_ENDS__GATEWAY_SESSION_ENDS_ORG_ID_FKEY.getInverseKey());
+
+        return _gatewaySessionEnds;
     }
 
     private transient MachinesPath _machines;

@@ -121,6 +121,11 @@ public class SessionRecordings extends TableImpl<SessionRecordingsRecord> {
      */
     public final TableField<SessionRecordingsRecord, String> R2_KEY = createField(DSL.name("r2_key"), SQLDataType.CLOB, this, "");
 
+    /**
+     * The column <code>public.session_recordings.gateway_session_id</code>.
+     */
+    public final TableField<SessionRecordingsRecord, String> GATEWAY_SESSION_ID = createField(DSL.name("gateway_session_id"), SQLDataType.CLOB, this, "");
+
     private SessionRecordings(Name alias, Table<SessionRecordingsRecord> aliased) {
         this(alias, aliased, (Field<?>[]) null, null);
     }
@@ -190,7 +195,7 @@ public class SessionRecordings extends TableImpl<SessionRecordingsRecord> {
 
     @Override
     public List<Index> getIndexes() {
-        return Arrays.asList(Indexes.SESSION_RECORDINGS_DELETING_IDX, Indexes.SESSION_RECORDINGS_MACHINE_IDX, Indexes.SESSION_RECORDINGS_STARTED_IDX);
+        return Arrays.asList(Indexes.SESSION_RECORDINGS_DELETING_IDX, Indexes.SESSION_RECORDINGS_GATEWAY_SESSION_IDX, Indexes.SESSION_RECORDINGS_MACHINE_IDX, Indexes.SESSION_RECORDINGS_STARTED_IDX);
     }
 
     @Override
@@ -260,6 +265,7 @@ public class SessionRecordings extends TableImpl<SessionRecordingsRecord> {
     @Override
     public List<Check<SessionRecordingsRecord>> getChecks() {
         return Arrays.asList(
+            Internal.createCheck(this, DSL.name("session_recordings_gateway_session_id_check"), "(((gateway_session_id IS NULL) OR ((length(gateway_session_id) >= 1) AND (length(gateway_session_id) <= 128))))", true),
             Internal.createCheck(this, DSL.name("session_recordings_status_check"), "((status = ANY (ARRAY['active'::text, 'completed'::text, 'deleting'::text])))", true)
         );
     }

@@ -176,6 +176,20 @@ public class SessionRecordingsRecord extends UpdatableRecordImpl<SessionRecordin
         return (String) get(10);
     }
 
+    /**
+     * Setter for <code>public.session_recordings.gateway_session_id</code>.
+     */
+    public void setGatewaySessionId(String value) {
+        set(11, value);
+    }
+
+    /**
+     * Getter for <code>public.session_recordings.gateway_session_id</code>.
+     */
+    public String getGatewaySessionId() {
+        return (String) get(11);
+    }
+
     // -------------------------------------------------------------------------
     // Primary key information
     // -------------------------------------------------------------------------
@@ -199,7 +213,7 @@ public class SessionRecordingsRecord extends UpdatableRecordImpl<SessionRecordin
     /**
      * Create a detached, initialised SessionRecordingsRecord
      */
-    public SessionRecordingsRecord(UUID id, UUID orgId, UUID machineId, UUID userId, String sessionType, String status, Instant startedAt, Instant endedAt, Double durationSeconds, JSONB metadata, String r2Key) {
+    public SessionRecordingsRecord(UUID id, UUID orgId, UUID machineId, UUID userId, String sessionType, String status, Instant startedAt, Instant endedAt, Double durationSeconds, JSONB metadata, String r2Key, String gatewaySessionId) {
         super(SessionRecordings.SESSION_RECORDINGS);
 
         setId(id);
@@ -213,6 +227,7 @@ public class SessionRecordingsRecord extends UpdatableRecordImpl<SessionRecordin
         setDurationSeconds(durationSeconds);
         setMetadata(metadata);
         setR2Key(r2Key);
+        setGatewaySessionId(gatewaySessionId);
         resetChangedOnNotNull();
     }
 }
