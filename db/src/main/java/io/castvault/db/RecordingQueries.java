@@ -220,6 +220,11 @@ public final class RecordingQueries {
      * org-scoped transaction only that org is considered. Returns how many were marked.
      */
     public static int markExpired(Tx tx, int limit) {
+        return markExpiredRefs(tx, limit).size();
+    }
+
+    /** As {@link #markExpired}, naming the recordings it marked (their deletion events need them). */
+    public static List<RecordingRef> markExpiredRefs(Tx tx, int limit) {
         var r = SESSION_RECORDINGS;
         Field<Integer> retention = DSL.coalesce(ORG_SETTINGS.RECORDING_RETENTION_DAYS, DSL.inline(OrgSettings.DEFAULTS.retentionDays()));
         // The constant bound (retention is at least one day) lets the started_at index narrow the scan.
@@ -233,7 +238,8 @@ public final class RecordingQueries {
                 .where(expired).limit(limit).forUpdate().of(r).skipLocked().asTable("claim");
         return tx.dsl().update(r).set(r.STATUS, DELETING)
                 .from(claim).where(r.ID.eq(claim.field(r.ID)))
-                .execute();
+                .returning(r.ORG_ID, r.ID)
+                .fetch(rec -> new RecordingRef(rec.get(r.ORG_ID), rec.get(r.ID)));
     }
 
     /**
