@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.time.Instant;
-import java.util.Collection;
 import java.util.UUID;
 
 /**
@@ -35,13 +34,12 @@ public final class Events {
      * {@code gaps} are the chunk indexes missing below the highest one received.
      */
     public static Event recordingSealed(UUID orgId, UUID recordingId, String recordingSha256, long bytes,
-                                        Collection<Integer> gaps, int chunks, double durationSeconds,
+                                        ArrayNode gaps, int chunks, double durationSeconds,
                                         String summaryKey, boolean autoCompleted) {
         ObjectNode d = data(recordingId);
         d.put("recording_sha256", recordingSha256);
         d.put("bytes", bytes);
-        ArrayNode g = d.putArray("gaps");
-        gaps.forEach(g::add);
+        d.set("gaps", gaps.deepCopy());
         d.put("chunks", chunks);
         d.put("duration_seconds", durationSeconds);
         d.put("summary_key", summaryKey);

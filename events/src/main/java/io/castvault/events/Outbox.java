@@ -38,6 +38,12 @@ public final class Outbox {
                 event.data().toString());
     }
 
+    /** {@link #append}, for use in a condition: {@code changed(tx) && Outbox.appended(tx, event)}. */
+    public static boolean appended(Tx tx, Event event) {
+        append(tx, event);
+        return true;
+    }
+
     public static void appendAll(Tx tx, Collection<Event> events) {
         events.forEach(e -> append(tx, e));
     }

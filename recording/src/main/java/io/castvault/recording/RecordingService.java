@@ -20,6 +20,8 @@ import io.castvault.db.Role;
 import io.castvault.db.SettingsQueries;
 import io.castvault.db.StatusStats;
 import io.castvault.db.Tx;
+import io.castvault.events.Events;
+import io.castvault.events.Outbox;
 import io.castvault.storage.BlobStore;
 import io.castvault.storage.ObjectKey;
 import io.castvault.storage.StorageException;
@@ -87,8 +89,14 @@ public final class RecordingService {
     }
 
     public Started start(Caller caller, UUID machineId, String sessionType) {
+        return start(caller, machineId, sessionType, null);
+    }
+
+    /** {@code gatewaySessionId}: the gateway's own session id, whose session-end event seals the recording. */
+    public Started start(Caller caller, UUID machineId, String sessionType, String gatewaySessionId) {
         caller.requireRole(Role.ADMIN, Role.MEMBER);
         requireSessionType(sessionType);
+        GatewaySessionSealing.requireGatewaySessionId(gatewaySessionId);
         UUID id = UUID.randomUUID();
         db.inOrg(caller.orgId(), tx -> {
             if (!SettingsQueries.get(tx).recordingEnabled()) {
@@ -97,8 +105,11 @@ public final class RecordingService {
             if (MachineQueries.find(tx, machineId).isEmpty()) {
                 throw CastvaultException.notFound("machine");
             }
-            return RecordingQueries.insert(tx, new RecordingQueries.NewRecording(
+            Instant startedAt = RecordingQueries.insert(tx, new RecordingQueries.NewRecording(
                     id, machineId, caller.userId(), sessionType, RecordingQueries.ACTIVE, "{}"));
+            GatewaySessionSealing.bind(tx, id, gatewaySessionId); // issue 16 hook
+            Outbox.append(tx, Events.recordingStarted(caller.orgId(), id, machineId, caller.userId(), sessionType, startedAt, gatewaySessionId)); // issue 16 hook
+            return startedAt;
         });
         return new Started(id, RecordingQueries.ACTIVE);
     }
@@ -219,6 +230,7 @@ public final class RecordingService {
             patch.put("auto_completed", true);
         }
         RecordingQueries.complete(tx, rec.id(), duration, key.value(), patch.toString());
+        Outbox.append(tx, Events.recordingSealed(orgId, rec.id(), Hashing.hex(digest.sha256()), digest.length(), missing, chunks.size(), duration, key.value(), autoCompleted)); // issue 16 hook
     }
 
     record Digest(byte[] sha256, long length) {
@@ -293,7 +305,8 @@ public final class RecordingService {
 
     public String delete(Caller caller, UUID sessionId) {
         caller.requireRole(Role.ADMIN);
-        boolean marked = db.inOrg(caller.orgId(), tx -> RecordingQueries.markDeleting(tx, sessionId));
+        boolean marked = db.inOrg(caller.orgId(), tx -> RecordingQueries.markDeleting(tx, sessionId)
+                && Outbox.appended(tx, Events.recordingDeleted(caller.orgId(), sessionId, Events.DeleteReason.ADMIN, caller.userId()))); // issue 16 hook
         if (!marked) {
             throw CastvaultException.notFound("recording");
         }

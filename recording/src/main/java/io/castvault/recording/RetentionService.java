@@ -5,6 +5,7 @@ import io.castvault.db.Database;
 import io.castvault.db.RecordingQueries;
 import io.castvault.db.RecordingRef;
 import io.castvault.db.Role;
+import io.castvault.events.RetentionRun;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,10 +46,12 @@ public final class RetentionService {
     /** One run over every org; what could not be finished stays marked for the next run. */
     public SweepReport sweep() {
         long start = System.nanoTime();
-        while (db.acrossOrgs(tx -> RecordingQueries.markExpired(tx, MARK_BATCH)) > 0) {
+        RetentionRun events = RetentionRun.sweep(); // issue 16 hook
+        while (db.acrossOrgs(tx -> events.expired(tx, RecordingQueries.markExpiredRefs(tx, MARK_BATCH))) > 0) { // issue 16 hook
             // mark in bounded batches so no transaction holds many row locks for long
         }
         RecordingDeleter.Outcome outcome = deleter.deleteMarked(null);
+        events.completed(db); // issue 16 hook
         int[] completed = completeAbandoned();
         SweepReport report = new SweepReport(outcome.orgs().size(), outcome.recordingsDeleted(), outcome.objectsDeleted(),
                 outcome.recordingsFailed(), completed[0], completed[1], Duration.ofNanos(System.nanoTime() - start));
@@ -63,10 +66,12 @@ public final class RetentionService {
     /** The cleanup action: the org's retention applied now, in this org only. */
     public CleanupResult cleanup(Caller caller) {
         caller.requireRole(Role.ADMIN);
-        while (db.inOrg(caller.orgId(), tx -> RecordingQueries.markExpired(tx, MARK_BATCH)) > 0) {
+        RetentionRun events = RetentionRun.cleanup(caller.orgId(), caller.userId()); // issue 16 hook
+        while (db.inOrg(caller.orgId(), tx -> events.expired(tx, RecordingQueries.markExpiredRefs(tx, MARK_BATCH))) > 0) { // issue 16 hook
             // as in sweep()
         }
         RecordingDeleter.Outcome outcome = deleter.deleteMarked(caller.orgId());
+        events.completed(db); // issue 16 hook
         if (outcome.recordingsFailed() > 0 && outcome.recordingsDeleted() == 0) {
             throw new CastvaultException(io.castvault.core.ErrorCode.STORAGE_UNAVAILABLE,
                     outcome.recordingsFailed() + " expired recordings could not be deleted now; they stay hidden and are retried");

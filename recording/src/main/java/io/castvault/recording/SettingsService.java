@@ -5,6 +5,8 @@ import io.castvault.db.Database;
 import io.castvault.db.OrgSettings;
 import io.castvault.db.Role;
 import io.castvault.db.SettingsQueries;
+import io.castvault.events.Events;
+import io.castvault.events.Outbox;
 
 import java.util.Set;
 
@@ -34,7 +36,9 @@ public final class SettingsService {
                 : (int) Math.max(MIN_RETENTION_DAYS, Math.min(MAX_RETENTION_DAYS, retentionDays));
         return db.inOrg(caller.orgId(), tx -> {
             SettingsQueries.update(tx, enabled, days, storageMode);
-            return SettingsQueries.get(tx);
+            OrgSettings after = SettingsQueries.get(tx);
+            Outbox.append(tx, Events.settingsChanged(caller.orgId(), caller.userId(), after.recordingEnabled(), after.retentionDays(), after.storageMode())); // issue 16 hook
+            return after;
         });
     }
 }

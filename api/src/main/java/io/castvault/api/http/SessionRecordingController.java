@@ -63,7 +63,7 @@ public class SessionRecordingController {
                 yield Envelope.ok(Map.of("updated", true));
             }
             case "start" -> Envelope.created(recordings.start(caller, req.requiredUuid("machine_id"),
-                    req.requiredString("session_type")));
+                    req.requiredString("session_type"), req.optionalString("gateway_session_id")));
             case "upload_chunk" -> {
                 UUID session = req.requiredUuid("session_id");
                 String data = req.optionalString("chunk_data");
