@@ -102,6 +102,8 @@ public final class OutboxRelay implements AutoCloseable {
         if (!leader) {
             return -1;
         }
+        // before the first event: the consumer's dead letters go to this stream too
+        ensureStream();
         List<OutboxRow> rows = db.acrossOrgs(tx -> OutboxQueries.oldest(tx, settings.batchSize()));
         if (rows.isEmpty()) {
             return 0;
@@ -109,7 +111,6 @@ public final class OutboxRelay implements AutoCloseable {
         List<Long> done = new ArrayList<>(rows.size());
         RuntimeException failure = null;
         try {
-            ensureStream();
             for (OutboxRow row : rows) {
                 publish(row);
                 done.add(row.seq());
