@@ -82,6 +82,7 @@ public class EventsRuntime implements AutoCloseable {
         }
         if (nats != null) {
             nats.close();
+            Outbox.release();
         }
     }
 }

@@ -6,6 +6,7 @@ import io.castvault.db.Tx;
 
 import java.util.Collection;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -13,25 +14,29 @@ import java.util.function.Function;
  * when its change committed. The hooks are static one-liners on purpose, so they can sit in whichever use case
  * owns the change.
  *
- * <p>Appending is switched on at start-up when NATS is configured ({@link #enable()}); without NATS nothing is
- * written and nothing would ever drain the table.
+ * <p>Appending is switched on while a relay runs in this process ({@link #enable()} at start-up when NATS is
+ * configured, {@link #release()} at shutdown); without one nothing is written, since nothing would drain it.
  */
 public final class Outbox {
-    private static volatile boolean enabled;
+    private static final AtomicInteger RELAYS = new AtomicInteger();
 
     private Outbox() {
     }
 
     public static void enable() {
-        enabled = true;
+        RELAYS.incrementAndGet();
+    }
+
+    public static void release() {
+        RELAYS.updateAndGet(n -> Math.max(0, n - 1));
     }
 
     public static boolean enabled() {
-        return enabled;
+        return RELAYS.get() > 0;
     }
 
     public static void append(Tx tx, Event event) {
-        if (!enabled) {
+        if (!enabled()) {
             return;
         }
         OutboxQueries.append(tx, event.id(), event.orgId(), event.type().wireName(), event.type().version(),
