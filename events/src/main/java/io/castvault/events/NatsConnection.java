@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One connection to NATS for the relay and the consumer. It is made even while the server is down and
@@ -75,10 +76,19 @@ public final class NatsConnection implements AutoCloseable {
     }
 
     private static ConnectionListener listener() {
+        // jnats reports DISCONNECTED again after every failed reconnect attempt; say it once per outage
+        AtomicBoolean down = new AtomicBoolean();
         return (conn, event) -> {
             switch (event) {
-                case DISCONNECTED -> LOG.warn("NATS disconnected; events wait in the outbox");
-                case RECONNECTED, CONNECTED -> LOG.info("NATS {}", event.toString().toLowerCase(java.util.Locale.ROOT));
+                case DISCONNECTED -> {
+                    if (down.compareAndSet(false, true)) {
+                        LOG.warn("NATS disconnected; events wait in the outbox until it is back");
+                    }
+                }
+                case RECONNECTED, CONNECTED -> {
+                    down.set(false);
+                    LOG.info("NATS {}", event);
+                }
                 default -> LOG.debug("NATS {}", event);
             }
         };
