@@ -117,6 +117,9 @@ class EventsLifecycleTest {
             Thread.sleep(1000);
             assertEquals(13, EventStream.events(nats.url()).size());
             assertEquals(0, EventStream.outboxSize(app));
+            JsonNode health = app.get("/health", null).json().get("nats");
+            assertEquals("up", health.get("status").asText());
+            assertEquals(13, health.get("events_published").asInt());
         }
     }
 
