@@ -43,6 +43,9 @@ final class EventStream {
                 return List.of();
             }
             List<Received> out = new ArrayList<>();
+            if (info.getStreamState().getMsgCount() == 0) {
+                return out; // a new, empty stream reports sequence 0, which is no message
+            }
             for (long seq = info.getStreamState().getFirstSequence(); seq <= info.getStreamState().getLastSequence(); seq++) {
                 MessageInfo m = jsm.getMessage(stream, seq);
                 String body = new String(m.getData(), StandardCharsets.UTF_8);
