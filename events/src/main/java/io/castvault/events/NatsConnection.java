@@ -44,9 +44,6 @@ public final class NatsConnection implements AutoCloseable {
                 .maxReconnects(-1)
                 .reconnectWait(Duration.ofMillis(500))
                 .connectionTimeout(Duration.ofSeconds(5))
-                // No buffering while disconnected: a publish then fails at once instead of being sent minutes
-                // later behind newer events, which would break the per-recording order the relay keeps.
-                .reconnectBufferSize(0)
                 .connectionListener(listener())
                 .errorListener(new ErrorListener() {
                     @Override

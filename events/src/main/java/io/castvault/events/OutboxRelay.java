@@ -102,6 +102,12 @@ public final class OutboxRelay implements AutoCloseable {
         if (!leader) {
             return -1;
         }
+        if (!nats.connected()) {
+            // Not even tried: a publish now would sit in the client's reconnect buffer until the publish timeout.
+            // (A message that does get buffered in a race with a disconnect is harmless: the next event is not
+            // sent before this one is acknowledged, and the re-send carries the same Nats-Msg-Id.)
+            throw new IllegalStateException("NATS is not connected");
+        }
         // before the first event: the consumer's dead letters go to this stream too
         ensureStream();
         List<OutboxRow> rows = db.acrossOrgs(tx -> OutboxQueries.oldest(tx, settings.batchSize()));
