@@ -29,6 +29,10 @@ class EventsDeliveryTest {
         try (TestNats nats = TestNats.start();
              TestApp app = TestApp.start(Map.of("castvault.events.nats-url", nats.url()), false)) {
             TestOrg org = app.newOrg(true);
+            try (io.nats.client.Connection gateway = io.nats.client.Nats.connect(nats.url())) {
+                gateway.jetStreamManagement().addStream(io.nats.client.api.StreamConfiguration.builder()
+                        .name("DEVICE_EVENTS").subjects("audit.>").build());
+            }
             RecordingService recordings = app.bean(RecordingService.class);
             Caller admin = new Caller(org.adminId(), org.orgId(), Role.ADMIN);
             UUID machine = org.machine().machineId();
@@ -59,6 +63,16 @@ class EventsDeliveryTest {
             events.forEach(e -> assertTrue(ids.add(e.msgId()), "delivered twice: " + e.payload()));
             List<String> order = events.stream().map(e -> e.type() + " " + e.data().path("recording_id").asText("-")).toList();
             assertEquals(changes, order, "every event, once, in the order of the changes");
+
+            // the session-end consumer came back with NATS too
+            try (io.nats.client.Connection gateway = io.nats.client.Nats.connect(nats.url())) {
+                String end = java.time.Instant.now().toString();
+                gateway.jetStream().publish("audit.session.end." + machine, ("{\"session_id\":\"after-outage\",\"tenant_id\":\""
+                        + org.orgId() + "\",\"device_id\":\"" + machine + "\",\"end_time\":\"" + end + "\"}")
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+            EventStream.await("the session end after the outage", Duration.ofSeconds(60),
+                    () -> app.bean(EventsRuntime.class).consumerStats().orElseThrow().handled() == 1);
         }
     }
 
