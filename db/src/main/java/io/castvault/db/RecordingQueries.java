@@ -217,14 +217,9 @@ public final class RecordingQueries {
 
     /**
      * Marks up to {@code limit} recordings older than their org's retention as {@code deleting}. With an
-     * org-scoped transaction only that org is considered. Returns how many were marked.
+     * org-scoped transaction only that org is considered. Returns the recordings it marked.
      */
-    public static int markExpired(Tx tx, int limit) {
-        return markExpiredRefs(tx, limit).size();
-    }
-
-    /** As {@link #markExpired}, naming the recordings it marked (their deletion events need them). */
-    public static List<RecordingRef> markExpiredRefs(Tx tx, int limit) {
+    public static List<RecordingRef> markExpired(Tx tx, int limit) {
         var r = SESSION_RECORDINGS;
         Field<Integer> retention = DSL.coalesce(ORG_SETTINGS.RECORDING_RETENTION_DAYS, DSL.inline(OrgSettings.DEFAULTS.retentionDays()));
         // The constant bound (retention is at least one day) lets the started_at index narrow the scan.

@@ -47,7 +47,7 @@ public final class RetentionService {
     public SweepReport sweep() {
         long start = System.nanoTime();
         RetentionRun events = RetentionRun.sweep(); // issue 16 hook
-        while (db.acrossOrgs(tx -> events.expired(tx, RecordingQueries.markExpiredRefs(tx, MARK_BATCH))) > 0) { // issue 16 hook
+        while (db.acrossOrgs(tx -> events.expired(tx, RecordingQueries.markExpired(tx, MARK_BATCH))) > 0) { // issue 16 hook
             // mark in bounded batches so no transaction holds many row locks for long
         }
         RecordingDeleter.Outcome outcome = deleter.deleteMarked(null);
@@ -67,7 +67,7 @@ public final class RetentionService {
     public CleanupResult cleanup(Caller caller) {
         caller.requireRole(Role.ADMIN);
         RetentionRun events = RetentionRun.cleanup(caller.orgId(), caller.userId()); // issue 16 hook
-        while (db.inOrg(caller.orgId(), tx -> events.expired(tx, RecordingQueries.markExpiredRefs(tx, MARK_BATCH))) > 0) { // issue 16 hook
+        while (db.inOrg(caller.orgId(), tx -> events.expired(tx, RecordingQueries.markExpired(tx, MARK_BATCH))) > 0) { // issue 16 hook
             // as in sweep()
         }
         RecordingDeleter.Outcome outcome = deleter.deleteMarked(caller.orgId());
