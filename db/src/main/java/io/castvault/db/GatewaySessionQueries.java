@@ -70,7 +70,7 @@ public final class GatewaySessionQueries {
                         r.getStartTime(), r.getEndTime(), r.getDurationSeconds(), r.getSourceIp(), r.getReason()));
     }
 
-    /** How many session ends the org has recorded; for tests and the health page. */
+    /** How many session ends the org has recorded. */
     public static int sessionEnds(Tx tx) {
         return tx.dsl().fetchCount(GATEWAY_SESSION_ENDS, GATEWAY_SESSION_ENDS.ORG_ID.eq(tx.requireOrg()));
     }

@@ -1,13 +1,9 @@
 package io.castvault.events;
 
 import io.castvault.db.OutboxQueries;
-import io.castvault.db.RecordingRef;
 import io.castvault.db.Tx;
 
-import java.util.Collection;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 
 /**
  * Where lifecycle code records its events: in the transaction of the change itself, so an event exists exactly
@@ -49,16 +45,4 @@ public final class Outbox {
         return true;
     }
 
-    public static void appendAll(Tx tx, Collection<Event> events) {
-        events.forEach(e -> append(tx, e));
-    }
-
-    /**
-     * For the retention marking loops: appends one event per recording just marked and returns how many were
-     * marked, so {@code while (... > 0)} loops keep their shape.
-     */
-    public static int appendFor(Tx tx, List<RecordingRef> marked, Function<RecordingRef, Event> event) {
-        marked.forEach(r -> append(tx, event.apply(r)));
-        return marked.size();
-    }
 }

@@ -36,10 +36,11 @@ public final class RetentionRun {
 
     /** Call in the transaction that marked {@code marked}; returns how many it marked. */
     public int expired(Tx tx, List<RecordingRef> marked) {
-        int n = Outbox.appendFor(tx, marked,
-                r -> Events.recordingDeleted(r.orgId(), r.id(), Events.DeleteReason.RETENTION, null));
-        marked.forEach(r -> expired.merge(r.orgId(), 1, Integer::sum));
-        return n;
+        for (RecordingRef r : marked) {
+            Outbox.append(tx, Events.recordingDeleted(r.orgId(), r.id(), Events.DeleteReason.RETENTION, null));
+            expired.merge(r.orgId(), 1, Integer::sum);
+        }
+        return marked.size();
     }
 
     /** Call once the run is over. */
