@@ -77,6 +77,25 @@ class EventsDeliveryTest {
     }
 
     @Test
+    void theServiceStartsWhileNatsIsDownAndPublishesOnceItIsUp() throws Exception {
+        try (TestNats nats = TestNats.start()) {
+            nats.kill();
+            try (TestApp app = TestApp.start(Map.of("castvault.events.nats-url", nats.url()), false)) {
+                TestOrg org = app.newOrg(true);
+                UUID id = org.start(org.memberId());
+                assertEquals(2, EventStream.outboxSize(app), "the events wait");
+                assertEquals(200, app.get("/health", null).status(), "NATS down does not fail the health check");
+                assertEquals("down", app.get("/health", null).json().at("/nats/status").asText());
+                nats.restart();
+                List<EventStream.Received> events = EventStream.awaitEvents(app, nats.url(), 2, Duration.ofSeconds(30));
+                assertEquals(List.of("settings.changed", "recording.started"),
+                        events.stream().map(EventStream.Received::type).toList());
+                assertEquals(id.toString(), events.get(1).data().get("recording_id").asText());
+            }
+        }
+    }
+
+    @Test
     void threeInstancesPublishEachEventOnceAndTakeOverFromEachOther() throws Exception {
         TestPostgres.Coordinates db = TestPostgres.instance().freshDatabase();
         Map<String, Object> shared = new HashMap<>();

@@ -18,8 +18,9 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One connection to NATS for the relay and the consumer. It is made even while the server is down and
- * reconnects forever, so the service starts and runs through NATS outages (events wait in the outbox).
+ * One connection to NATS for the relay and the consumer. It is made in the background, also while the server is
+ * down at start-up, and then reconnects forever, so the service starts and runs through NATS outages (events
+ * wait in the outbox).
  */
 public final class NatsConnection implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NatsConnection.class);
@@ -27,14 +28,16 @@ public final class NatsConnection implements AutoCloseable {
     private static final int STREAM_NOT_FOUND = 10059;
     private static final int STREAM_NAME_IN_USE = 10058;
 
-    private final Connection connection;
-    private final JetStream js;
-    private final JetStreamManagement jsm;
+    private final Options options;
+    private final String url;
+    private volatile Connection connection;
+    private volatile boolean closed;
+    private final Thread connector;
 
-    private NatsConnection(Connection connection) throws IOException {
-        this.connection = connection;
-        this.js = connection.jetStream();
-        this.jsm = connection.jetStreamManagement();
+    private NatsConnection(Options options, String url) {
+        this.options = options;
+        this.url = url;
+        this.connector = Thread.ofPlatform().daemon().name("castvault-nats-connect").start(this::connectLoop);
     }
 
     public static NatsConnection connect(NatsSettings s) {
@@ -62,13 +65,35 @@ public final class NatsConnection implements AutoCloseable {
             b.keystorePath(s.keystore());
             b.keystorePassword(chars(s.keystorePassword()));
         }
-        try {
-            return new NatsConnection(Nats.connectReconnectOnConnect(b.build()));
-        } catch (IOException e) {
-            throw new IllegalStateException("NATS connection to " + redacted(s.url()) + " failed: " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while connecting to NATS", e);
+        return new NatsConnection(b.build(), redacted(s.url()));
+    }
+
+    /** Until the first connection succeeds; jnats reconnects by itself after that. */
+    private void connectLoop() {
+        String lastProblem = null;
+        while (!closed && connection == null) {
+            try {
+                Connection c = Nats.connect(options);
+                synchronized (this) {
+                    if (closed) {
+                        c.close();
+                        return;
+                    }
+                    connection = c;
+                }
+            } catch (IOException e) {
+                if (!e.toString().equals(lastProblem)) {
+                    LOG.warn("NATS at {} unreachable ({}); retrying, events wait in the outbox", url, e.getMessage());
+                }
+                lastProblem = e.toString();
+                try {
+                    Thread.sleep(1_000);
+                } catch (InterruptedException ie) {
+                    return;
+                }
+            } catch (InterruptedException e) {
+                return;
+            }
         }
     }
 
@@ -101,23 +126,29 @@ public final class NatsConnection implements AutoCloseable {
     }
 
     public boolean connected() {
-        return connection.getStatus() == Connection.Status.CONNECTED;
+        Connection c = connection;
+        return c != null && c.getStatus() == Connection.Status.CONNECTED;
     }
 
-    Connection raw() {
-        return connection;
+    private Connection require() {
+        Connection c = connection;
+        if (c == null) {
+            throw new IllegalStateException("NATS at " + url + " not reached yet");
+        }
+        return c;
     }
 
-    JetStream jetStream() {
-        return js;
+    JetStream jetStream() throws IOException {
+        return require().jetStream();
     }
 
-    JetStreamManagement management() {
-        return jsm;
+    JetStreamManagement management() throws IOException {
+        return require().jetStreamManagement();
     }
 
     /** Creates the file-backed stream when it does not exist yet; an existing stream is left as configured. */
     void ensureStream(String name, String subjects, Duration duplicateWindow) throws IOException, JetStreamApiException {
+        JetStreamManagement jsm = management();
         try {
             jsm.getStreamInfo(name);
             return;
@@ -140,10 +171,18 @@ public final class NatsConnection implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            connection.close();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        Connection c;
+        synchronized (this) {
+            closed = true;
+            c = connection;
+        }
+        connector.interrupt();
+        if (c != null) {
+            try {
+                c.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

@@ -44,5 +44,4 @@ public final class Outbox {
         append(tx, event);
         return true;
     }
-
 }
