@@ -121,6 +121,16 @@ CONF
   cv_die "S3Proxy did not open port $port (log: $dir/s3proxy.log)"
 }
 
+# cv_require_nats_server: sets CV_NATS_SERVER, installing Debian's nats-server when it is missing.
+cv_require_nats_server() {
+  CV_NATS_SERVER=$(command -v nats-server 2>/dev/null || true)
+  [ -n "$CV_NATS_SERVER" ] || [ ! -x /usr/sbin/nats-server ] || CV_NATS_SERVER=/usr/sbin/nats-server
+  if [ -z "$CV_NATS_SERVER" ]; then
+    cv_apt_install nats-server
+    CV_NATS_SERVER=$(command -v nats-server 2>/dev/null || echo /usr/sbin/nats-server)
+  fi
+}
+
 cv_docker_available() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }
 
 # Prints a free loopback TCP port at or above $1.

@@ -41,8 +41,8 @@ public final class EvidenceService {
         return new PublicKeys(all, SigningKeys.allowedSigners(orgId, all));
     }
 
-    public String rotate(UUID orgId) {
-        return keys.rotate(orgId);
+    public String rotate(UUID orgId, java.util.function.BiConsumer<io.castvault.db.Tx, SigningKeys.Rotation> inSameTransaction) {
+        return keys.rotate(orgId, inSameTransaction);
     }
 
     /**

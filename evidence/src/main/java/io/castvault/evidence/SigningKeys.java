@@ -1,5 +1,7 @@
 package io.castvault.evidence;
 
+import io.castvault.db.Tx;
+import java.util.function.BiConsumer;
 import io.castvault.db.Database;
 import io.castvault.db.EvidenceQueries;
 import io.castvault.db.EvidenceQueries.SigningKeyRow;
@@ -45,11 +47,19 @@ public final class SigningKeys {
     }
 
     /** Retires the current key and installs a new one; answers the new fingerprint. */
-    public String rotate(UUID orgId) {
+    /** A rotation: the key retired (null when the org had none yet) and the new one. */
+    public record Rotation(String previousFingerprint, String fingerprint) {
+    }
+
+    /** {@code inSameTransaction} records the rotation (audit entry, event) in the transaction that makes it. */
+    public String rotate(UUID orgId, BiConsumer<Tx, Rotation> inSameTransaction) {
         return db.inOrg(orgId, tx -> {
             EvidenceQueries.lockKeys(tx);
+            String previous = EvidenceQueries.currentKey(tx).map(EvidenceQueries.SigningKeyRow::fingerprint).orElse(null);
             EvidenceQueries.retireCurrentKey(tx);
-            return create(tx, orgId).fingerprint();
+            String fingerprint = create(tx, orgId).fingerprint();
+            inSameTransaction.accept(tx, new Rotation(previous, fingerprint));
+            return fingerprint;
         });
     }
 

@@ -86,6 +86,13 @@ public final class Audit {
         change(tx, caller, "start", Target.recording(sessionId), d);
     }
 
+    public static void keyRotated(Tx tx, Caller caller, String previousFingerprint, String fingerprint) {
+        ObjectNode d = Json.MAPPER.createObjectNode();
+        d.put("previous_fingerprint", previousFingerprint);
+        d.put("fingerprint", fingerprint);
+        change(tx, caller, "rotate_signing_key", Target.NONE, d);
+    }
+
     /** complete: individual uploads are not entries, so this one says what arrived (count, first and last chunk). */
     public static void completed(Tx tx, Caller caller, UUID sessionId) {
         change(tx, caller, "complete", Target.recording(sessionId), chunkDetails(tx, sessionId));

@@ -8,6 +8,8 @@ import io.castvault.db.RecordingQueries;
 import io.castvault.db.Role;
 import io.castvault.db.WritePathQueries;
 import io.castvault.db.WritePathQueries.DeletingRecording;
+import io.castvault.events.Events;
+import io.castvault.events.Outbox;
 import io.castvault.storage.BlobStore;
 import io.castvault.storage.DeleteResult;
 import io.castvault.storage.ObjectKey;
@@ -66,6 +68,7 @@ public final class Deletion {
             if (!RecordingQueries.markDeleting(tx, sessionId)) {
                 throw CastvaultException.notFound("recording");
             }
+            Outbox.append(tx, Events.recordingDeleted(caller.orgId(), sessionId, Events.DeleteReason.ADMIN, caller.userId()));
             return null;
         });
         Set<ObjectKey> keys = new LinkedHashSet<>();

@@ -1,5 +1,7 @@
 package io.castvault.recording;
 
+import io.castvault.events.Events;
+import io.castvault.events.Outbox;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
@@ -44,6 +46,7 @@ public final class LegalHoldService {
             d.put("previous_hold", before.recording());
             d.put("previous_reason", before.reason());
             Audit.change(tx, caller, "set_legal_hold", Audit.Target.recording(sessionId), d);
+            Outbox.append(tx, Events.legalHoldChanged(caller.orgId(), sessionId, hold, reason, caller.userId()));
             return new HoldChanged(sessionId, hold);
         });
     }

@@ -14,12 +14,15 @@ import io.castvault.core.model.Recording;
 import io.castvault.db.Role;
 import io.castvault.db.SettingsQueries;
 import io.castvault.db.StatusStats;
+import io.castvault.events.Events;
+import io.castvault.events.Outbox;
 import io.castvault.storage.BlobStore;
 import io.castvault.storage.ObjectKey;
 import io.castvault.storage.StorageException;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -58,9 +61,11 @@ public final class Recordings {
         return sessionType;
     }
 
-    public Started start(Caller caller, UUID machineId, String sessionType) {
+    /** {@code gatewaySessionId} (optional): the gateway's own session id, whose session-end event seals it. */
+    public Started start(Caller caller, UUID machineId, String sessionType, String gatewaySessionId) {
         caller.requireRole(Role.ADMIN, Role.MEMBER);
         requireSessionType(sessionType);
+        GatewaySessionSealing.requireGatewaySessionId(gatewaySessionId);
         UUID id = UUID.randomUUID();
         db.inOrg(caller.orgId(), tx -> {
             if (!SettingsQueries.get(tx).recordingEnabled()) {
@@ -69,9 +74,12 @@ public final class Recordings {
             if (MachineQueries.find(tx, machineId).isEmpty()) {
                 throw CastvaultException.notFound("machine");
             }
-            RecordingQueries.insert(tx, new RecordingQueries.NewRecording(
+            Instant startedAt = RecordingQueries.insert(tx, new RecordingQueries.NewRecording(
                     id, machineId, caller.userId(), sessionType, RecordingStatus.ACTIVE, "{}"));
+            GatewaySessionSealing.bind(tx, id, gatewaySessionId);
             Audit.started(tx, caller, id, machineId, sessionType);
+            Outbox.append(tx, Events.recordingStarted(caller.orgId(), id, machineId, caller.userId(), sessionType,
+                    startedAt, gatewaySessionId));
             return null;
         });
         return new Started(id, RecordingStatus.ACTIVE.dbValue());

@@ -10,6 +10,7 @@ import io.castvault.db.Role;
 import io.castvault.db.WritePathQueries;
 import io.castvault.db.WritePathQueries.PendingChunk;
 import io.castvault.storage.StorageException;
+import io.castvault.events.RetentionRun;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,13 +58,17 @@ public final class RetentionService {
     /** One run over every org; what could not be finished stays marked for the next run. */
     public SweepReport sweep() {
         long start = System.nanoTime();
+        RetentionRun events = RetentionRun.sweep();
         while (db.acrossOrgs(tx -> {
             EvidenceQueries.stateRemovalReason(tx, "retention", null);
-            return Audit.expired(tx, null, RecordingQueries.markExpired(tx, MARK_BATCH));
+            List<RecordingRef> marked = RecordingQueries.markExpired(tx, MARK_BATCH);
+            Audit.expired(tx, null, marked);
+            return events.expired(tx, marked);
         }) > 0) {
             // mark in bounded batches so no transaction holds many row locks for long
         }
         Deletion.Outcome outcome = deletion.deleteMarked(null);
+        events.completed(db);
         int reconciled = reconcileClaims();
         int[] completed = completeAbandoned();
         int orphansDeleted = 0;
@@ -90,13 +95,17 @@ public final class RetentionService {
     /** The cleanup action: the org's retention applied now, in this org only. */
     public CleanupResult cleanup(Caller caller) {
         caller.requireRole(Role.ADMIN);
+        RetentionRun events = RetentionRun.cleanup(caller.orgId(), caller.userId());
         while (db.inOrg(caller.orgId(), tx -> {
             EvidenceQueries.stateRemovalReason(tx, "retention", null);
-            return Audit.expired(tx, caller, RecordingQueries.markExpired(tx, MARK_BATCH));
+            List<RecordingRef> marked = RecordingQueries.markExpired(tx, MARK_BATCH);
+            Audit.expired(tx, caller, marked);
+            return events.expired(tx, marked);
         }) > 0) {
             // as in sweep()
         }
         Deletion.Outcome outcome = deletion.deleteMarked(caller.orgId());
+        events.completed(db);
         if (outcome.recordingsFailed() > 0 && outcome.recordingsDeleted() == 0) {
             throw new CastvaultException(ErrorCode.STORAGE_UNAVAILABLE,
                     outcome.recordingsFailed() + " expired recordings could not be deleted now; they stay hidden and are retried");

@@ -10,12 +10,16 @@ import io.castvault.core.ErrorCode;
 import io.castvault.core.Hashing;
 import io.castvault.core.model.Chunk;
 import io.castvault.db.Database;
+import io.castvault.db.GatewaySessionQueries;
 import io.castvault.db.MachineQueries;
 import io.castvault.db.RecordingQueries;
 import io.castvault.db.RecordingQueries.LockedRecording;
 import io.castvault.db.SettingsQueries;
 import io.castvault.db.Tx;
 import io.castvault.db.WritePathQueries;
+import io.castvault.events.Event;
+import io.castvault.events.Events;
+import io.castvault.events.Outbox;
 import io.castvault.storage.BlobStore;
 import io.castvault.storage.DeleteResult;
 import io.castvault.storage.ObjectKey;
@@ -112,6 +116,28 @@ public final class Sealing {
         return true;
     }
 
+    /**
+     * Seals an active recording on the gateway's word (its session-end event), ending it at {@code endedAt}. False
+     * when it is no longer active or another seal holds it (that seal completes it).
+     */
+    boolean sealEnded(UUID orgId, UUID id, Instant endedAt) {
+        UUID token = UUID.randomUUID();
+        Instant startedAt = db.inOrg(orgId, tx -> {
+            var rec = RecordingQueries.lock(tx, id, true);
+            if (rec.isEmpty() || rec.get().status() != RecordingStatus.ACTIVE
+                    || !WritePathQueries.beginSeal(tx, id, token, sealLeaseSeconds)) {
+                return null;
+            }
+            return rec.get().startedAt();
+        });
+        if (startedAt == null) {
+            return false;
+        }
+        seal(orgId, id, token, startedAt, new CompleteRequest(null, null, null), false,
+                tx -> GatewaySessionQueries.setEndedAt(tx, id, endedAt));
+        return true;
+    }
+
     /** {@code inSealTx} runs in the transaction that completes the row (the change's audit entry and event). */
     private void seal(UUID orgId, UUID id, UUID token, Instant startedAt, CompleteRequest request, boolean auto,
                       Consumer<Tx> inSealTx) {
@@ -136,6 +162,7 @@ public final class Sealing {
                         WritePathQueries.finishSeal(tx, id, summary.get("duration_seconds").asDouble(),
                                 summaryKey.value(), rowPatch(summary, auto).toString(), true);
                         inSealTx.accept(tx);
+                        Outbox.append(tx, sealedEvent(orgId, id, summary, chunks.size(), auto));
                         return true;
                     });
                     if (done) {
@@ -202,6 +229,7 @@ public final class Sealing {
                     rowPatch(summary, false).toString(), true);
             WritePathQueries.markChunksCleared(tx, id);
             Audit.uploaded(tx, orgId, machineId, request, auditAction, id, byteLength);
+            Outbox.append(tx, sealedEvent(orgId, id, summary, 1, false));
             return null;
         });
         listener.sealed(orgId, id);
@@ -227,6 +255,12 @@ public final class Sealing {
         } catch (RuntimeException e) {
             LOG.warn("recording {} sealed; deleting its chunk objects failed: {}", id, e.getMessage());
         }
+    }
+
+    private static Event sealedEvent(UUID orgId, UUID id, ObjectNode summary, int chunks, boolean auto) {
+        return Events.recordingSealed(orgId, id, summary.get("recording_sha256").asText(),
+                summary.get("recording_bytes").asLong(), (ArrayNode) summary.get("missing_chunks"), chunks,
+                summary.get("duration_seconds").asDouble(), ObjectKey.summary(orgId, id).value(), auto);
     }
 
     private static boolean sameChunks(List<Chunk> now, List<Chunk> hashed) {
@@ -257,7 +291,7 @@ public final class Sealing {
         try {
             file = Files.createTempFile(spoolDir, "castvault-seal-", ".cast");
         } catch (IOException e) {
-            throw new CastvaultException(ErrorCode.INTERNAL_ERROR, "cannot create a spool file: " + e.getMessage(), e);
+            throw new CastvaultException(ErrorCode.SPOOL_UNAVAILABLE, "cannot create a spool file: " + e.getMessage(), e);
         }
         MessageDigest md = Hashing.sha256();
         long total = 0;

@@ -8,6 +8,8 @@ import io.castvault.db.OrgPolicy;
 import io.castvault.db.OrgSettings;
 import io.castvault.db.Role;
 import io.castvault.db.SettingsQueries;
+import io.castvault.events.Events;
+import io.castvault.events.Outbox;
 
 import java.util.Set;
 
@@ -53,7 +55,13 @@ public final class SettingsService {
             SettingsQueries.update(tx, enabled, days, storageMode);
             LegalHoldQueries.updatePolicy(tx, auditDays, legalHold);
             Audit.settingsChanged(tx, caller, before);
-            return SettingsQueries.get(tx);
+            OrgSettings after = SettingsQueries.get(tx);
+            Outbox.append(tx, Events.settingsChanged(caller.orgId(), caller.userId(), after.recordingEnabled(),
+                    after.retentionDays(), after.storageMode()));
+            if (legalHold != null && legalHold != before.path("legal_hold").asBoolean()) {
+                Outbox.append(tx, Events.legalHoldChanged(caller.orgId(), null, legalHold, null, caller.userId()));
+            }
+            return after;
         });
     }
 }

@@ -7,6 +7,8 @@ import io.castvault.api.ops.RequestTags;
 import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
 import io.castvault.db.AuditFilter;
+import io.castvault.events.Events;
+import io.castvault.events.Outbox;
 import io.castvault.db.AuditLog;
 import io.castvault.db.OrgPolicy;
 import io.castvault.core.model.RecordingStatus;
@@ -167,7 +169,7 @@ public class SessionRecordingController {
                 yield Envelope.ok(Map.of("updated", true));
             }
             case "start" -> Envelope.created(recordings.start(caller, req.requiredUuid("machine_id"),
-                    req.requiredString("session_type")));
+                    req.requiredString("session_type"), req.optionalString("gateway_session_id")));
             case "upload_chunk" -> {
                 UUID session = req.requiredUuid("session_id");
                 String data = req.optionalString("chunk_data");
@@ -252,8 +254,11 @@ public class SessionRecordingController {
             }
             case "rotate_signing_key" -> {
                 caller.requireRole(Role.ADMIN);
-                String fingerprint = evidence.rotate(caller.orgId());
-                audit.read(caller, action, target, Map.of("fingerprint", fingerprint));
+                String fingerprint = evidence.rotate(caller.orgId(), (tx, rotation) -> {
+                    Audit.keyRotated(tx, caller, rotation.previousFingerprint(), rotation.fingerprint());
+                    Outbox.append(tx, Events.signingKeyRotated(caller.orgId(), rotation.fingerprint(),
+                            rotation.previousFingerprint(), caller.userId()));
+                });
                 yield Envelope.ok(Map.of("fingerprint", fingerprint));
             }
             case "verify" -> {

@@ -5,9 +5,12 @@ package io.castvault.db.jooq;
 
 
 import io.castvault.db.jooq.tables.AuditLog;
+import io.castvault.db.jooq.tables.EventOutbox;
+import io.castvault.db.jooq.tables.EventRelayLease;
 import io.castvault.db.jooq.tables.EvidenceDigests;
 import io.castvault.db.jooq.tables.EvidenceRemovals;
 import io.castvault.db.jooq.tables.EvidenceSeals;
+import io.castvault.db.jooq.tables.GatewaySessionEnds;
 import io.castvault.db.jooq.tables.Machines;
 import io.castvault.db.jooq.tables.OrgMemberships;
 import io.castvault.db.jooq.tables.OrgSettings;
@@ -18,9 +21,12 @@ import io.castvault.db.jooq.tables.SessionRecordings;
 import io.castvault.db.jooq.tables.SigningKeys;
 import io.castvault.db.jooq.tables.Users;
 import io.castvault.db.jooq.tables.records.AuditLogRecord;
+import io.castvault.db.jooq.tables.records.EventOutboxRecord;
+import io.castvault.db.jooq.tables.records.EventRelayLeaseRecord;
 import io.castvault.db.jooq.tables.records.EvidenceDigestsRecord;
 import io.castvault.db.jooq.tables.records.EvidenceRemovalsRecord;
 import io.castvault.db.jooq.tables.records.EvidenceSealsRecord;
+import io.castvault.db.jooq.tables.records.GatewaySessionEndsRecord;
 import io.castvault.db.jooq.tables.records.MachinesRecord;
 import io.castvault.db.jooq.tables.records.OrgMembershipsRecord;
 import io.castvault.db.jooq.tables.records.OrgSettingsRecord;
@@ -51,9 +57,13 @@ public class Keys {
 
     public static final UniqueKey<AuditLogRecord> AUDIT_LOG_ORG_SEQ = Internal.createUniqueKey(AuditLog.AUDIT_LOG, DSL.name("audit_log_org_seq"), new TableField[] { AuditLog.AUDIT_LOG.ORG_ID, AuditLog.AUDIT_LOG.SEQ }, true);
     public static final UniqueKey<AuditLogRecord> AUDIT_LOG_PKEY = Internal.createUniqueKey(AuditLog.AUDIT_LOG, DSL.name("audit_log_pkey"), new TableField[] { AuditLog.AUDIT_LOG.ID }, true);
+    public static final UniqueKey<EventOutboxRecord> EVENT_OUTBOX_ID_KEY = Internal.createUniqueKey(EventOutbox.EVENT_OUTBOX, DSL.name("event_outbox_id_key"), new TableField[] { EventOutbox.EVENT_OUTBOX.ID }, true);
+    public static final UniqueKey<EventOutboxRecord> EVENT_OUTBOX_PKEY = Internal.createUniqueKey(EventOutbox.EVENT_OUTBOX, DSL.name("event_outbox_pkey"), new TableField[] { EventOutbox.EVENT_OUTBOX.SEQ }, true);
+    public static final UniqueKey<EventRelayLeaseRecord> EVENT_RELAY_LEASE_PKEY = Internal.createUniqueKey(EventRelayLease.EVENT_RELAY_LEASE, DSL.name("event_relay_lease_pkey"), new TableField[] { EventRelayLease.EVENT_RELAY_LEASE.NAME }, true);
     public static final UniqueKey<EvidenceDigestsRecord> EVIDENCE_DIGESTS_PKEY = Internal.createUniqueKey(EvidenceDigests.EVIDENCE_DIGESTS, DSL.name("evidence_digests_pkey"), new TableField[] { EvidenceDigests.EVIDENCE_DIGESTS.ORG_ID, EvidenceDigests.EVIDENCE_DIGESTS.SEQ }, true);
     public static final UniqueKey<EvidenceRemovalsRecord> EVIDENCE_REMOVALS_PKEY = Internal.createUniqueKey(EvidenceRemovals.EVIDENCE_REMOVALS, DSL.name("evidence_removals_pkey"), new TableField[] { EvidenceRemovals.EVIDENCE_REMOVALS.RECORDING_ID }, true);
     public static final UniqueKey<EvidenceSealsRecord> EVIDENCE_SEALS_PKEY = Internal.createUniqueKey(EvidenceSeals.EVIDENCE_SEALS, DSL.name("evidence_seals_pkey"), new TableField[] { EvidenceSeals.EVIDENCE_SEALS.RECORDING_ID }, true);
+    public static final UniqueKey<GatewaySessionEndsRecord> GATEWAY_SESSION_ENDS_PKEY = Internal.createUniqueKey(GatewaySessionEnds.GATEWAY_SESSION_ENDS, DSL.name("gateway_session_ends_pkey"), new TableField[] { GatewaySessionEnds.GATEWAY_SESSION_ENDS.ORG_ID, GatewaySessionEnds.GATEWAY_SESSION_ENDS.SESSION_ID }, true);
     public static final UniqueKey<MachinesRecord> MACHINES_NODE_KEY_HASH_KEY = Internal.createUniqueKey(Machines.MACHINES, DSL.name("machines_node_key_hash_key"), new TableField[] { Machines.MACHINES.NODE_KEY_HASH }, true);
     public static final UniqueKey<MachinesRecord> MACHINES_PKEY = Internal.createUniqueKey(Machines.MACHINES, DSL.name("machines_pkey"), new TableField[] { Machines.MACHINES.ID }, true);
     public static final UniqueKey<OrgMembershipsRecord> ORG_MEMBERSHIPS_PKEY = Internal.createUniqueKey(OrgMemberships.ORG_MEMBERSHIPS, DSL.name("org_memberships_pkey"), new TableField[] { OrgMemberships.ORG_MEMBERSHIPS.ORG_ID, OrgMemberships.ORG_MEMBERSHIPS.USER_ID }, true);
@@ -73,6 +83,7 @@ public class Keys {
     public static final ForeignKey<EvidenceDigestsRecord, OrgsRecord> EVIDENCE_DIGESTS__EVIDENCE_DIGESTS_ORG_ID_FKEY = Internal.createForeignKey(EvidenceDigests.EVIDENCE_DIGESTS, DSL.name("evidence_digests_org_id_fkey"), new TableField[] { EvidenceDigests.EVIDENCE_DIGESTS.ORG_ID }, Keys.ORGS_PKEY, new TableField[] { Orgs.ORGS.ID }, true);
     public static final ForeignKey<EvidenceRemovalsRecord, OrgsRecord> EVIDENCE_REMOVALS__EVIDENCE_REMOVALS_ORG_ID_FKEY = Internal.createForeignKey(EvidenceRemovals.EVIDENCE_REMOVALS, DSL.name("evidence_removals_org_id_fkey"), new TableField[] { EvidenceRemovals.EVIDENCE_REMOVALS.ORG_ID }, Keys.ORGS_PKEY, new TableField[] { Orgs.ORGS.ID }, true);
     public static final ForeignKey<EvidenceSealsRecord, OrgsRecord> EVIDENCE_SEALS__EVIDENCE_SEALS_ORG_ID_FKEY = Internal.createForeignKey(EvidenceSeals.EVIDENCE_SEALS, DSL.name("evidence_seals_org_id_fkey"), new TableField[] { EvidenceSeals.EVIDENCE_SEALS.ORG_ID }, Keys.ORGS_PKEY, new TableField[] { Orgs.ORGS.ID }, true);
+    public static final ForeignKey<GatewaySessionEndsRecord, OrgsRecord> GATEWAY_SESSION_ENDS__GATEWAY_SESSION_ENDS_ORG_ID_FKEY = Internal.createForeignKey(GatewaySessionEnds.GATEWAY_SESSION_ENDS, DSL.name("gateway_session_ends_org_id_fkey"), new TableField[] { GatewaySessionEnds.GATEWAY_SESSION_ENDS.ORG_ID }, Keys.ORGS_PKEY, new TableField[] { Orgs.ORGS.ID }, true);
     public static final ForeignKey<MachinesRecord, OrgsRecord> MACHINES__MACHINES_ORG_ID_FKEY = Internal.createForeignKey(Machines.MACHINES, DSL.name("machines_org_id_fkey"), new TableField[] { Machines.MACHINES.ORG_ID }, Keys.ORGS_PKEY, new TableField[] { Orgs.ORGS.ID }, true);
     public static final ForeignKey<MachinesRecord, UsersRecord> MACHINES__MACHINES_OWNER_ID_FKEY = Internal.createForeignKey(Machines.MACHINES, DSL.name("machines_owner_id_fkey"), new TableField[] { Machines.MACHINES.OWNER_ID }, Keys.USERS_PKEY, new TableField[] { Users.USERS.ID }, true);
     public static final ForeignKey<OrgMembershipsRecord, OrgsRecord> ORG_MEMBERSHIPS__ORG_MEMBERSHIPS_ORG_ID_FKEY = Internal.createForeignKey(OrgMemberships.ORG_MEMBERSHIPS, DSL.name("org_memberships_org_id_fkey"), new TableField[] { OrgMemberships.ORG_MEMBERSHIPS.ORG_ID }, Keys.ORGS_PKEY, new TableField[] { Orgs.ORGS.ID }, true);

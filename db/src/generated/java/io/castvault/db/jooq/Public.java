@@ -5,9 +5,12 @@ package io.castvault.db.jooq;
 
 
 import io.castvault.db.jooq.tables.AuditLog;
+import io.castvault.db.jooq.tables.EventOutbox;
+import io.castvault.db.jooq.tables.EventRelayLease;
 import io.castvault.db.jooq.tables.EvidenceDigests;
 import io.castvault.db.jooq.tables.EvidenceRemovals;
 import io.castvault.db.jooq.tables.EvidenceSeals;
+import io.castvault.db.jooq.tables.GatewaySessionEnds;
 import io.castvault.db.jooq.tables.Machines;
 import io.castvault.db.jooq.tables.OrgMemberships;
 import io.castvault.db.jooq.tables.OrgSettings;
@@ -45,6 +48,16 @@ public class Public extends SchemaImpl {
     public final AuditLog AUDIT_LOG = AuditLog.AUDIT_LOG;
 
     /**
+     * The table <code>public.event_outbox</code>.
+     */
+    public final EventOutbox EVENT_OUTBOX = EventOutbox.EVENT_OUTBOX;
+
+    /**
+     * The table <code>public.event_relay_lease</code>.
+     */
+    public final EventRelayLease EVENT_RELAY_LEASE = EventRelayLease.EVENT_RELAY_LEASE;
+
+    /**
      * The table <code>public.evidence_digests</code>.
      */
     public final EvidenceDigests EVIDENCE_DIGESTS = EvidenceDigests.EVIDENCE_DIGESTS;
@@ -58,6 +71,11 @@ public class Public extends SchemaImpl {
      * The table <code>public.evidence_seals</code>.
      */
     public final EvidenceSeals EVIDENCE_SEALS = EvidenceSeals.EVIDENCE_SEALS;
+
+    /**
+     * The table <code>public.gateway_session_ends</code>.
+     */
+    public final GatewaySessionEnds GATEWAY_SESSION_ENDS = GatewaySessionEnds.GATEWAY_SESSION_ENDS;
 
     /**
      * The table <code>public.machines</code>.
@@ -121,9 +139,12 @@ public class Public extends SchemaImpl {
     public final List<Table<?>> getTables() {
         return Arrays.asList(
             AuditLog.AUDIT_LOG,
+            EventOutbox.EVENT_OUTBOX,
+            EventRelayLease.EVENT_RELAY_LEASE,
             EvidenceDigests.EVIDENCE_DIGESTS,
             EvidenceRemovals.EVIDENCE_REMOVALS,
             EvidenceSeals.EVIDENCE_SEALS,
+            GatewaySessionEnds.GATEWAY_SESSION_ENDS,
             Machines.MACHINES,
             OrgMemberships.ORG_MEMBERSHIPS,
             OrgSettings.ORG_SETTINGS,

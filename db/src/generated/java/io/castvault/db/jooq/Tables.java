@@ -5,9 +5,12 @@ package io.castvault.db.jooq;
 
 
 import io.castvault.db.jooq.tables.AuditLog;
+import io.castvault.db.jooq.tables.EventOutbox;
+import io.castvault.db.jooq.tables.EventRelayLease;
 import io.castvault.db.jooq.tables.EvidenceDigests;
 import io.castvault.db.jooq.tables.EvidenceRemovals;
 import io.castvault.db.jooq.tables.EvidenceSeals;
+import io.castvault.db.jooq.tables.GatewaySessionEnds;
 import io.castvault.db.jooq.tables.Machines;
 import io.castvault.db.jooq.tables.OrgMemberships;
 import io.castvault.db.jooq.tables.OrgSettings;
@@ -31,6 +34,16 @@ public class Tables {
     public static final AuditLog AUDIT_LOG = AuditLog.AUDIT_LOG;
 
     /**
+     * The table <code>public.event_outbox</code>.
+     */
+    public static final EventOutbox EVENT_OUTBOX = EventOutbox.EVENT_OUTBOX;
+
+    /**
+     * The table <code>public.event_relay_lease</code>.
+     */
+    public static final EventRelayLease EVENT_RELAY_LEASE = EventRelayLease.EVENT_RELAY_LEASE;
+
+    /**
      * The table <code>public.evidence_digests</code>.
      */
     public static final EvidenceDigests EVIDENCE_DIGESTS = EvidenceDigests.EVIDENCE_DIGESTS;
@@ -44,6 +57,11 @@ public class Tables {
      * The table <code>public.evidence_seals</code>.
      */
     public static final EvidenceSeals EVIDENCE_SEALS = EvidenceSeals.EVIDENCE_SEALS;
+
+    /**
+     * The table <code>public.gateway_session_ends</code>.
+     */
+    public static final GatewaySessionEnds GATEWAY_SESSION_ENDS = GatewaySessionEnds.GATEWAY_SESSION_ENDS;
 
     /**
      * The table <code>public.machines</code>.

@@ -9,6 +9,7 @@ import io.castvault.db.jooq.Public;
 import io.castvault.db.jooq.tables.EvidenceDigests.EvidenceDigestsPath;
 import io.castvault.db.jooq.tables.EvidenceRemovals.EvidenceRemovalsPath;
 import io.castvault.db.jooq.tables.EvidenceSeals.EvidenceSealsPath;
+import io.castvault.db.jooq.tables.GatewaySessionEnds.GatewaySessionEndsPath;
 import io.castvault.db.jooq.tables.Machines.MachinesPath;
 import io.castvault.db.jooq.tables.OrgMemberships.OrgMembershipsPath;
 import io.castvault.db.jooq.tables.OrgSettings.OrgSettingsPath;
@@ -198,6 +199,19 @@ public class Orgs extends TableImpl<OrgsRecord> {
             _evidenceSeals = new EvidenceSealsPath(this, null, Keys.EVIDENCE_SEALS__EVIDENCE_SEALS_ORG_ID_FKEY.getInverseKey());
 
         return _evidenceSeals;
+    }
+
+    private transient GatewaySessionEndsPath _gatewaySessionEnds;
+
+    /**
+     * Get the implicit to-many join path to the
+     * <code>public.gateway_session_ends</code> table
+     */
+    public GatewaySessionEndsPath gatewaySessionEnds() {
+        if (_gatewaySessionEnds == null)
+            _gatewaySessionEnds = new GatewaySessionEndsPath(this, null, Keys.GATEWAY_SESSION_ENDS__GATEWAY_SESSION_ENDS_ORG_ID_FKEY.getInverseKey());
+
+        return _gatewaySessionEnds;
     }
 
     private transient MachinesPath _machines;

@@ -166,6 +166,11 @@ public class SessionRecordings extends TableImpl<SessionRecordingsRecord> {
      */
     public final TableField<SessionRecordingsRecord, String> LEGAL_HOLD_REASON = createField(DSL.name("legal_hold_reason"), SQLDataType.CLOB, this, "");
 
+    /**
+     * The column <code>public.session_recordings.gateway_session_id</code>.
+     */
+    public final TableField<SessionRecordingsRecord, String> GATEWAY_SESSION_ID = createField(DSL.name("gateway_session_id"), SQLDataType.CLOB, this, "");
+
     private SessionRecordings(Name alias, Table<SessionRecordingsRecord> aliased) {
         this(alias, aliased, (Field<?>[]) null, null);
     }
@@ -235,7 +240,7 @@ public class SessionRecordings extends TableImpl<SessionRecordingsRecord> {
 
     @Override
     public List<Index> getIndexes() {
-        return Arrays.asList(Indexes.SESSION_RECORDINGS_DELETING_IDX, Indexes.SESSION_RECORDINGS_HELD_IDX, Indexes.SESSION_RECORDINGS_MACHINE_IDX, Indexes.SESSION_RECORDINGS_STARTED_IDX);
+        return Arrays.asList(Indexes.SESSION_RECORDINGS_DELETING_IDX, Indexes.SESSION_RECORDINGS_GATEWAY_SESSION_IDX, Indexes.SESSION_RECORDINGS_HELD_IDX, Indexes.SESSION_RECORDINGS_MACHINE_IDX, Indexes.SESSION_RECORDINGS_STARTED_IDX);
     }
 
     @Override
@@ -306,6 +311,7 @@ public class SessionRecordings extends TableImpl<SessionRecordingsRecord> {
     public List<Check<SessionRecordingsRecord>> getChecks() {
         return Arrays.asList(
             Internal.createCheck(this, DSL.name("session_recordings_duration_finite"), "(((duration_seconds IS NULL) OR ((duration_seconds >= (0)::double precision) AND (duration_seconds <= (1000000000)::double precision))))", true),
+            Internal.createCheck(this, DSL.name("session_recordings_gateway_session_id_check"), "(((gateway_session_id IS NULL) OR ((length(gateway_session_id) >= 1) AND (length(gateway_session_id) <= 128))))", true),
             Internal.createCheck(this, DSL.name("session_recordings_legal_hold_reason_check"), "((length(legal_hold_reason) <= 1000))", true),
             Internal.createCheck(this, DSL.name("session_recordings_status_check"), "((status = ANY (ARRAY['active'::text, 'completed'::text, 'deleting'::text])))", true)
         );

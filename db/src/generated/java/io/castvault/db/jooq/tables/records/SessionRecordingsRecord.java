@@ -302,6 +302,20 @@ public class SessionRecordingsRecord extends UpdatableRecordImpl<SessionRecordin
         return (String) get(19);
     }
 
+    /**
+     * Setter for <code>public.session_recordings.gateway_session_id</code>.
+     */
+    public void setGatewaySessionId(String value) {
+        set(20, value);
+    }
+
+    /**
+     * Getter for <code>public.session_recordings.gateway_session_id</code>.
+     */
+    public String getGatewaySessionId() {
+        return (String) get(20);
+    }
+
     // -------------------------------------------------------------------------
     // Primary key information
     // -------------------------------------------------------------------------
@@ -325,7 +339,7 @@ public class SessionRecordingsRecord extends UpdatableRecordImpl<SessionRecordin
     /**
      * Create a detached, initialised SessionRecordingsRecord
      */
-    public SessionRecordingsRecord(UUID id, UUID orgId, UUID machineId, UUID userId, String sessionType, String status, Instant startedAt, Instant endedAt, Double durationSeconds, JSONB metadata, String r2Key, Boolean sealed, Boolean chunksCleared, UUID sealToken, Instant sealStartedAt, Integer sealFailures, Instant nextSealAt, Instant deleteClaimedAt, Boolean legalHold, String legalHoldReason) {
+    public SessionRecordingsRecord(UUID id, UUID orgId, UUID machineId, UUID userId, String sessionType, String status, Instant startedAt, Instant endedAt, Double durationSeconds, JSONB metadata, String r2Key, Boolean sealed, Boolean chunksCleared, UUID sealToken, Instant sealStartedAt, Integer sealFailures, Instant nextSealAt, Instant deleteClaimedAt, Boolean legalHold, String legalHoldReason, String gatewaySessionId) {
         super(SessionRecordings.SESSION_RECORDINGS);
 
         setId(id);
@@ -348,6 +362,7 @@ public class SessionRecordingsRecord extends UpdatableRecordImpl<SessionRecordin
         setDeleteClaimedAt(deleteClaimedAt);
         setLegalHold(legalHold);
         setLegalHoldReason(legalHoldReason);
+        setGatewaySessionId(gatewaySessionId);
         resetChangedOnNotNull();
     }
 }

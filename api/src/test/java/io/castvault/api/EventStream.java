@@ -1,0 +1,104 @@
+package io.castvault.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.castvault.db.OutboxQueries;
+import io.castvault.events.OutboxRelay;
+import io.nats.client.Connection;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.Nats;
+import io.nats.client.api.MessageInfo;
+import io.nats.client.api.StreamInfo;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+/** Reads what the service published, straight from the JetStream stream, as a subscriber would get it. */
+final class EventStream {
+    record Received(long seq, String subject, String msgId, JsonNode payload) {
+        String type() {
+            return payload.get("type").asText();
+        }
+
+        JsonNode data() {
+            return payload.get("data");
+        }
+    }
+
+    private EventStream() {
+    }
+
+    /** Every message of {@code stream} (all subjects), in stream order. */
+    static List<Received> read(String url, String stream) {
+        try (Connection nc = Nats.connect(url)) {
+            JetStreamManagement jsm = nc.jetStreamManagement();
+            StreamInfo info;
+            try {
+                info = jsm.getStreamInfo(stream);
+            } catch (JetStreamApiException e) {
+                return List.of();
+            }
+            List<Received> out = new ArrayList<>();
+            if (info.getStreamState().getMsgCount() == 0) {
+                return out; // a new, empty stream reports sequence 0, which is no message
+            }
+            for (long seq = info.getStreamState().getFirstSequence(); seq <= info.getStreamState().getLastSequence(); seq++) {
+                MessageInfo m = jsm.getMessage(stream, seq);
+                String body = new String(m.getData(), StandardCharsets.UTF_8);
+                JsonNode json;
+                try {
+                    json = TestApp.JSON.readTree(body);
+                } catch (IOException e) {
+                    json = TestApp.JSON.getNodeFactory().textNode(body);
+                }
+                String id = m.getHeaders() == null ? null : m.getHeaders().getFirst("Nats-Msg-Id");
+                out.add(new Received(seq, m.getSubject(), id, json));
+            }
+            return out;
+        } catch (IOException | JetStreamApiException e) {
+            throw new IllegalStateException("reading stream " + stream + " failed", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The service's events: CASTVAULT_EVENTS without dead letters. */
+    static List<Received> events(String url) {
+        return read(url, OutboxRelay.STREAM).stream().filter(r -> !r.subject().startsWith("castvault.deadletter.")).toList();
+    }
+
+    static int outboxSize(TestApp app) {
+        return app.db().acrossOrgs(OutboxQueries::pending);
+    }
+
+    static void await(String what, Duration timeout, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    /** All published and nothing more coming: the outbox is empty and the stream holds {@code expected}. */
+    static List<Received> awaitEvents(TestApp app, String url, int expected, Duration timeout) {
+        await(expected + " events", timeout, () -> outboxSize(app) == 0 && events(url).size() >= expected);
+        try {
+            Thread.sleep(500); // a late duplicate would show up now
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return events(url);
+    }
+}
