@@ -23,7 +23,9 @@ class EventsSchemaTest {
     private static final UUID USER = UUID.randomUUID();
 
     private static List<Event> everyType() {
-        ArrayNode gaps = Events.JSON.createArrayNode().add(1).add(3);
+        ArrayNode gaps = Events.JSON.createArrayNode();
+        gaps.addArray().add(1).add(1);
+        gaps.addArray().add(3).add(4);
         return List.of(
                 Events.recordingStarted(ORG, REC, UUID.randomUUID(), USER, "ssh", Instant.now(), "gw-1"),
                 Events.recordingStarted(ORG, REC, null, USER, "ssh", Instant.now(), null),
