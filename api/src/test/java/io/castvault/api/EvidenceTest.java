@@ -207,9 +207,9 @@ class EvidenceTest extends ServiceTest {
     @Test
     void oneByteChangedInARecordingObjectIsTampered() throws Exception {
         Path dir = copyBucket(org, "chunk");
-        flipByte(file(dir, ObjectKey.chunk(org.orgId(), kept, 1)));
+        flipByte(file(dir, ObjectKey.cast(org.orgId(), kept)));
         assertDetected(dir, "TAMPERED", kept.toString());
-        assertTrue(verify(dir, org.orgId(), allowedSigners).out().contains(ObjectKey.chunk(org.orgId(), kept, 1).value()));
+        assertTrue(verify(dir, org.orgId(), allowedSigners).out().contains(ObjectKey.cast(org.orgId(), kept).value()));
     }
 
     @Test
@@ -279,8 +279,8 @@ class EvidenceTest extends ServiceTest {
     void aRecordingThatNoDigestListsIsReported() throws Exception {
         Path dir = copyBucket(org, "injected");
         UUID forged = UUID.randomUUID();
-        Files.createDirectories(file(dir, ObjectKey.chunk(org.orgId(), forged, 0)).getParent());
-        Files.copy(file(dir, ObjectKey.chunk(org.orgId(), kept, 0)), file(dir, ObjectKey.chunk(org.orgId(), forged, 0)));
+        Files.createDirectories(file(dir, ObjectKey.cast(org.orgId(), forged)).getParent());
+        Files.copy(file(dir, ObjectKey.cast(org.orgId(), kept)), file(dir, ObjectKey.cast(org.orgId(), forged)));
         Files.createDirectories(file(dir, ObjectKey.summary(org.orgId(), forged)).getParent());
         Files.copy(file(dir, ObjectKey.summary(org.orgId(), kept)), file(dir, ObjectKey.summary(org.orgId(), forged)));
         assertDetected(dir, "UNSIGNED", forged.toString());
@@ -396,7 +396,7 @@ class EvidenceTest extends ServiceTest {
         app.bean(DigestWriter.class).runOrg(o.orgId(), true).orElseThrow();
 
         byte[] forged = "[0, \"o\", \"rm -rf /\"]\n".getBytes(StandardCharsets.UTF_8);
-        ObjectKey chunk = ObjectKey.chunk(o.orgId(), pending, 0);
+        ObjectKey chunk = ObjectKey.cast(o.orgId(), pending);
         app.blobs().put(chunk, forged, io.castvault.core.Hashing.sha256(forged), "application/x-asciicast");
         TestApp.Response bad = o.asAdmin(Map.of("action", "verify", "session_id", pending.toString()));
         assertEquals(200, bad.status(), bad.body());

@@ -82,6 +82,7 @@ class GracefulShutdownIT {
         env.put("S3_ACCESS_KEY", s3.accessKey());
         env.put("S3_SECRET_KEY", s3.secretKey());
         env.put("AUTH_JWT_SECRET", SECRET);
+        env.put("CASTVAULT_MASTER_KEY", TestApp.MASTER_KEY);
         env.put("LOG_FORMAT", "json");
         env.put("SHUTDOWN_GRACE_PERIOD", "30s");
         pb.redirectErrorStream(true).redirectOutput(log.toFile());

@@ -139,7 +139,9 @@ public final class Database implements AutoCloseable {
      * A deadlock or serialization failure rolled everything back, so the transaction is run again (the work of
      * every transaction here may run more than once). A connection that turns out dead (an outage the pool has
      * not noticed yet, a terminated backend) is retried only when it failed before the work began: after that,
-     * a lost commit could not be told from a lost answer.
+     * a lost commit could not be told from a lost answer. A pool that timed out handing out a connection is not
+     * retried: it has waited its timeout already, and callers (a request, the event consumer) must hear of the
+     * outage in seconds.
      */
     private static boolean worthRetrying(RuntimeException e, boolean workBegan) {
         if (e instanceof CastvaultException) {
@@ -147,7 +149,7 @@ public final class Database implements AutoCloseable {
         }
         return switch (DbErrors.classify(e)) {
             case RETRY -> true;
-            case UNAVAILABLE -> !workBegan;
+            case UNAVAILABLE -> !workBegan && !DbErrors.poolTimedOut(e);
             case OTHER -> false;
         };
     }

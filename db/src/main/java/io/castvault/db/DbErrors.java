@@ -36,6 +36,16 @@ final class DbErrors {
         return Kind.OTHER;
     }
 
+    /** The pool could not hand out a connection in its timeout: it has waited already, a retry would wait again. */
+    static boolean poolTimedOut(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLTransientConnectionException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     static Kind classify(String state) {
         if (state.startsWith("08") // connection exception
                 || state.startsWith("53") // insufficient resources: disk full, out of memory, too many connections
