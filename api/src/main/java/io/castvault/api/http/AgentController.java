@@ -53,7 +53,7 @@ public class AgentController {
      */
     static void recordRefusal(AuditService audit, RequestContext context, String action, CastvaultException e) {
         String recorded = e.code() == ErrorCode.UNAUTHORIZED || e.code() == ErrorCode.RATE_LIMITED
-                ? SessionRecordingController.AUTH_FAILED : action;
+                ? AuditedAuth.AUTH_FAILED : action;
         audit.refused(null, Audit.ANONYMOUS, null, context, recorded, Audit.Target.NONE, e.code(), e.getMessage());
     }
 
@@ -72,7 +72,7 @@ public class AgentController {
             RequestTags.bytes(request, done.transcriptBytes());
             return Envelope.created(new Reported(done.sessionId(), "completed"));
         } catch (RateLimitedException e) {
-            audit.refused(null, Audit.ANONYMOUS, null, context, SessionRecordingController.AUTH_FAILED,
+            audit.refused(null, Audit.ANONYMOUS, null, context, AuditedAuth.AUTH_FAILED,
                     Audit.Target.NONE, e.code(), e.getMessage());
             return closing(RateLimitedHandler.response(e));
         } catch (CastvaultException e) {

@@ -53,14 +53,7 @@ public class AuditExportController {
     @Get("/{orgId}/export")
     public HttpResponse<StreamedFile> export(HttpRequest<?> request, String orgId) {
         RequestContext context = contexts.of(request);
-        UUID user;
-        try {
-            user = auth.user(request);
-        } catch (CastvaultException e) {
-            audit.refused(null, Audit.ANONYMOUS, null, context, SessionRecordingController.AUTH_FAILED,
-                    Audit.Target.NONE, e.code(), e.getMessage());
-            throw e;
-        }
+        UUID user = AuditedAuth.user(auth, audit, request, context);
         UUID org = Ids.parse("org_id", orgId);
         var params = request.getParameters();
         try {

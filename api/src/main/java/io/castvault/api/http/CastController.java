@@ -60,14 +60,7 @@ public class CastController {
 
     private HttpResponse<?> serve(HttpRequest<?> request, String orgId, String sessionId, boolean body) {
         RequestContext context = contexts.of(request);
-        UUID user;
-        try {
-            user = auth.user(request);
-        } catch (CastvaultException e) {
-            audit.refused(null, Audit.ANONYMOUS, null, context, SessionRecordingController.AUTH_FAILED,
-                    Audit.Target.NONE, e.code(), e.getMessage());
-            throw e;
-        }
+        UUID user = AuditedAuth.user(auth, audit, request, context);
         UUID org = Ids.parse("org_id", orgId);
         UUID session = Ids.parse("session_id", sessionId);
         Audit.Target target = Audit.Target.recording(session);

@@ -62,14 +62,7 @@ public class EvidenceController {
     @Get("/{orgId}/{sessionId}/evidence")
     public HttpResponse<?> bundle(HttpRequest<?> request, String orgId, String sessionId) throws IOException {
         RequestContext context = contexts.of(request);
-        UUID user;
-        try {
-            user = auth.user(request);
-        } catch (CastvaultException e) {
-            audit.refused(null, Audit.ANONYMOUS, null, context, SessionRecordingController.AUTH_FAILED,
-                    Audit.Target.NONE, e.code(), e.getMessage());
-            throw e;
-        }
+        UUID user = AuditedAuth.user(auth, audit, request, context);
         UUID org = Ids.parse("org_id", orgId);
         UUID session = Ids.parse("session_id", sessionId);
         Audit.Target target = Audit.Target.recording(session);

@@ -103,14 +103,7 @@ public class SessionRecordingController {
         // limit as it arrives: a caller without a token costs no memory, one with a token at most maxBodyBytes.
         boolean read = false;
         try (body) {
-            UUID userId;
-            try {
-                userId = auth.user(request);
-            } catch (CastvaultException e) {
-                // the org in the body of an unauthenticated request is not believed: the entry has no org
-                audit.refused(null, Audit.ANONYMOUS, null, context, AUTH_FAILED, Audit.Target.NONE, e.code(), e.getMessage());
-                throw e;
-            }
+            UUID userId = AuditedAuth.user(auth, audit, request, context);
             if (request.getContentLength() > maxBodyBytes) {
                 throw new CastvaultException(ErrorCode.PAYLOAD_TOO_LARGE, "the request body is larger than "
                         + maxBodyBytes + " bytes");
@@ -301,7 +294,6 @@ public class SessionRecordingController {
         }
     }
 
-    static final String AUTH_FAILED = "auth_failed";
 
     private static final Set<String> ACTIONS = Set.of("get_settings", "update_settings", "start", "upload_chunk",
             "complete", "get", "list", "delete", "cleanup", "download_url", "set_legal_hold", "audit",
