@@ -3,6 +3,7 @@ package io.castvault.db;
 import java.util.Map;
 import java.util.TreeMap;
 
+import static io.castvault.db.jooq.Tables.EVENT_OUTBOX;
 import static io.castvault.db.jooq.Tables.RECORDING_STATS;
 import static org.jooq.impl.DSL.sum;
 
@@ -19,5 +20,10 @@ public final class OpsQueries {
                 .groupBy(RECORDING_STATS.STATUS)
                 .forEach(r -> counts.put(r.value1(), r.value2() == null ? 0L : r.value2().longValue()));
         return counts;
+    }
+
+    /** Events written but not yet published (the relay prunes what JetStream acknowledged, so this stays small). */
+    public static long outboxBacklog(Tx tx) {
+        return tx.dsl().fetchCount(EVENT_OUTBOX);
     }
 }

@@ -19,7 +19,8 @@ import java.util.function.ToIntFunction;
 
 /**
  * Gauges read from the database: the pool's occupancy (from the pool itself, free) and recordings per status
- * (from the trigger-maintained counters, refreshed on a schedule so a scrape never waits on a query).
+ * (from the trigger-maintained counters) and the events outbox backlog, refreshed on a schedule so a scrape never
+ * waits on a query.
  */
 @Context
 @Requires(notEnv = "cli")
@@ -31,6 +32,7 @@ public class ServiceGauges {
     private final Database db;
     private final MeterRegistry registry;
     private final Map<String, AtomicLong> byStatus = new ConcurrentHashMap<>();
+    private final AtomicLong outboxBacklog = new AtomicLong();
 
     public ServiceGauges(Database db, MeterRegistry registry) {
         this.db = db;
@@ -44,6 +46,8 @@ public class ServiceGauges {
         for (String status : STATUSES) {
             statusGauge(status);
         }
+        Gauge.builder("castvault.events.outbox.backlog", outboxBacklog, AtomicLong::get)
+                .description("Events waiting in the outbox to be published to NATS").register(registry);
     }
 
     private void gauge(String state, ToIntFunction<PoolStats> value) {
@@ -70,6 +74,7 @@ public class ServiceGauges {
                 statusGauge(status).set(counts.getOrDefault(status, 0L));
             }
             counts.forEach((status, n) -> statusGauge(status).set(n));
+            outboxBacklog.set(db.acrossOrgs(OpsQueries::outboxBacklog));
         } catch (RuntimeException e) {
             // the gauges keep their last values; the db call meter already counts the failure
             LOG.debug("could not refresh recording gauges: {}", e.getMessage());
