@@ -31,6 +31,7 @@ final class RecordingJson {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("recordings", p.recordings().stream().map(RecordingJson::recording).toList());
         m.put("stats", p.stats().stream().map(RecordingJson::stats).toList());
+        m.put("next_cursor", p.nextCursor());
         return m;
     }
 
