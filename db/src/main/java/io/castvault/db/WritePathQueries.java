@@ -6,6 +6,7 @@ import io.castvault.core.model.RecordingStatus;
 import org.jooq.Condition;
 import org.jooq.Field;
 import org.jooq.JSONB;
+import org.jooq.Record;
 import org.jooq.Table;
 import org.jooq.impl.DSL;
 
@@ -34,28 +35,54 @@ public final class WritePathQueries {
     }
 
     /**
-     * Claims chunk {@code c.index()} as pending; the unique (recording, index) key makes exactly one claim win.
-     * Empty when this call claimed it, otherwise the row that holds the index.
+     * What one {@link #lockAndClaim} found: the recording (empty when it is not there or is being deleted), whether
+     * this call claimed the chunk, and otherwise the row that holds the index (empty when the recording is not
+     * active, so nothing was tried).
      */
-    public static Optional<ExistingChunk> claimChunk(Tx tx, UUID recordingId, Chunk c) {
-        int inserted = tx.dsl().insertInto(RECORDING_CHUNKS)
-                .set(RECORDING_CHUNKS.RECORDING_ID, recordingId)
-                .set(RECORDING_CHUNKS.ORG_ID, tx.requireOrg())
-                .set(RECORDING_CHUNKS.CHUNK_INDEX, c.index())
-                .set(RECORDING_CHUNKS.SHA256, c.sha256())
-                .set(RECORDING_CHUNKS.BYTE_LENGTH, c.byteLength())
-                .set(RECORDING_CHUNKS.EVENT_COUNT, c.eventCount())
-                .set(RECORDING_CHUNKS.LAST_EVENT_TIME, c.lastEventTime())
-                .set(RECORDING_CHUNKS.HAS_HEADER, c.hasHeader())
-                .set(RECORDING_CHUNKS.STATE, RecordingQueries.PENDING)
-                .onConflictDoNothing()
-                .execute();
-        if (inserted == 1) {
-            return Optional.empty();
+    public record Claim(Optional<RecordingQueries.LockedRecording> recording, boolean claimed,
+                        Optional<ExistingChunk> existing) {
+    }
+
+    private static final String LOCK_AND_CLAIM = """
+            WITH rec AS (
+                SELECT status, user_id, started_at FROM session_recordings
+                WHERE org_id = ? AND id = ? AND status <> 'deleting'
+                FOR SHARE
+            ), ins AS (
+                INSERT INTO recording_chunks (recording_id, org_id, chunk_index, sha256, byte_length, event_count,
+                                              last_event_time, has_header, state)
+                SELECT ?, ?, ?, ?, ?, ?, ?, ?, 'pending' FROM rec WHERE rec.status = 'active'
+                ON CONFLICT DO NOTHING
+                RETURNING 1
+            )
+            SELECT rec.status, rec.user_id, rec.started_at, (SELECT count(*) FROM ins) AS claimed FROM rec""";
+
+    /**
+     * Locks the recording (shared, like {@link RecordingQueries#lock}: a seal waits for the claim and vice versa)
+     * and claims chunk {@code c.index()} as pending while it is active, in one statement, so the usual claim costs
+     * one round trip besides its commit. The caller still checks who may write; throwing rolls the claim back.
+     * Only when the index was already held is the holding row read, by a second statement.
+     */
+    public static Claim lockAndClaim(Tx tx, UUID recordingId, Chunk c) {
+        UUID org = tx.requireOrg();
+        Record found = tx.dsl().resultQuery(LOCK_AND_CLAIM, org, recordingId, recordingId, org, c.index(), c.sha256(),
+                (long) c.byteLength(), c.eventCount(), c.lastEventTime(), c.hasHeader()).fetchOne();
+        if (found == null) {
+            return new Claim(Optional.empty(), false, Optional.empty());
         }
+        var rec = new RecordingQueries.LockedRecording(recordingId, RecordingStatus.of(found.get(0, String.class)),
+                found.get(1, UUID.class), found.get(2, Instant.class));
+        boolean claimed = found.get(3, Long.class) == 1L;
+        if (claimed || rec.status() != RecordingStatus.ACTIVE) {
+            return new Claim(Optional.of(rec), claimed, Optional.empty());
+        }
+        return new Claim(Optional.of(rec), false, existing(tx, recordingId, c.index()));
+    }
+
+    private static Optional<ExistingChunk> existing(Tx tx, UUID recordingId, int index) {
         Field<Double> age = DSL.field("extract(epoch from now() - {0})::float8", Double.class, RECORDING_CHUNKS.CLAIMED_AT);
         return tx.dsl().select(RECORDING_CHUNKS.asterisk(), age).from(RECORDING_CHUNKS)
-                .where(RECORDING_CHUNKS.RECORDING_ID.eq(recordingId).and(RECORDING_CHUNKS.CHUNK_INDEX.eq(c.index())))
+                .where(RECORDING_CHUNKS.RECORDING_ID.eq(recordingId).and(RECORDING_CHUNKS.CHUNK_INDEX.eq(index)))
                 .fetchOptional(r -> new ExistingChunk(chunk(r.into(RECORDING_CHUNKS)), r.get(age)));
     }
 

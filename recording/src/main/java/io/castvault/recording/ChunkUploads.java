@@ -103,10 +103,12 @@ public final class ChunkUploads {
     private boolean claim(Caller caller, UUID sessionId, Chunk chunk) {
         for (int attempt = 0; attempt < 2; attempt++) {
             Optional<ExistingChunk> existing = db.inOrg(caller.orgId(), tx -> {
-                RecordingQueries.LockedRecording rec = Recordings.visible(RecordingQueries.lock(tx, sessionId, false));
+                WritePathQueries.Claim claim = WritePathQueries.lockAndClaim(tx, sessionId, chunk);
+                RecordingQueries.LockedRecording rec = Recordings.visible(claim.recording());
+                // refusing here rolls back a claim the statement made
                 caller.requireWriter(rec.userId());
                 Recordings.requireActive(rec);
-                return WritePathQueries.claimChunk(tx, sessionId, chunk);
+                return claim.claimed() ? Optional.<ExistingChunk>empty() : claim.existing();
             });
             if (existing.isEmpty()) {
                 return true;
