@@ -35,55 +35,44 @@ public final class WritePathQueries {
     }
 
     /**
-     * What one {@link #lockAndClaim} found: the recording (empty when it is not there or is being deleted), whether
-     * this call claimed the chunk, and otherwise the row that holds the index (empty when the recording is not
-     * active, so nothing was tried).
+     * What {@link #claimChunk} found: the recording (empty when it is not there or is being deleted) and whether
+     * this call claimed the chunk.
      */
-    public record Claim(Optional<RecordingQueries.LockedRecording> recording, boolean claimed,
-                        Optional<ExistingChunk> existing) {
+    public record Claim(Optional<RecordingQueries.LockedRecording> recording, boolean claimed) {
     }
-
-    private static final String LOCK_AND_CLAIM = """
-            WITH rec AS (
-                SELECT status, user_id, started_at FROM session_recordings
-                WHERE org_id = ? AND id = ? AND status <> 'deleting'
-                FOR SHARE
-            ), ins AS (
-                INSERT INTO recording_chunks (recording_id, org_id, chunk_index, sha256, byte_length, event_count,
-                                              last_event_time, has_header, state)
-                SELECT ?, ?, ?, ?, ?, ?, ?, ?, 'pending' FROM rec WHERE rec.status = 'active'
-                ON CONFLICT DO NOTHING
-                RETURNING 1
-            )
-            SELECT rec.status, rec.user_id, rec.started_at, (SELECT count(*) FROM ins) AS claimed FROM rec""";
 
     /**
      * Locks the recording (shared, like {@link RecordingQueries#lock}: a seal waits for the claim and vice versa)
-     * and claims chunk {@code c.index()} as pending while it is active, in one statement, so the usual claim costs
-     * one round trip besides its commit. The caller still checks who may write; throwing rolls the claim back.
-     * Only when the index was already held is the holding row read, by a second statement.
+     * and claims chunk {@code c.index()} as pending when the recording is active and {@code writer} may write it
+     * (null: anyone), in one autocommit statement (function of migration V9): the claim is committed when this
+     * returns, before the object is put. Not claimed with an active recording means the index is held: see
+     * {@link #chunkAt}.
      */
-    public static Claim lockAndClaim(Tx tx, UUID recordingId, Chunk c) {
-        UUID org = tx.requireOrg();
-        Record found = tx.dsl().resultQuery(LOCK_AND_CLAIM, org, recordingId, recordingId, org, c.index(), c.sha256(),
-                (long) c.byteLength(), c.eventCount(), c.lastEventTime(), c.hasHeader()).fetchOne();
+    public static Claim claimChunk(Database db, UUID orgId, UUID recordingId, Chunk c, UUID writer) {
+        Record found = db.statementInOrg(orgId, tx -> tx.dsl().resultQuery(
+                "SELECT * FROM castvault_claim_chunk(?, ?, ?, ?, ?, ?, ?, ?, ?)", orgId, recordingId, c.index(),
+                c.sha256(), (long) c.byteLength(), c.eventCount(), c.lastEventTime(), c.hasHeader(), writer).fetchOne());
         if (found == null) {
-            return new Claim(Optional.empty(), false, Optional.empty());
+            return new Claim(Optional.empty(), false);
         }
-        var rec = new RecordingQueries.LockedRecording(recordingId, RecordingStatus.of(found.get(0, String.class)),
-                found.get(1, UUID.class), found.get(2, Instant.class));
-        boolean claimed = found.get(3, Long.class) == 1L;
-        if (claimed || rec.status() != RecordingStatus.ACTIVE) {
-            return new Claim(Optional.of(rec), claimed, Optional.empty());
-        }
-        return new Claim(Optional.of(rec), false, existing(tx, recordingId, c.index()));
+        return new Claim(Optional.of(new RecordingQueries.LockedRecording(recordingId,
+                RecordingStatus.of(found.get(0, String.class)), found.get(1, UUID.class), found.get(2, Instant.class))),
+                found.get(3, Boolean.class));
     }
 
-    private static Optional<ExistingChunk> existing(Tx tx, UUID recordingId, int index) {
+    /** The row that holds chunk {@code index}, and how long ago it was claimed; empty when there is none. */
+    public static Optional<ExistingChunk> chunkAt(Tx tx, UUID recordingId, int index) {
         Field<Double> age = DSL.field("extract(epoch from now() - {0})::float8", Double.class, RECORDING_CHUNKS.CLAIMED_AT);
         return tx.dsl().select(RECORDING_CHUNKS.asterisk(), age).from(RECORDING_CHUNKS)
                 .where(RECORDING_CHUNKS.RECORDING_ID.eq(recordingId).and(RECORDING_CHUNKS.CHUNK_INDEX.eq(index)))
                 .fetchOptional(r -> new ExistingChunk(chunk(r.into(RECORDING_CHUNKS)), r.get(age)));
+    }
+
+    /** {@link #markStored(Tx, UUID, int, byte[])} as one autocommit statement (function of migration V9). */
+    public static boolean markStored(Database db, UUID orgId, UUID recordingId, int index, byte[] sha256) {
+        return Boolean.TRUE.equals(db.statementInOrg(orgId, tx -> tx.dsl().resultQuery(
+                "SELECT castvault_mark_chunk_stored(?, ?, ?, ?)", orgId, recordingId, index, sha256)
+                .fetchOne(0, Boolean.class)));
     }
 
     /**
