@@ -142,6 +142,8 @@ describe("dashboard", () => {
     assert.equal((await rows(page)).length, 10);
     await page.getByRole("link", { name: "Next" }).click();
     await page.getByTestId("page-info").filter({ hasText: "11–19 of 19 · page 2 of 2" }).waitFor();
+    assert.match(page.url(), /[?&]after=[A-Za-z0-9_-]+/, "Next follows the page's cursor, not an offset");
+    assert.equal(await page.locator("a[rel=next]").count(), 0, "the last page offers no Next");
     const second = await rows(page);
     assert.equal(second.length, 9);
     const api = await ok(seed.adminToken, seed.org, "list", { limit: 10, offset: 10 });

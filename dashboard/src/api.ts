@@ -73,6 +73,8 @@ export interface StatusStats {
 export interface Page {
   recordings: Recording[];
   stats: StatusStats[];
+  /** Where the next page starts; null on the last page. */
+  cursor: string | null;
 }
 
 export interface ChunkSummary {
@@ -121,7 +123,9 @@ export interface Evidence {
 
 export interface ListQuery {
   limit: number;
-  offset: number;
+  /** Either offset or cursor: a cursor page costs a first page at any depth. */
+  offset?: number;
+  cursor?: string;
   status?: string;
   machine_id?: string;
 }

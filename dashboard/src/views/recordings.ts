@@ -15,6 +15,8 @@ interface Filter {
   machineLabel: string;
   page: number;
   size: number;
+  /** The cursor that led to this page, when it was reached with Next; else the page is read by offset. */
+  after: string;
 }
 
 function readFilter(query: URLSearchParams): Filter {
@@ -26,6 +28,7 @@ function readFilter(query: URLSearchParams): Filter {
     machineLabel: query.get("machine_name") ?? "",
     page: Number.isInteger(page) && page >= 1 ? page : 1,
     size: PAGE_SIZES.includes(size) ? size : 20,
+    after: /^[A-Za-z0-9_-]{1,64}$/.test(query.get("after") ?? "") ? query.get("after")! : "",
   };
 }
 
@@ -38,6 +41,7 @@ function href(orgId: string, f: Filter): string {
   }
   if (f.page > 1) q.set("page", String(f.page));
   if (f.size !== 20) q.set("size", String(f.size));
+  if (f.after && f.page > 1) q.set("after", f.after);
   return recordingsHref(orgId, q);
 }
 
@@ -49,7 +53,7 @@ export async function renderRecordings(root: HTMLElement, ctx: ViewContext, quer
   const f = readFilter(query);
   const page = await api.list(ctx.org.org_id, {
     limit: f.size,
-    offset: (f.page - 1) * f.size,
+    ...(f.after ? { cursor: f.after } : { offset: (f.page - 1) * f.size }),
     ...(f.status ? { status: f.status } : {}),
     ...(f.machineId ? { machine_id: f.machineId } : {}),
   });
@@ -183,14 +187,15 @@ function pager(ctx: ViewContext, page: Page, f: Filter): HTMLElement {
   const pages = Math.max(1, Math.ceil(total / f.size));
   const first = total === 0 ? 0 : (f.page - 1) * f.size + 1;
   const last = Math.min(total, (f.page - 1) * f.size + page.recordings.length);
-  const go = (p: number, label: string, enabled: boolean) =>
-    enabled ? h("a", { class: "button", href: href(ctx.org.org_id, { ...f, page: p }), rel: label === "Next" ? "next" : "prev" }, label) : h("span", { class: "button disabled" }, label);
+  // Next follows the page's cursor, so walking forward stays cheap at any depth; Previous goes by offset.
+  const go = (p: number, label: string, enabled: boolean, after: string) =>
+    enabled ? h("a", { class: "button", href: href(ctx.org.org_id, { ...f, page: p, after }), rel: label === "Next" ? "next" : "prev" }, label) : h("span", { class: "button disabled" }, label);
   return h(
     "nav",
     { class: "pager", "aria-label": "Pages" },
-    go(f.page - 1, "Previous", f.page > 1),
+    go(f.page - 1, "Previous", f.page > 1, ""),
     h("span", { class: "muted", "data-testid": "page-info" }, `${count(first)}–${count(last)} of ${count(total)} · page ${count(f.page)} of ${count(pages)}`),
-    go(f.page + 1, "Next", f.page < pages),
+    go(f.page + 1, "Next", page.cursor !== null, page.cursor ?? ""),
   );
 }
 

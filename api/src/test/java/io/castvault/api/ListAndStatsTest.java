@@ -57,6 +57,85 @@ class ListAndStatsTest extends ServiceTest {
     }
 
     @Test
+    void aCursorWalksEveryRowOnceInOrderAcrossEqualStartTimes() {
+        TestOrg org = app.newOrg(true);
+        UUID otherMachine = app.provisioning().addMachine(org.orgId(), "Win-B", org.adminId()).machineId();
+        List<UUID> started = new ArrayList<>();
+        for (int i = 0; i < 11; i++) {
+            TestApp.Response r = org.asAdmin(Map.of("action", "start", "session_type", "ssh",
+                    "machine_id", (i % 2 == 0 ? otherMachine : org.machine().machineId()).toString()));
+            started.add(UUID.fromString(r.data().get("session_id").asText()));
+        }
+        // Five rows share one started_at (with microseconds), so the seek must order by id within a tie.
+        app.db().acrossOrgs(tx -> {
+            for (UUID id : started.subList(3, 8)) {
+                io.castvault.db.TestSql.execute(tx,
+                        "UPDATE session_recordings SET started_at = timestamptz '2026-01-01 00:00:00.123456+00' WHERE id = ?", id);
+            }
+            return null;
+        });
+        List<String> expected = ids(org.asAdmin(Map.of("action", "list", "limit", 200)).data());
+        assertEquals(11, expected.size());
+        assertTrue(org.asAdmin(Map.of("action", "list", "limit", 200)).data().get("cursor").isNull(),
+                "a page that holds everything is the last");
+
+        List<String> walked = new ArrayList<>();
+        String cursor = null;
+        int pages = 0;
+        do {
+            Map<String, Object> req = new HashMap<>(Map.of("action", "list", "limit", 2));
+            if (cursor != null) {
+                req.put("cursor", cursor);
+            }
+            JsonNode page = org.asAuditor(req).data();
+            walked.addAll(ids(page));
+            cursor = page.get("cursor").isNull() ? null : page.get("cursor").asText();
+            assertEquals(Map.of("active", List.of(11L, 0.0)), stats(page), "stats cover the filter on every page");
+            pages++;
+        } while (cursor != null && pages < 20);
+        assertEquals(expected, walked, "each row once, in list order");
+        assertEquals(6, pages, "11 rows in pages of 2; the last page has no cursor");
+
+        // A cursor is a position, not a page number: with a filter it continues the filtered order.
+        JsonNode firstOther = org.asAdmin(Map.of("action", "list", "limit", 3, "machine_id", otherMachine.toString())).data();
+        JsonNode restOther = org.asAdmin(Map.of("action", "list", "limit", 200, "machine_id", otherMachine.toString(),
+                "cursor", firstOther.get("cursor").asText())).data();
+        List<String> other = new ArrayList<>(ids(firstOther));
+        other.addAll(ids(restOther));
+        assertEquals(expected.stream().filter(id -> started.indexOf(UUID.fromString(id)) % 2 == 0).toList(), other);
+        assertTrue(restOther.get("cursor").isNull());
+
+        // Offset paging still answers, and its page's cursor continues where it ended.
+        JsonNode byOffset = org.asAdmin(Map.of("action", "list", "limit", 4, "offset", 4)).data();
+        assertEquals(expected.subList(4, 8), ids(byOffset));
+        assertEquals(expected.subList(8, 11), ids(org.asAdmin(Map.of("action", "list", "limit", 200,
+                "cursor", byOffset.get("cursor").asText())).data()));
+
+        // Another org's cursor is only a position: it never reveals that org's rows.
+        TestOrg stranger = app.newOrg(true);
+        assertEquals(0, stranger.asAdmin(Map.of("action", "list", "cursor", byOffset.get("cursor").asText()))
+                .data().get("recordings").size());
+    }
+
+    @Test
+    void aCursorThisServiceDidNotIssueIsRefused() {
+        TestOrg org = app.newOrg(true);
+        org.start(org.memberId());
+        org.start(org.memberId());
+        String good = org.asAdmin(Map.of("action", "list", "limit", 1)).data().get("cursor").asText();
+        java.util.Base64.Encoder b64 = java.util.Base64.getUrlEncoder().withoutPadding();
+        byte[] raw = java.util.Base64.getUrlDecoder().decode(good);
+        raw[0] = 2; // an unknown version
+        for (String bad : List.of("x", "!!!!", good.substring(1), good + "A", b64.encodeToString(raw),
+                "A".repeat(34).replace('A', '*'), "A".repeat(65))) {
+            assertError(org.asAdmin(Map.of("action", "list", "cursor", bad)), 400, "INVALID_INPUT");
+        }
+        assertError(org.asAdmin(Map.of("action", "list", "cursor", good, "offset", 1)), 400, "INVALID_INPUT");
+        assertError(org.asAdmin(Map.of("action", "list", "cursor", 7)), 400, "INVALID_INPUT");
+        assertEquals(1, org.asAdmin(Map.of("action", "list", "cursor", good)).data().get("recordings").size());
+    }
+
+    @Test
     void defaultAndMaximumPageSizes() {
         TestOrg org = app.newOrg(true);
         for (int i = 0; i < 23; i++) {

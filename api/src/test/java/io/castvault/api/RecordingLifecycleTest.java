@@ -236,6 +236,8 @@ class RecordingLifecycleTest extends ServiceTest {
         org.upload(org.adminId(), admins, 0, CHUNK0);
         // member: own sessions only
         assertError(org.upload(org.memberId(), admins, 1, CHUNK1), 403, "FORBIDDEN");
+        // the claim is one statement that checks the writer itself: a refused upload leaves no claim behind
+        assertEquals("none", WritePathFaultsTest.state(app, org, admins, 1));
         assertError(org.complete(org.memberId(), admins), 403, "FORBIDDEN");
         assertError(org.asMember(Map.of("action", "get", "session_id", admins.toString())), 403, "FORBIDDEN");
         assertError(org.cast(org.memberId(), admins), 403, "FORBIDDEN");
@@ -247,6 +249,7 @@ class RecordingLifecycleTest extends ServiceTest {
         assertEquals(200, org.asAuditor(Map.of("action", "list")).status());
         assertEquals(200, org.cast(org.auditorId(), admins).status());
         assertError(org.upload(org.auditorId(), mine, 0, CHUNK0), 403, "FORBIDDEN");
+        assertEquals("none", WritePathFaultsTest.state(app, org, mine, 0));
         assertError(org.complete(org.auditorId(), mine), 403, "FORBIDDEN");
         assertError(org.asAuditor(Map.of("action", "delete", "session_id", mine.toString())), 403, "FORBIDDEN");
         // admin: everything, including the member's session

@@ -89,15 +89,17 @@ class WritePathFaultsTest {
             UUID id = org.start(org.memberId());
             assertEquals(200, org.upload(org.memberId(), id, 0, chunk(0)).status()); // caches warm
 
-            // the reply to the COMMIT that marks chunk 1 stored is lost: the client sees a failure, the row committed
-            app.databaseRelay().dropReplyContaining("COMMIT\0".getBytes(StandardCharsets.US_ASCII), 2);
+            // The claim and the mark are each one autocommit statement (migration V9), so the ambiguous moment is
+            // the reply to that statement: its row description names the function's result column.
+            // the reply to the statement that marks chunk 1 stored is lost: the client sees a failure, the row committed
+            app.databaseRelay().dropReplyContaining("castvault_mark_chunk_stored\0".getBytes(StandardCharsets.US_ASCII), 1);
             TestApp.Response lost = org.upload(org.memberId(), id, 1, chunk(1));
             assertEquals(503, lost.status(), lost.body());
             assertEquals("stored", state(app, org, id, 1), "the commit did happen");
             assertEquals(200, org.upload(org.memberId(), id, 1, chunk(1)).status(), "the retry is acknowledged");
 
-            // the reply to the claim's COMMIT is lost: the retry finds its own claim and finishes it
-            app.databaseRelay().dropReplyContaining("COMMIT\0".getBytes(StandardCharsets.US_ASCII), 1);
+            // the reply to the claim statement is lost: the retry finds its own claim and finishes it
+            app.databaseRelay().dropReplyContaining("claimed\0".getBytes(StandardCharsets.US_ASCII), 1);
             TestApp.Response lostClaim = org.upload(org.memberId(), id, 2, chunk(2));
             assertEquals(503, lostClaim.status(), lostClaim.body());
             assertEquals("pending", state(app, org, id, 2));

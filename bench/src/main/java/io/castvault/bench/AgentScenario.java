@@ -55,6 +55,9 @@ final class AgentScenario {
         s.row("agent ingest MB/s", Section.num(mbps, "MB/s"), "", null, "", null);
         s.row("heap growth used / live", Section.mib(heap.peakUsedGrowth()) + " / " + DownloadScenario.liveOrNone(heap), "",
                 null, "peak ≤ 256 MiB", heap.peakUsedGrowth() <= goal);
+        // issue 13: what stays reachable while the transcripts stream, against the peak of garbage above
+        s.row("heap growth live", DownloadScenario.liveOrNone(heap), "", null, "≤ 32 MiB",
+                heap.peakLiveGrowth() < 0 ? null : heap.peakLiveGrowth() <= 32L << 20);
         return s.note(String.format(java.util.Locale.ROOT, "%d concurrent transcripts of %s", z.agentClients(), Section.mib(size)));
     }
 

@@ -38,16 +38,25 @@ public final class Bench {
 
     public static void main(String[] args) throws Exception {
         boolean quick = false;
+        boolean scale = false;
         Set<String> only = SCENARIOS.keySet();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
+                case "--scale" -> scale = true;
                 case "--only" -> only = Set.of(args[++i].split(","));
                 default -> {
-                    System.err.println("usage: scripts/bench [--quick] [--only " + String.join(",", SCENARIOS.keySet()) + "]");
+                    System.err.println("usage: scripts/bench [--quick] [--scale] [--only " + String.join(",", SCENARIOS.keySet()) + "]");
                     System.exit(2);
                 }
             }
+        }
+        Map<String, Scenario> scenarios = SCENARIOS;
+        if (scale) {
+            // the growth run replaces the default scenarios: its table is what it measures
+            List<Long> rows = scaleRows(System.getenv("BENCH_SCALE_ROWS"), quick);
+            scenarios = Map.of("scale", ctx -> ScaleScenario.run(ctx, rows));
+            only = scenarios.keySet();
         }
         BenchConfig cfg = BenchConfig.fromEnv(System.getenv());
         Sizes sizes = quick ? Sizes.QUICK : Sizes.FULL;
@@ -57,7 +66,7 @@ public final class Bench {
         try (Fixtures fixtures = new Fixtures(cfg, service); RawS3 raw = new RawS3(cfg); HeapProbe heap = HeapProbe.connect(cfg.jmxPort())) {
             Ctx ctx = new Ctx(sizes, fixtures, service, raw, heap, new CpuMeter(cfg.servicePid(), cfg.s3Pid(), fixtures));
             List<Section> sections = new ArrayList<>();
-            for (Map.Entry<String, Scenario> e : SCENARIOS.entrySet()) {
+            for (Map.Entry<String, Scenario> e : scenarios.entrySet()) {
                 if (!only.contains(e.getKey())) {
                     continue;
                 }
@@ -79,9 +88,11 @@ public final class Bench {
             machine.put("load_average_before", loadBefore);
             machine.put("load_average_after", loadAverage());
             boolean partial = !only.containsAll(SCENARIOS.keySet());
-            Report report = new Report(sections, machine, quick ? "quick" : partial ? "partial" : "full", Instant.now());
+            Report report = new Report(sections, machine, quick ? "quick" : scale ? "scale" : partial ? "partial" : "full",
+                    Instant.now());
             System.out.print(report.table());
-            report.write(cfg.outDir(), !quick && !partial);
+            // a scale run is recorded next to the full run's results, never in their place
+            report.write(scale ? cfg.outDir().resolve("scale") : cfg.outDir(), !quick && (scale || !partial));
         }
         System.exit(failed ? 1 : 0);
     }
@@ -103,6 +114,23 @@ public final class Bench {
             m.put("postgresql", rs.getString(1));
         }
         return m;
+    }
+
+    /** Total rows at which the scale run measures: BENCH_SCALE_ROWS (e.g. "1000000,10000000") or the defaults. */
+    static List<Long> scaleRows(String env, boolean quick) {
+        if (env != null && !env.isBlank()) {
+            List<Long> rows = new ArrayList<>();
+            for (String part : env.split(",")) {
+                long n = Long.parseLong(part.trim());
+                if (n < ScaleScenario.ORGS * 2L || n > 100_000_000L || !rows.isEmpty() && n <= rows.getLast()) {
+                    throw new IllegalArgumentException("BENCH_SCALE_ROWS: ascending totals between "
+                            + ScaleScenario.ORGS * 2 + " and 100000000");
+                }
+                rows.add(n);
+            }
+            return rows;
+        }
+        return quick ? List.of(20_000L, 40_000L) : List.of(1_000_000L, 10_000_000L);
     }
 
     private static String loadAverage() {

@@ -73,6 +73,14 @@ final class IngestScenario {
                     Section.num(raw.latencies().percentileMillis(50), "") + " / " + Section.num(raw.latencies().percentileMillis(99), "ms"),
                     null, "", null);
             s.row(label + " CPU per op", CpuMeter.describe(oursCpu), CpuMeter.describe(rawCpu), null, "", null);
+            // issue 13: what the service controls, each against its raw counterpart of the same run
+            double serviceVsClient = oursCpu.get("service") / rawCpu.get("client");
+            s.figure(key + "service_cpu_vs_raw_client", Section.round(serviceVsClient))
+                    .figure(key + "postgres_cpu_ms_per_chunk", oursCpu.get("postgres"));
+            s.row(label + " service CPU ÷ client CPU of a bare PutObject", Section.num(oursCpu.get("service"), "ms"),
+                    Section.num(rawCpu.get("client"), "ms"), serviceVsClient, "≤ 2×", serviceVsClient <= 2.0);
+            s.row(label + " PostgreSQL CPU per chunk", Section.num(oursCpu.get("postgres"), "ms"), "", null,
+                    "≤ 0.25 ms", oursCpu.get("postgres") <= 0.25);
         }
         return s.note("after an unmeasured warm-up of both paths (JIT of service and S3 server); " + clients + " concurrent clients; each upload_chunk is one PUT plus a chunk row, each raw op one PUT; "
                 + "CPU per op = CPU time of each process over the run / operations (service, S3 server, the database's backends, this client)");

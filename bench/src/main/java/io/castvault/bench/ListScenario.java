@@ -32,6 +32,11 @@ final class ListScenario {
         queries.put("filtered page (machine + status)", request(org, Map.of("limit", 20,
                 "machine_id", org.machines().get(3).toString(), "status", "completed")));
         queries.put("deep offset " + z.listDeepOffset(), request(org, Map.of("limit", 20, "offset", z.listDeepOffset())));
+        // the cursor that follows row listDeepOffset - 1: what a client walking page by page holds at that depth
+        JsonNode before = ctx.service().action(org.token(), request(org, Map.of("limit", 1,
+                "offset", z.listDeepOffset() - 1))).data();
+        queries.put("cursor page at depth " + z.listDeepOffset(), request(org, Map.of("limit", 20,
+                "cursor", before.get("next_cursor").asText())));
 
         long total = countStats(ctx.service().action(org.token(), request(org, Map.of("limit", 1))).data());
         if (total != z.listRows()) {
@@ -55,8 +60,10 @@ final class ListScenario {
             double p95 = lat.percentileMillis(95);
             String key = q.getKey().replaceAll("[^a-z0-9]+", "_").replaceAll("_$", "");
             s.figure(key + "_p50_ms", p50).figure(key + "_p95_ms", p95);
+            // issue 13: first, filtered and cursor pages within 10 ms at any depth; offset stays for the contract
+            double target = q.getKey().startsWith("deep offset") ? 20.0 : 10.0;
             s.row(q.getKey() + " p50 / p95", Section.num(p50, "") + " / " + Section.num(p95, "ms"), "", null,
-                    "p95 ≤ 20 ms", p95 <= 20.0);
+                    "p95 ≤ " + (int) target + " ms", p95 <= target);
         }
         return s.note(String.format(java.util.Locale.ROOT, "%,d recordings in one org over %d machines, 2%% active; "
                 + "one client, sequential requests; seeded in %.0f s", z.listRows(), MACHINES, seedSeconds));

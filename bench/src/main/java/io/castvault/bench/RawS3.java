@@ -49,6 +49,13 @@ final class RawS3 implements AutoCloseable {
         s3.putObject(b -> b.bucket(bucket).key(key).contentLength((long) bytes.length), RequestBody.fromBytes(bytes));
     }
 
+    /** The whole object, in memory. */
+    byte[] getBytes(String key) throws IOException {
+        try (InputStream in = s3.getObject(b -> b.bucket(bucket).key(key))) {
+            return in.readAllBytes();
+        }
+    }
+
     /** Reads the object to the end; returns its length. */
     long get(String key) throws IOException {
         byte[] buf = new byte[64 << 10];

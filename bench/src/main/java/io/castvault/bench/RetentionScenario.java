@@ -72,7 +72,7 @@ final class RetentionScenario {
                 .figure("raw_recordings_per_s", raw).figure("raw_keys_per_s", sweptKeys.size() / rawSeconds).figure("ratio", ratio);
         s.figure("cpu_ms_per_1000_recordings", oursCpu).figure("raw_cpu_ms_per_1000_recordings", rawCpu);
         s.row("CPU per 1,000 recordings", CpuMeter.describe(oursCpu), CpuMeter.describe(rawCpu), null, "", null);
-        s.row("sweep recordings/s", Section.num(ours, "/s"), Section.num(raw, "/s"), ratio, "≥ 0.7 of raw", ratio >= 0.7);
+        s.row("sweep recordings/s", Section.num(ours, "/s"), Section.num(raw, "/s"), ratio, "≥ 0.8 of raw", ratio >= 0.8);
         return s.note(String.format(java.util.Locale.ROOT, "%,d expired recordings with one chunk object each, removed by "
                 + "the cleanup action; raw = DeleteObjects of the same %,d keys, 1,000 per request, " + SWEEP_WORKERS + " requests at a time like the sweep's batches", n, sweptKeys.size()));
     }

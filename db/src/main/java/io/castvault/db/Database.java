@@ -94,6 +94,34 @@ public final class Database implements AutoCloseable {
         return transaction(orgId, work);
     }
 
+    /**
+     * Runs {@code work}, which must be ONE statement that scopes itself to {@code orgId} (a function of migration
+     * V9 that sets {@code castvault.org_id} for its own statement), in autocommit mode: one round trip instead of
+     * a transaction's set_config, statement and COMMIT. Without the statement's own scoping row-level security
+     * shows it nothing. Retried, like a transaction, only after a deadlock or serialization failure.
+     */
+    <T> T statementInOrg(UUID orgId, Function<Tx, T> work) {
+        long start = System.nanoTime();
+        String failure = null;
+        try {
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    return work.apply(new Tx(dsl, orgId));
+                } catch (RuntimeException e) {
+                    if (attempt >= MAX_ATTEMPTS || !worthRetrying(e, true)) {
+                        throw DbErrors.translate(e);
+                    }
+                    backOff(attempt);
+                }
+            }
+        } catch (RuntimeException e) {
+            failure = failureKind(e);
+            throw e;
+        } finally {
+            observer.completed("transaction", System.nanoTime() - start, failure);
+        }
+    }
+
     /** Runs {@code work} in a transaction that sees every org: only for work that spans orgs by design. */
     public <T> T acrossOrgs(Function<Tx, T> work) {
         return transaction(null, work);

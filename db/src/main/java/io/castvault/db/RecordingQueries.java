@@ -105,9 +105,22 @@ public final class RecordingQueries {
                 .fetch(RecordingQueries::chunk);
     }
 
-    public static List<Recording> list(Tx tx, RecordingFilter filter, int limit, int offset) {
+    /** Position in the list's order (newest {@code started_at} first, then {@code id}): the last row of a page. */
+    public record ListPosition(Instant startedAt, UUID id) {
+    }
+
+    /**
+     * Up to {@code limit} recordings in list order, skipping {@code offset} rows and, with {@code after}, every row
+     * up to and including that position; {@code after} is a keyset seek on the list indexes of migration V1, so a
+     * page at any depth costs what the first page costs.
+     */
+    public static List<Recording> list(Tx tx, RecordingFilter filter, int limit, int offset, ListPosition after) {
+        Condition c = visible(tx, filter);
+        if (after != null) {
+            c = c.and(DSL.row(SESSION_RECORDINGS.STARTED_AT, SESSION_RECORDINGS.ID).lt(after.startedAt(), after.id()));
+        }
         return withDetails(tx, DSL.select(SESSION_RECORDINGS.ID).from(SESSION_RECORDINGS)
-                .where(visible(tx, filter))
+                .where(c)
                 .orderBy(SESSION_RECORDINGS.STARTED_AT.desc(), SESSION_RECORDINGS.ID.desc())
                 .limit(limit).offset(offset)
                 .asTable("page"));

@@ -6,6 +6,7 @@ import io.castvault.core.model.RecordingStatus;
 import org.jooq.Condition;
 import org.jooq.Field;
 import org.jooq.JSONB;
+import org.jooq.Record;
 import org.jooq.Table;
 import org.jooq.impl.DSL;
 
@@ -34,29 +35,44 @@ public final class WritePathQueries {
     }
 
     /**
-     * Claims chunk {@code c.index()} as pending; the unique (recording, index) key makes exactly one claim win.
-     * Empty when this call claimed it, otherwise the row that holds the index.
+     * What {@link #claimChunk} found: the recording (empty when it is not there or is being deleted) and whether
+     * this call claimed the chunk.
      */
-    public static Optional<ExistingChunk> claimChunk(Tx tx, UUID recordingId, Chunk c) {
-        int inserted = tx.dsl().insertInto(RECORDING_CHUNKS)
-                .set(RECORDING_CHUNKS.RECORDING_ID, recordingId)
-                .set(RECORDING_CHUNKS.ORG_ID, tx.requireOrg())
-                .set(RECORDING_CHUNKS.CHUNK_INDEX, c.index())
-                .set(RECORDING_CHUNKS.SHA256, c.sha256())
-                .set(RECORDING_CHUNKS.BYTE_LENGTH, c.byteLength())
-                .set(RECORDING_CHUNKS.EVENT_COUNT, c.eventCount())
-                .set(RECORDING_CHUNKS.LAST_EVENT_TIME, c.lastEventTime())
-                .set(RECORDING_CHUNKS.HAS_HEADER, c.hasHeader())
-                .set(RECORDING_CHUNKS.STATE, RecordingQueries.PENDING)
-                .onConflictDoNothing()
-                .execute();
-        if (inserted == 1) {
-            return Optional.empty();
+    public record Claim(Optional<RecordingQueries.LockedRecording> recording, boolean claimed) {
+    }
+
+    /**
+     * Locks the recording (shared, like {@link RecordingQueries#lock}: a seal waits for the claim and vice versa)
+     * and claims chunk {@code c.index()} as pending when the recording is active and {@code writer} may write it
+     * (null: anyone), in one autocommit statement (function of migration V9): the claim is committed when this
+     * returns, before the object is put. Not claimed with an active recording means the index is held: see
+     * {@link #chunkAt}.
+     */
+    public static Claim claimChunk(Database db, UUID orgId, UUID recordingId, Chunk c, UUID writer) {
+        Record found = db.statementInOrg(orgId, tx -> tx.dsl().resultQuery(
+                "SELECT * FROM castvault_claim_chunk(?, ?, ?, ?, ?, ?, ?, ?, ?)", orgId, recordingId, c.index(),
+                c.sha256(), (long) c.byteLength(), c.eventCount(), c.lastEventTime(), c.hasHeader(), writer).fetchOne());
+        if (found == null) {
+            return new Claim(Optional.empty(), false);
         }
+        return new Claim(Optional.of(new RecordingQueries.LockedRecording(recordingId,
+                RecordingStatus.of(found.get(0, String.class)), found.get(1, UUID.class), found.get(2, Instant.class))),
+                found.get(3, Boolean.class));
+    }
+
+    /** The row that holds chunk {@code index}, and how long ago it was claimed; empty when there is none. */
+    public static Optional<ExistingChunk> chunkAt(Tx tx, UUID recordingId, int index) {
         Field<Double> age = DSL.field("extract(epoch from now() - {0})::float8", Double.class, RECORDING_CHUNKS.CLAIMED_AT);
         return tx.dsl().select(RECORDING_CHUNKS.asterisk(), age).from(RECORDING_CHUNKS)
-                .where(RECORDING_CHUNKS.RECORDING_ID.eq(recordingId).and(RECORDING_CHUNKS.CHUNK_INDEX.eq(c.index())))
+                .where(RECORDING_CHUNKS.RECORDING_ID.eq(recordingId).and(RECORDING_CHUNKS.CHUNK_INDEX.eq(index)))
                 .fetchOptional(r -> new ExistingChunk(chunk(r.into(RECORDING_CHUNKS)), r.get(age)));
+    }
+
+    /** {@link #markStored(Tx, UUID, int, byte[])} as one autocommit statement (function of migration V9). */
+    public static boolean markStored(Database db, UUID orgId, UUID recordingId, int index, byte[] sha256) {
+        return Boolean.TRUE.equals(db.statementInOrg(orgId, tx -> tx.dsl().resultQuery(
+                "SELECT castvault_mark_chunk_stored(?, ?, ?, ?)", orgId, recordingId, index, sha256)
+                .fetchOne(0, Boolean.class)));
     }
 
     /**

@@ -89,7 +89,7 @@ public final class ChunkUploads {
         try {
             if (claim(caller, sessionId, chunk)) {
                 StoreFailures.run(() -> blobs.put(key, bytes, sha, Recordings.CAST_CONTENT_TYPE));
-                if (!db.inOrg(caller.orgId(), tx -> WritePathQueries.markStored(tx, sessionId, index, sha))) {
+                if (!WritePathQueries.markStored(db, caller.orgId(), sessionId, index, sha)) {
                     requireStored(caller.orgId(), sessionId, chunk);
                 }
             }
@@ -102,14 +102,17 @@ public final class ChunkUploads {
     /** True when the object must be put (a fresh claim, or our own earlier claim); false when already stored. */
     private boolean claim(Caller caller, UUID sessionId, Chunk chunk) {
         for (int attempt = 0; attempt < 2; attempt++) {
-            Optional<ExistingChunk> existing = db.inOrg(caller.orgId(), tx -> {
-                RecordingQueries.LockedRecording rec = Recordings.visible(RecordingQueries.lock(tx, sessionId, false));
-                caller.requireWriter(rec.userId());
-                Recordings.requireActive(rec);
-                return WritePathQueries.claimChunk(tx, sessionId, chunk);
-            });
-            if (existing.isEmpty()) {
+            WritePathQueries.Claim claim = WritePathQueries.claimChunk(db, caller.orgId(), sessionId, chunk, writer(caller));
+            RecordingQueries.LockedRecording rec = Recordings.visible(claim.recording());
+            caller.requireWriter(rec.userId());
+            Recordings.requireActive(rec);
+            if (claim.claimed()) {
                 return true;
+            }
+            Optional<ExistingChunk> existing = db.inOrg(caller.orgId(),
+                    tx -> WritePathQueries.chunkAt(tx, sessionId, chunk.index()));
+            if (existing.isEmpty()) {
+                continue; // the claim that held the index was released meanwhile: claim again
             }
             Chunk held = existing.get().chunk();
             if (Arrays.equals(held.sha256(), chunk.sha256())) {
@@ -124,6 +127,20 @@ public final class ChunkUploads {
         }
         throw CastvaultException.conflict("chunk " + chunk.index() + " was already stored with other content");
     }
+
+    /**
+     * Whose recordings the claim statement may claim a chunk of: an admin's any (null), a member's own; an auditor
+     * none (an id no user has), so the statement claims nothing and {@link Caller#requireWriter} then refuses.
+     */
+    private static UUID writer(Caller caller) {
+        return switch (caller.role()) {
+            case ADMIN -> null;
+            case MEMBER -> caller.userId();
+            default -> NO_USER;
+        };
+    }
+
+    private static final UUID NO_USER = new UUID(0, 0);
 
     /** The claim was not there to mark: fine when the chunk is stored with these bytes (a concurrent retry). */
     private void requireStored(UUID orgId, UUID sessionId, Chunk chunk) {

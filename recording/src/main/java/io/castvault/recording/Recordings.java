@@ -48,7 +48,8 @@ public final class Recordings {
     public record Details(Recording recording, JsonNode summary) {
     }
 
-    public record Page(List<Recording> recordings, List<StatusStats> stats) {
+    /** {@code nextCursor}: where the next page starts, null when this page is the last. */
+    public record Page(List<Recording> recordings, List<StatusStats> stats, String nextCursor) {
     }
 
     public static String requireSessionType(String sessionType) {
@@ -109,11 +110,26 @@ public final class Recordings {
         return new Details(row, summary);
     }
 
-    public Page list(Caller caller, RecordingFilter filter, int limit, int offset) {
+    /**
+     * One page of {@code list}, from {@code offset} or from {@code cursor} (one of the two). One row past the page
+     * is read to know whether a next page exists, so the last page carries no cursor.
+     */
+    public Page list(Caller caller, RecordingFilter filter, int limit, int offset, String cursor) {
         caller.requireRole(Role.ADMIN, Role.AUDITOR);
-        return db.inOrg(caller.orgId(), tx -> new Page(
-                RecordingQueries.list(tx, filter, limit, offset),
-                RecordingQueries.stats(tx, filter)));
+        RecordingQueries.ListPosition after = cursor == null ? null : ListCursor.decode(cursor);
+        if (after != null && offset != 0) {
+            throw CastvaultException.invalid("give either offset or cursor, not both");
+        }
+        return db.inOrg(caller.orgId(), tx -> {
+            List<Recording> rows = RecordingQueries.list(tx, filter, limit + 1, offset, after);
+            String next = null;
+            if (rows.size() > limit) {
+                rows = rows.subList(0, limit);
+                Recording last = rows.getLast();
+                next = ListCursor.encode(new RecordingQueries.ListPosition(last.startedAt(), last.id()));
+            }
+            return new Page(rows, RecordingQueries.stats(tx, filter), next);
+        });
     }
 
     /** Fails with {@code RECORDING_DISABLED} unless the org records sessions; lets agent ingest refuse early. */

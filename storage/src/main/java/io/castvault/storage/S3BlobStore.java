@@ -76,6 +76,9 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
                 .httpClientBuilder(ApacheHttpClient.builder()
+                        // Objects here are chunks of at most a few hundred KiB: waiting for "100 Continue" costs
+                        // every PUT a round trip to save resending a body that a refusal would rarely waste.
+                        .expectContinueEnabled(false)
                         .maxConnections(128)
                         .connectionTimeout(Duration.ofSeconds(2))
                         .socketTimeout(settings.attemptTimeout()))

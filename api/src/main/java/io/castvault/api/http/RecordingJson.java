@@ -31,6 +31,8 @@ final class RecordingJson {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("recordings", p.recordings().stream().map(RecordingJson::recording).toList());
         m.put("stats", p.stats().stream().map(RecordingJson::stats).toList());
+        // CONTRACT.md §6: list accepts and returns an opaque cursor (null on the last page)
+        m.put("cursor", p.nextCursor());
         return m;
     }
 

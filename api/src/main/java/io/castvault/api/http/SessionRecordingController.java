@@ -184,7 +184,8 @@ public class SessionRecordingController {
             case "list" -> {
                 int limit = Math.min(MAX_PAGE, req.optionalInt("limit", 20, 1, Integer.MAX_VALUE));
                 var page = RecordingJson.page(recordings.list(caller, filter(req), limit,
-                        req.optionalInt("offset", 0, 0, Integer.MAX_VALUE)));
+                        req.optionalInt("offset", 0, 0, Integer.MAX_VALUE),
+                        bounded(req.optionalString("cursor"), "cursor", 64)));
                 audit.read(caller, action, target, null);
                 yield Envelope.ok(page);
             }
