@@ -44,6 +44,17 @@ public final class AuditLog {
     public record Pruned(UUID orgId, long removed, long throughSeq) {
     }
 
+    /** The newest entry of the org's chain: what a signed digest carries, so cutting the newest entries shows. */
+    public record Head(long seq, byte[] entryHash) {
+    }
+
+    public static Optional<Head> head(Tx tx) {
+        return tx.dsl().select(AUDIT_LOG.SEQ, AUDIT_LOG.ENTRY_HASH).from(AUDIT_LOG)
+                .where(AUDIT_LOG.ORG_ID.eq(tx.requireOrg()))
+                .orderBy(AUDIT_LOG.SEQ.desc()).limit(1)
+                .fetchOptional(r -> new Head(r.value1(), r.value2()));
+    }
+
     public static long append(Tx tx, AuditEntry e) {
         return tx.dsl().select(DSL.field("castvault_audit_append({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, {10}, {11})",
                         Long.class,

@@ -3,6 +3,7 @@ package io.castvault.evidence;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.castvault.core.Hashing;
+import io.castvault.db.AuditLog;
 import io.castvault.db.Database;
 import io.castvault.db.EvidenceQueries;
 import io.castvault.db.EvidenceQueries.DigestRow;
@@ -107,11 +108,11 @@ public final class DigestWriter {
         for (SealRow s : db.inOrg(orgId, tx -> EvidenceQueries.sealsWithoutManifest(tx, seq))) {
             manifests.write(orgId, s.recordingId()); // a recording already gone has none; the digest says so
         }
-        record Content(List<SealRow> seals, List<RemovalRow> removals, DigestRow previous) {
+        record Content(List<SealRow> seals, List<RemovalRow> removals, DigestRow previous, AuditLog.Head auditHead) {
         }
         Content c = db.inOrg(orgId, tx -> new Content(EvidenceQueries.digestSeals(tx, seq),
                 EvidenceQueries.digestRemovals(tx, seq),
-                seq > 1 ? EvidenceQueries.digest(tx, seq - 1).orElseThrow() : null));
+                seq > 1 ? EvidenceQueries.digest(tx, seq - 1).orElseThrow() : null, AuditLog.head(tx).orElse(null)));
         SigningKeys.Signer signer = keys.current(orgId);
 
         ObjectNode d = CanonicalJson.MAPPER.createObjectNode();
@@ -139,6 +140,14 @@ public final class DigestWriter {
             n.put("reason", r.reason());
             n.put("retention_days", r.retentionDays());
             n.put("actor_id", r.actorId() == null ? null : r.actorId().toString());
+        }
+        // the audit trail's head when the digest was written: entries cut off its newest end no longer match it
+        if (c.auditHead() == null) {
+            d.putNull("audit_head");
+        } else {
+            ObjectNode a = d.putObject("audit_head");
+            a.put("seq", c.auditHead().seq());
+            a.put("entry_hash", Hashing.hex(c.auditHead().entryHash()));
         }
         if (c.previous() == null) {
             d.putNull("previous");
