@@ -89,7 +89,7 @@ class CrashRecoveryTest {
         for (int round = 0; round < ROUNDS; round++) {
             boolean delete = round % 4 == 3;
             UseCases first = process(store, Duration.ofHours(1));
-            UUID id = first.recordings().start(ADMIN, MACHINE, "ssh").sessionId();
+            UUID id = first.recordings().start(ADMIN, MACHINE, "ssh", null).sessionId();
             TreeMap<Integer, String> acknowledged = new TreeMap<>();
             store.crashAt(1 + random.nextInt(CHUNKS + 18), random.nextBoolean());
             try {

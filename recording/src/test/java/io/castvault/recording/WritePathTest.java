@@ -93,7 +93,7 @@ class WritePathTest {
     }
 
     UUID start() {
-        return uc.recordings().start(ADMIN, MACHINE, "ssh").sessionId();
+        return uc.recordings().start(ADMIN, MACHINE, "ssh", null).sessionId();
     }
 
     static void assertCode(ErrorCode code, Runnable r) {
