@@ -2,7 +2,8 @@ package io.castvault.api;
 
 import io.castvault.db.Role;
 import io.castvault.recording.Caller;
-import io.castvault.recording.RecordingService;
+import io.castvault.recording.Recordings;
+import io.castvault.recording.Sealing;
 import io.castvault.testing.TestNats;
 import io.castvault.testing.TestPostgres;
 import io.castvault.testing.TestS3;
@@ -33,7 +34,8 @@ class EventsDeliveryTest {
                 gateway.jetStreamManagement().addStream(io.nats.client.api.StreamConfiguration.builder()
                         .name("DEVICE_EVENTS").subjects("audit.>").build());
             }
-            RecordingService recordings = app.bean(RecordingService.class);
+            Recordings recordings = app.bean(Recordings.class);
+            Sealing sealing = app.bean(Sealing.class);
             Caller admin = new Caller(org.adminId(), org.orgId(), Role.ADMIN);
             UUID machine = org.machine().machineId();
             // one writer, so the order of the changes is the order the events must arrive in
@@ -41,9 +43,9 @@ class EventsDeliveryTest {
             changes.add("settings.changed -");
             CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
                 for (int i = 0; i < 500; i++) {
-                    UUID id = recordings.start(admin, machine, "ssh").sessionId();
+                    UUID id = recordings.start(admin, machine, "ssh", null).sessionId();
                     changes.add("recording.started " + id);
-                    recordings.complete(admin, id, new RecordingService.CompleteRequest(1.0, null, null));
+                    sealing.complete(admin, id, new Sealing.CompleteRequest(1.0, null, null));
                     changes.add("recording.sealed " + id);
                     pause(60);
                 }
