@@ -31,6 +31,7 @@ import io.castvault.recording.Sealing;
 import io.castvault.recording.UseCases;
 import io.castvault.recording.RetentionService;
 import io.castvault.recording.BlobStores;
+import io.castvault.recording.CustomStoreSweeps;
 import io.castvault.recording.RoutedBlobStore;
 import io.castvault.recording.SettingsService;
 import io.castvault.storage.BlobStore;
@@ -67,6 +68,11 @@ public class CastvaultFactory {
     @Bean(preDestroy = "close")
     BlobStores blobStores(Database db, S3BlobStore s3, MeterRegistry registry, MasterKey master, S3Config config) {
         return new BlobStores(db, new MeteredBlobStore(s3, registry), master, config.attemptTimeout(), config.callTimeout());
+    }
+
+    @Singleton
+    CustomStoreSweeps customStoreSweeps(Database db, BlobStores stores, RetentionConfig retention) {
+        return new CustomStoreSweeps(db, stores, retention.orphanGrace(), retention.orphanKeysPerRun());
     }
 
     /** What the use cases and evidence get: each call goes to the store of the recording its key names. */

@@ -1,5 +1,6 @@
 package io.castvault.api;
 
+import io.castvault.recording.RetentionService;
 import io.castvault.storage.ObjectKey;
 import io.castvault.storage.S3BlobStore;
 import io.castvault.storage.S3Settings;
@@ -58,24 +59,50 @@ class CustomStorageTest {
         UUID inCustom = recording(org, "custom");
         assertEquals(200, org.asAdmin(Map.of("action", "update_settings", "storage_mode", "platform")).status());
         UUID after = recording(org, "after");
+        // back to custom without sending the store again: the saved one is used
+        assertEquals(200, org.asAdmin(Map.of("action", "update_settings", "storage_mode", "custom")).status());
+        UUID custom2 = recording(org, "custom again");
 
         try (S3BlobStore orgStore = orgStore(bucket, "tenant-a/recordings/")) {
             S3BlobStore platform = app.bean(S3BlobStore.class);
-            assertFalse(keys(orgStore, org.orgId(), inCustom).isEmpty(), "the custom recording is in the org's bucket");
-            assertTrue(keys(platform, org.orgId(), inCustom).isEmpty(), "and nothing of it in the platform bucket");
-            assertTrue(keys(orgStore, org.orgId(), before).isEmpty());
-            assertFalse(keys(platform, org.orgId(), before).isEmpty());
-            assertTrue(keys(orgStore, org.orgId(), after).isEmpty(), "switching back affects new recordings");
-            assertFalse(keys(platform, org.orgId(), after).isEmpty());
+            for (UUID id : List.of(inCustom, custom2)) {
+                assertFalse(keys(orgStore, org.orgId(), id).isEmpty(), "a custom recording is in the org's bucket");
+                assertTrue(orgStore.head(ObjectKey.manifest(org.orgId(), id)).isPresent(), "with its manifest");
+                assertTrue(keys(platform, org.orgId(), id).isEmpty(), "and nothing of it in the platform bucket");
+            }
+            for (UUID id : List.of(before, after)) {
+                assertTrue(keys(orgStore, org.orgId(), id).isEmpty(), "switching affects new recordings only");
+                assertFalse(keys(platform, org.orgId(), id).isEmpty());
+            }
 
-            for (UUID id : List.of(before, inCustom, after)) {
+            for (UUID id : List.of(before, inCustom, after, custom2)) {
                 TestApp.Response cast = org.cast(org.adminId(), id);
                 assertEquals(200, cast.status(), cast.body());
                 assertTrue(cast.body().contains("chunk"), cast.body());
+                TestApp.Response verified = org.asAuditor(Map.of("action", "verify", "session_id", id.toString()));
+                assertEquals(200, verified.status(), verified.body());
+                assertTrue(verified.data().get("ok").asBoolean(), verified.body());
             }
-            TestApp.Response deleted = org.asAdmin(Map.of("action", "delete", "session_id", inCustom.toString()));
+            TestApp.Response all = org.asAuditor(Map.of("action", "verify"));
+            assertTrue(all.data().get("ok").asBoolean(), all.body());
+
+            TestApp.Response deleted = org.asAdmin(Map.of("action", "delete", "session_id", custom2.toString()));
             assertEquals(200, deleted.status(), deleted.body());
-            assertTrue(keys(orgStore, org.orgId(), inCustom).isEmpty(), "delete removes the objects in the org's bucket");
+            assertTrue(keys(orgStore, org.orgId(), custom2).isEmpty(), "delete removes the objects in the org's bucket");
+
+            // retention removes expired recordings from whichever store holds them
+            assertEquals(200, org.asAdmin(Map.of("action", "update_settings", "retention_days", 1)).status());
+            for (UUID id : List.of(before, inCustom)) {
+                app.db().inOrg(org.orgId(), tx -> io.castvault.db.TestSql.execute(tx,
+                        "UPDATE session_recordings SET started_at = now() - interval '3 days' WHERE id = ?", id));
+            }
+            app.bean(RetentionService.class).sweep();
+            assertTrue(keys(orgStore, org.orgId(), inCustom).isEmpty(), "retention empties the org's bucket");
+            assertTrue(keys(platform, org.orgId(), before).isEmpty(), "and the platform bucket");
+            assertEquals(404, org.cast(org.adminId(), inCustom).status());
+            assertEquals(200, org.cast(org.adminId(), after).status());
+            TestApp.Response afterRemovals = org.asAuditor(Map.of("action", "verify"));
+            assertTrue(afterRemovals.data().get("ok").asBoolean(), afterRemovals.body());
         }
     }
 

@@ -87,11 +87,6 @@ public final class BlobStores implements AutoCloseable {
         return stores;
     }
 
-    /** Every custom store of every org, for the orphan sweep. */
-    public List<BlobStore> customStores() {
-        return db.acrossOrgs(StorageQueries::all).stream().map(row -> (BlobStore) client(row)).toList();
-    }
-
     BlobStore store(UUID orgId, UUID storeId) {
         Cached cached = clients.get(storeId);
         if (cached != null && cached.checkedAt().plus(REFRESH).isAfter(Instant.now())) {
@@ -102,7 +97,8 @@ public final class BlobStores implements AutoCloseable {
         return client(row);
     }
 
-    private S3BlobStore client(StoreRow row) {
+    /** The cached client of a store row, rebuilt when the row's version changed. */
+    S3BlobStore client(StoreRow row) {
         Cached next = clients.compute(row.id(), (id, cached) -> {
             if (cached != null && cached.version() == row.version()) {
                 return new Cached(cached.version(), Instant.now(), cached.client());
