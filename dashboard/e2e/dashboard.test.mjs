@@ -237,11 +237,23 @@ describe("dashboard", () => {
     assert.equal((await ok(seed.adminToken, seed.org, "get_settings")).retention_days, 365);
 
     await page.locator("#retention-days").fill("30");
+    // custom needs the org's own bucket; the service here runs as production, where a loopback endpoint is refused
+    // (SSRF): the refusal is shown in plain words and nothing is saved
     await page.locator("#storage-mode").selectOption("custom");
+    await page.getByTestId("custom-store").waitFor();
+    await page.locator("#store-endpoint").fill(env.s3.endpoint);
+    await page.locator("#store-bucket").fill(env.s3.bucket);
+    await page.locator("#store-access-key").fill(env.s3.accessKey);
+    await page.locator("#store-secret-key").fill(env.s3.secretKey);
+    await page.locator("#save-settings").click();
+    await page.locator("p.field-error").filter({ hasText: "must be a public address" }).waitFor();
+    assert.equal((await ok(seed.adminToken, seed.org, "get_settings")).storage_mode, "platform");
+    await page.locator("#storage-mode").selectOption("platform");
+    assert.equal(await page.getByTestId("custom-store").isHidden(), true);
     await page.locator("#save-settings").click();
     await page.getByTestId("settings-notice").filter({ hasText: /^Saved\.$/ }).waitFor();
     const stored = await ok(seed.adminToken, seed.org, "get_settings");
-    assert.deepEqual(stored, { recording_enabled: true, retention_days: 30, storage_mode: "custom", audit_retention_days: 365, legal_hold: false });
+    assert.deepEqual(stored, { recording_enabled: true, retention_days: 30, storage_mode: "platform", audit_retention_days: 365, legal_hold: false, custom_storage: null });
     await page.locator("#retention-days").fill("0");
     await page.locator("#retention-clamp").filter({ hasText: "will be stored as 1" }).waitFor();
     await shot(page, "07-settings-admin");
