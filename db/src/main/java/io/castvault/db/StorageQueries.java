@@ -97,14 +97,15 @@ public final class StorageQueries {
         return tx.dsl().selectFrom(ORG_STORAGE).orderBy(ORG_STORAGE.ID).fetch(StorageQueries::row);
     }
 
-    /**
-     * The store a recording was started in: empty for the platform store or an unknown recording (a stray key's
-     * objects can only have been written by the platform path or a store the sweep lists on its own).
-     */
-    public static Optional<UUID> storeOf(Tx tx, UUID recordingId) {
+    /** Where a recording lives; {@code storeId} null is the platform store. */
+    public record RecordingStore(UUID storeId) {
+    }
+
+    /** The store a recording was started in; empty when there is no such row (nothing to remember then). */
+    public static Optional<RecordingStore> storeOf(Tx tx, UUID recordingId) {
         return tx.dsl().select(SESSION_RECORDINGS.STORE_ID).from(SESSION_RECORDINGS)
                 .where(SESSION_RECORDINGS.ORG_ID.eq(tx.requireOrg())).and(SESSION_RECORDINGS.ID.eq(recordingId))
-                .fetchOptional(SESSION_RECORDINGS.STORE_ID);
+                .fetchOptional(r -> new RecordingStore(r.value1()));
     }
 
     private static StoreRow row(Record r) {

@@ -58,7 +58,13 @@ public final class BlobStores implements AutoCloseable {
     public BlobStore ofRecording(UUID orgId, UUID recordingId) {
         Optional<UUID> storeId = recordingStores.get(recordingId);
         if (storeId == null) {
-            storeId = db.inOrg(orgId, tx -> StorageQueries.storeOf(tx, recordingId));
+            Optional<StorageQueries.RecordingStore> row = db.inOrg(orgId, tx -> StorageQueries.storeOf(tx, recordingId));
+            // no row (an orphan, a recording being created elsewhere): its objects can only be in the platform
+            // store's listing; the answer is not remembered, a row may still appear
+            if (row.isEmpty()) {
+                return platform;
+            }
+            storeId = Optional.ofNullable(row.get().storeId());
             if (recordingStores.size() >= MAX_REMEMBERED_RECORDINGS) {
                 recordingStores.clear();
             }
