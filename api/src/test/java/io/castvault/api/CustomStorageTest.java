@@ -118,6 +118,16 @@ class CustomStorageTest {
         assertEquals("org-****", settings.data().get("custom_storage").get("access_key").asText());
         assertEquals(bucket, settings.data().get("custom_storage").get("bucket").asText());
         assertEquals("custom", settings.data().get("storage_mode").asText());
+        // nor do the audit trail and the events of the change
+        for (String table : List.of("audit_log", "event_outbox")) {
+            long leaks = app.db().acrossOrgs(tx -> io.castvault.db.TestSql.count(tx,
+                    "SELECT count(*) FROM " + table + " t WHERE t::text LIKE ? OR t::text LIKE ?",
+                    "%" + SECRET + "%", "%" + ACCESS + "%"));
+            assertEquals(0, leaks, table);
+        }
+        long entries = app.db().acrossOrgs(tx -> io.castvault.db.TestSql.count(tx,
+                "SELECT count(*) FROM audit_log WHERE org_id = ?", org.orgId()));
+        assertTrue(entries > 0, "the settings change was audited");
     }
 
     @Test
