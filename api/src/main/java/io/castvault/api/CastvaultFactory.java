@@ -66,8 +66,11 @@ public class CastvaultFactory {
     /** The platform store with every call timed, and a cached client per org store (issue 18). */
     @Singleton
     @Bean(preDestroy = "close")
-    BlobStores blobStores(Database db, S3BlobStore s3, MeterRegistry registry, MasterKey master, S3Config config) {
-        return new BlobStores(db, new MeteredBlobStore(s3, registry), master, config.attemptTimeout(), config.callTimeout());
+    BlobStores blobStores(Database db, S3BlobStore s3, MeterRegistry registry, MasterKey master, S3Config config,
+                          LimitsConfig limits) {
+        // a stalled org store may hold a quarter of the upload slots at most, whatever its timeouts
+        return new BlobStores(db, new MeteredBlobStore(s3, registry), master, config.attemptTimeout(), config.callTimeout(),
+                limits.maxInflightUploads() / 4);
     }
 
     @Singleton

@@ -20,6 +20,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -175,19 +179,49 @@ class CustomStorageTest {
         assertEquals(200, down.asAdmin(body).status());
         UUID session = down.start(down.adminId());
         assertEquals(200, down.upload(down.adminId(), session, 0, "[0, \"o\", \"chunk 0\"]").status());
-        own.destroyForcibly().waitFor();
+        UUID fine = other.start(other.adminId());
 
+        // stalled (SIGSTOP): the org's calls hang until its timeouts, but only a few at a time (StoreBulkhead), so
+        // the other org keeps its upload slots and its speed
+        signal("STOP", own.pid());
+        try (ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<CompletableFuture<TestApp.Response>> stalled = new ArrayList<>();
+            for (int i = 1; i <= 12; i++) {
+                int index = i;
+                stalled.add(CompletableFuture.supplyAsync(() ->
+                        down.upload(down.adminId(), session, index, "[" + index + ", \"o\", \"chunk\"]"), clients));
+            }
+            Thread.sleep(300);
+            assertOtherOrgKeepsItsSpeed(other, fine, 0);
+            for (CompletableFuture<TestApp.Response> f : stalled) {
+                TestApp.Response r = f.get(60, TimeUnit.SECONDS);
+                assertEquals(503, r.status(), r.body());
+                assertEquals("STORAGE_UNAVAILABLE", r.errorCode());
+            }
+        } finally {
+            signal("CONT", own.pid());
+        }
+
+        // gone (killed): refused at once
+        own.destroyForcibly().waitFor();
         TestApp.Response refused = down.upload(down.adminId(), session, 1, "[1, \"o\", \"chunk 1\"]");
         assertEquals(503, refused.status(), refused.body());
         assertEquals("STORAGE_UNAVAILABLE", refused.errorCode());
+        assertOtherOrgKeepsItsSpeed(other, fine, 50);
+    }
 
-        UUID fine = other.start(other.adminId());
+    private static void assertOtherOrgKeepsItsSpeed(TestOrg other, UUID session, int from) {
         long t0 = System.nanoTime();
-        for (int i = 0; i < 50; i++) {
-            assertEquals(200, other.upload(other.adminId(), fine, i, "[" + i + ", \"o\", \"chunk " + i + "\"]").status());
+        for (int i = from; i < from + 50; i++) {
+            TestApp.Response r = other.upload(other.adminId(), session, i, "[" + i + ", \"o\", \"chunk " + i + "\"]");
+            assertEquals(200, r.status(), r.body());
         }
         long millis = (System.nanoTime() - t0) / 1_000_000;
         assertTrue(millis < 10_000, "50 uploads of another org took " + millis + " ms");
+    }
+
+    private static void signal(String name, long pid) throws Exception {
+        assertEquals(0, new ProcessBuilder("kill", "-" + name, Long.toString(pid)).start().waitFor());
     }
 
     private static UUID recording(TestOrg org, String text) {

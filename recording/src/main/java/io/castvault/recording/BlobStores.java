@@ -39,11 +39,16 @@ public final class BlobStores implements AutoCloseable {
     private final Map<UUID, Cached> clients = new ConcurrentHashMap<>();
     private final Map<UUID, Optional<UUID>> recordingStores = new ConcurrentHashMap<>();
 
-    private record Cached(int version, Instant checkedAt, S3BlobStore client) {
+    private final int callsPerStore;
+
+    private record Cached(int version, Instant checkedAt, S3BlobStore client, BlobStore guarded) {
     }
 
-    public BlobStores(Database db, BlobStore platform, MasterKey master, Duration attemptTimeout, Duration callTimeout) {
+    /** @param callsPerStore how many calls may wait on one org's own store at once (see {@link StoreBulkhead}) */
+    public BlobStores(Database db, BlobStore platform, MasterKey master, Duration attemptTimeout, Duration callTimeout,
+                      int callsPerStore) {
         this.db = db;
+        this.callsPerStore = Math.max(1, callsPerStore);
         this.platform = platform;
         this.master = master;
         this.attemptTimeout = attemptTimeout;
@@ -96,7 +101,7 @@ public final class BlobStores implements AutoCloseable {
     BlobStore store(UUID orgId, UUID storeId) {
         Cached cached = clients.get(storeId);
         if (cached != null && cached.checkedAt().plus(REFRESH).isAfter(Instant.now())) {
-            return cached.client();
+            return cached.guarded();
         }
         StoreRow row = db.inOrg(orgId, tx -> StorageQueries.find(tx, storeId))
                 .orElseThrow(() -> new IllegalStateException("recording store " + storeId + " is gone"));
@@ -104,17 +109,18 @@ public final class BlobStores implements AutoCloseable {
     }
 
     /** The cached client of a store row, rebuilt when the row's version changed. */
-    S3BlobStore client(StoreRow row) {
+    BlobStore client(StoreRow row) {
         Cached next = clients.compute(row.id(), (id, cached) -> {
             if (cached != null && cached.version() == row.version()) {
-                return new Cached(cached.version(), Instant.now(), cached.client());
+                return new Cached(cached.version(), Instant.now(), cached.client(), cached.guarded());
             }
             if (cached != null) {
                 cached.client().close();
             }
-            return new Cached(row.version(), Instant.now(), connect(row));
+            S3BlobStore client = connect(row);
+            return new Cached(row.version(), Instant.now(), client, new StoreBulkhead(client, callsPerStore));
         });
-        return next.client();
+        return next.guarded();
     }
 
     /** Forgets the client of a store whose row changed here, so the next call uses the new keys. */
