@@ -186,7 +186,8 @@ class CustomStorageTest {
         signal("STOP", own.pid());
         try (ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
             List<CompletableFuture<TestApp.Response>> stalled = new ArrayList<>();
-            for (int i = 1; i <= 12; i++) {
+            // more than MAX_INFLIGHT_UPLOADS (16): without the bulkhead they would take every upload slot of the service
+            for (int i = 1; i <= 20; i++) {
                 int index = i;
                 stalled.add(CompletableFuture.supplyAsync(() ->
                         down.upload(down.adminId(), session, index, "[" + index + ", \"o\", \"chunk\"]"), clients));
@@ -204,7 +205,7 @@ class CustomStorageTest {
 
         // gone (killed): refused at once
         own.destroyForcibly().waitFor();
-        TestApp.Response refused = down.upload(down.adminId(), session, 1, "[1, \"o\", \"chunk 1\"]");
+        TestApp.Response refused = down.upload(down.adminId(), session, 21, "[21, \"o\", \"chunk 21\"]");
         assertEquals(503, refused.status(), refused.body());
         assertEquals("STORAGE_UNAVAILABLE", refused.errorCode());
         assertOtherOrgKeepsItsSpeed(other, fine, 50);
