@@ -239,11 +239,35 @@ describe("dashboard", () => {
     assert.equal((await ok(seed.adminToken, seed.org, "get_settings")).retention_days, 365);
 
     await page.locator("#retention-days").fill("30");
+    // custom needs the org's own bucket, probed before it is saved: wrong keys are refused in plain words and
+    // nothing is saved; the right ones are (here a folder of the service's own S3 server: development allows
+    // a loopback endpoint)
     await page.locator("#storage-mode").selectOption("custom");
+    await page.getByTestId("custom-store").waitFor();
+    await page.locator("#store-endpoint").fill(env.s3.endpoint);
+    await page.locator("#store-bucket").fill(env.s3.bucket);
+    await page.locator("#store-prefix").fill("org-own");
+    await page.locator("#store-access-key").fill(env.s3.accessKey);
+    await page.locator("#store-secret-key").fill("not-the-secret");
+    await page.locator("#save-settings").click();
+    await page.locator("p.field-error").filter({ hasText: "access denied" }).waitFor();
+    assert.equal((await ok(seed.adminToken, seed.org, "get_settings")).storage_mode, "platform");
+    await page.locator("#store-secret-key").fill(env.s3.secretKey);
+    await page.locator("#save-settings").click();
+    await page.getByTestId("settings-notice").filter({ hasText: "passed the test write, read and delete" }).waitFor();
+    const custom = await ok(seed.adminToken, seed.org, "get_settings");
+    assert.equal(custom.storage_mode, "custom");
+    assert.deepEqual(custom.custom_storage, { endpoint: env.s3.endpoint, region: "us-east-1", bucket: env.s3.bucket,
+      prefix: "org-own/", path_style: true, access_key: env.s3.accessKey.slice(0, 4) + "****" });
+    assert.equal(await page.locator("#store-secret-key").inputValue(), "", "the secret is write-only");
+    // back to platform: the saved store stays on record for the recordings written there
+    await page.locator("#storage-mode").selectOption("platform");
+    assert.equal(await page.getByTestId("custom-store").isHidden(), true);
     await page.locator("#save-settings").click();
     await page.getByTestId("settings-notice").filter({ hasText: /^Saved\.$/ }).waitFor();
     const stored = await ok(seed.adminToken, seed.org, "get_settings");
-    assert.deepEqual(stored, { recording_enabled: true, retention_days: 30, storage_mode: "custom", audit_retention_days: 365, legal_hold: false });
+    assert.deepEqual(stored, { recording_enabled: true, retention_days: 30, storage_mode: "platform", audit_retention_days: 365,
+      legal_hold: false, custom_storage: custom.custom_storage });
     await page.locator("#retention-days").fill("0");
     await page.locator("#retention-clamp").filter({ hasText: "will be stored as 1" }).waitFor();
     await shot(page, "07-settings-admin");

@@ -105,6 +105,28 @@ export interface Settings {
   storage_mode: "platform" | "custom";
   audit_retention_days?: number;
   legal_hold?: boolean;
+  /** The org's own bucket as the service shows it: never the secret key, the access key masked. */
+  custom_storage?: CustomStorageView | null;
+}
+
+export interface CustomStorageView {
+  endpoint: string;
+  region: string;
+  bucket: string;
+  prefix: string;
+  path_style: boolean;
+  access_key: string;
+}
+
+/** What update_settings takes for the org's own bucket; secret_key is write-only. */
+export interface CustomStorageInput {
+  endpoint: string;
+  region: string;
+  bucket: string;
+  prefix?: string;
+  path_style?: boolean;
+  access_key: string;
+  secret_key: string;
 }
 
 export interface Finding {
@@ -221,7 +243,7 @@ export const api = {
   get: (orgId: string, sessionId: string) => action<Details>(orgId, "get", { session_id: sessionId }),
   remove: (orgId: string, sessionId: string) => action<{ deleted: string }>(orgId, "delete", { session_id: sessionId }),
   settings: (orgId: string) => action<Settings>(orgId, "get_settings"),
-  updateSettings: (orgId: string, changes: Partial<Settings>) => action<{ updated: boolean }>(orgId, "update_settings", changes),
+  updateSettings: (orgId: string, changes: Partial<Omit<Settings, "custom_storage">> & { custom_storage?: CustomStorageInput }) => action<{ updated: boolean }>(orgId, "update_settings", changes),
   audit: (orgId: string, q: AuditQuery) =>
     action<AuditPage>(orgId, "audit", Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined && v !== ""))),
   verify: (orgId: string, sessionId: string) => action<Evidence>(orgId, "verify", { session_id: sessionId }),

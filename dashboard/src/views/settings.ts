@@ -32,11 +32,18 @@ function readOnly(s: Settings, role: string): HTMLElement {
         {},
         row("Recording", s.recording_enabled ? "enabled" : "disabled", "recording-enabled"),
         row("Retention", `${s.retention_days} days`, "retention-days"),
-        row("Storage", s.storage_mode, "storage-mode"),
+        row("Storage", storeText(s), "storage-mode"),
       ),
     ),
     h("p", { class: "hint" }, `Only admins change these settings; you are ${role === "auditor" ? "an auditor" : "a member"} here.`),
   );
+}
+
+/** The store in plain words: which bucket new recordings go to. */
+function storeText(s: Settings): string {
+  const c = s.custom_storage;
+  if (s.storage_mode === "custom" && c) return `custom — bucket ${c.bucket}${c.prefix ? ` under ${c.prefix}` : ""} at ${c.endpoint}`;
+  return "platform — the service's bucket";
 }
 
 function clamp(days: number): number {
@@ -53,6 +60,35 @@ function editor(ctx: ViewContext, s: Settings, notice: string | null): HTMLEleme
     h("option", { value: "platform", selected: s.storage_mode === "platform" }, "platform — the service's bucket"),
     h("option", { value: "custom", selected: s.storage_mode === "custom" }, "custom — the org's own bucket"),
   );
+  const c = s.custom_storage ?? null;
+  const text = (id: string, value: string, extra: Record<string, string | number | boolean> = {}) =>
+    h("input", { id, type: "text", value, autocomplete: "off", ...extra });
+  const endpoint = text("store-endpoint", c?.endpoint ?? "", { placeholder: "https://s3.eu-central-1.amazonaws.com", maxlength: 512 });
+  const region = text("store-region", c?.region ?? "us-east-1", { maxlength: 64 });
+  const bucket = text("store-bucket", c?.bucket ?? "", { maxlength: 63 });
+  const prefix = text("store-prefix", c?.prefix ?? "", { placeholder: "optional, e.g. castvault/", maxlength: 256 });
+  const pathStyle = h("input", { id: "store-path-style", type: "checkbox", checked: c ? c.path_style : true });
+  const accessKey = text("store-access-key", "", { placeholder: c ? `saved: ${c.access_key}` : "", maxlength: 256 });
+  // write-only: the saved secret is never sent to the browser, so the field starts empty
+  const secretKey = h("input", { id: "store-secret-key", type: "password", value: "", autocomplete: "new-password", maxlength: 256,
+    placeholder: c ? "saved — type a new one to rotate" : "" });
+  const storeFields = h(
+    "fieldset",
+    { class: "store-fields", "data-testid": "custom-store" },
+    h("legend", {}, "The org's own bucket"),
+    h("p", { class: "hint" }, c ? `New recordings go to ${c.bucket} while the mode is custom. Recordings stay in the store they were started in.`
+      : "Before saving, the service writes, reads back and deletes a small test object there."),
+    h("div", { class: "field" }, h("label", { for: "store-endpoint" }, "Endpoint"), endpoint),
+    h("div", { class: "field" }, h("label", { for: "store-region" }, "Region"), region),
+    h("div", { class: "field" }, h("label", { for: "store-bucket" }, "Bucket"), bucket),
+    h("div", { class: "field" }, h("label", { for: "store-prefix" }, "Prefix"), prefix),
+    h("div", { class: "field" }, h("label", { class: "check" }, pathStyle, " Path-style addressing")),
+    h("div", { class: "field" }, h("label", { for: "store-access-key" }, "Access key"), accessKey),
+    h("div", { class: "field" }, h("label", { for: "store-secret-key" }, "Secret key"), secretKey),
+  );
+  const showStore = () => { storeFields.hidden = storage.value !== "custom"; };
+  storage.addEventListener("change", showStore);
+  showStore();
   const status = h("p", { class: "field-error", role: "status" });
   const save = h("button", { type: "submit", class: "primary", id: "save-settings" }, "Save");
 
@@ -86,15 +122,24 @@ function editor(ctx: ViewContext, s: Settings, notice: string | null): HTMLEleme
         save.disabled = true;
         status.textContent = "";
         try {
+          const mode = storage.value as Settings["storage_mode"];
+          // a saved store is reused as it is unless new keys are typed (a rotation, probed again)
+          const sendStore = mode === "custom" && (c === null || accessKey.value !== "" || secretKey.value !== "");
           await api.updateSettings(ctx.org.org_id, {
             recording_enabled: enabled.checked,
             retention_days: days,
-            storage_mode: storage.value as Settings["storage_mode"],
+            storage_mode: mode,
+            ...(sendStore ? { custom_storage: {
+              endpoint: endpoint.value.trim(), region: region.value.trim(), bucket: bucket.value.trim(),
+              prefix: prefix.value.trim() || undefined, path_style: pathStyle.checked,
+              access_key: accessKey.value, secret_key: secretKey.value,
+            } } : {}),
           });
           const stored = await api.settings(ctx.org.org_id);
           if (!ctx.current()) return;
           const clamped = stored.retention_days !== days ? ` Retention ${days} was clamped to ${stored.retention_days} days.` : "";
-          replace(form.parentElement!, h("div", { class: "page-head" }, h("h1", {}, "Recording settings"), h("span", { class: "muted" }, ctx.org.name)), editor(ctx, stored, `Saved.${clamped}`));
+          const probed = sendStore ? " The bucket passed the test write, read and delete." : "";
+          replace(form.parentElement!, h("div", { class: "page-head" }, h("h1", {}, "Recording settings"), h("span", { class: "muted" }, ctx.org.name)), editor(ctx, stored, `Saved.${clamped}${probed}`));
         } catch (err) {
           if (err instanceof ApiError && err.expired) throw err;
           status.textContent = err instanceof ApiError ? err.message : String(err);
@@ -106,6 +151,7 @@ function editor(ctx: ViewContext, s: Settings, notice: string | null): HTMLEleme
     h("div", { class: "field" }, h("label", { class: "check" }, enabled, " Record sessions in this org"), h("span", { class: "hint" }, "When off, starting a recording or agent upload is refused.")),
     h("div", { class: "field" }, h("label", { for: "retention-days" }, "Retention (days)"), retention, clampNote),
     h("div", { class: "field" }, h("label", { for: "storage-mode" }, "Storage"), storage),
+    storeFields,
     status,
     h("div", { class: "actions" }, save),
   );

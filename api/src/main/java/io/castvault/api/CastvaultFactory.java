@@ -30,6 +30,9 @@ import io.castvault.recording.Recordings;
 import io.castvault.recording.Sealing;
 import io.castvault.recording.UseCases;
 import io.castvault.recording.RetentionService;
+import io.castvault.recording.BlobStores;
+import io.castvault.recording.CustomStoreSweeps;
+import io.castvault.recording.RoutedBlobStore;
 import io.castvault.recording.SettingsService;
 import io.castvault.storage.BlobStore;
 import io.castvault.storage.S3BlobStore;
@@ -60,11 +63,26 @@ public class CastvaultFactory {
         return new S3BlobStore(config.settings());
     }
 
-    /** What the use cases get: the S3 store, with every call timed. */
+    /** The platform store with every call timed, and a cached client per org store (issue 18). */
+    @Singleton
+    @Bean(preDestroy = "close")
+    BlobStores blobStores(Database db, S3BlobStore s3, MeterRegistry registry, MasterKey master, S3Config config,
+                          LimitsConfig limits) {
+        // a stalled org store may hold a quarter of the upload slots at most, whatever its timeouts
+        return new BlobStores(db, new MeteredBlobStore(s3, registry), master, config.attemptTimeout(), config.callTimeout(),
+                limits.maxInflightUploads() / 4);
+    }
+
+    @Singleton
+    CustomStoreSweeps customStoreSweeps(Database db, BlobStores stores, RetentionConfig retention) {
+        return new CustomStoreSweeps(db, stores, retention.orphanGrace(), retention.orphanKeysPerRun());
+    }
+
+    /** What the use cases and evidence get: each call goes to the store of the recording its key names. */
     @Singleton
     @Primary
-    BlobStore blobStore(S3BlobStore s3, MeterRegistry registry) {
-        return new MeteredBlobStore(s3, registry);
+    BlobStore blobStore(BlobStores stores) {
+        return new RoutedBlobStore(stores);
     }
 
     @Singleton
@@ -83,8 +101,8 @@ public class CastvaultFactory {
     }
 
     @Singleton
-    SettingsService settingsService(Database db) {
-        return new SettingsService(db);
+    SettingsService settingsService(Database db, BlobStores stores, EvidenceConfig evidence) {
+        return new SettingsService(db, stores, evidence.development());
     }
 
     @Singleton

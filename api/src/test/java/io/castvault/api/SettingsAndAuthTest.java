@@ -49,9 +49,11 @@ class SettingsAndAuthTest extends ServiceTest {
                     "retention_days " + pair[0]);
         }
         // a partial update leaves the other settings alone
-        org.asAdmin(Map.of("action", "update_settings", "storage_mode", "custom"));
+        // custom without a store to write to is refused (issue 18), and the refusal changes nothing
+        assertEquals(400, org.asAdmin(Map.of("action", "update_settings", "storage_mode", "custom")).status());
+        org.asAdmin(Map.of("action", "update_settings", "storage_mode", "platform"));
         TestApp.Response partial = org.asAdmin(Map.of("action", "get_settings"));
-        assertEquals("custom", partial.data().get("storage_mode").asText());
+        assertEquals("platform", partial.data().get("storage_mode").asText());
         assertEquals(true, partial.data().get("recording_enabled").asBoolean());
         assertEquals(1, partial.data().get("retention_days").asInt());
     }

@@ -8,6 +8,7 @@ import io.castvault.db.OrgPolicy;
 import io.castvault.db.OrgSettings;
 import io.castvault.db.Role;
 import io.castvault.db.SettingsQueries;
+import io.castvault.db.StorageQueries;
 import io.castvault.events.Events;
 import io.castvault.events.Outbox;
 
@@ -22,9 +23,31 @@ public final class SettingsService {
     private static final Set<String> STORAGE_MODES = Set.of("platform", "custom");
 
     private final Database db;
+    private final BlobStores stores;
+    private final boolean allowLocalEndpoints;
 
-    public SettingsService(Database db) {
+    /**
+     * @param stores              where custom stores are probed, sealed and cached (issue 18)
+     * @param allowLocalEndpoints development only: a custom store may be on loopback or a private address
+     */
+    public SettingsService(Database db, BlobStores stores, boolean allowLocalEndpoints) {
         this.db = db;
+        this.stores = stores;
+        this.allowLocalEndpoints = allowLocalEndpoints;
+    }
+
+    public boolean allowsLocalEndpoints() {
+        return allowLocalEndpoints;
+    }
+
+    /** The org's configured custom store as {@code get_settings} shows it: no secret, the access key masked. */
+    public java.util.Optional<CustomStorageView> customStorage(Caller caller) {
+        return db.inOrg(caller.orgId(), StorageQueries::current).map(row -> new CustomStorageView(row.endpoint(),
+                row.region(), row.bucket(), row.prefix(), row.pathStyle(), CustomStorage.mask(stores.open(row))));
+    }
+
+    public record CustomStorageView(String endpoint, String region, String bucket, String prefix, boolean pathStyle,
+                                    String accessKeyMasked) {
     }
 
     public OrgSettings get(Caller caller) {
@@ -41,17 +64,28 @@ public final class SettingsService {
      * audit retention to 1..3650.
      */
     public OrgSettings update(Caller caller, Boolean enabled, Long retentionDays, String storageMode,
-                              Long auditRetentionDays, Boolean legalHold) {
+                              Long auditRetentionDays, Boolean legalHold, CustomStorage custom) {
         caller.requireRole(Role.ADMIN);
         if (storageMode != null && !STORAGE_MODES.contains(storageMode)) {
             throw CastvaultException.invalid("storage_mode must be \"platform\" or \"custom\"");
         }
+        if (custom != null && !"custom".equals(storageMode)) {
+            throw CastvaultException.invalid("custom_storage is accepted only with storage_mode \"custom\"");
+        }
+        // the probe talks to the store before any transaction opens: a transaction never waits on a store
+        StorageQueries.NewStore newStore = custom == null ? null : stores.probeAndSeal(caller.orgId(), custom);
         Integer days = retentionDays == null ? null
                 : (int) Math.max(MIN_RETENTION_DAYS, Math.min(MAX_RETENTION_DAYS, retentionDays));
         Integer auditDays = auditRetentionDays == null ? null
                 : (int) Math.max(MIN_AUDIT_RETENTION_DAYS, Math.min(MAX_AUDIT_RETENTION_DAYS, auditRetentionDays));
-        return db.inOrg(caller.orgId(), tx -> {
+        OrgSettings result = db.inOrg(caller.orgId(), tx -> {
             ObjectNode before = Audit.settings(tx);
+            if (newStore != null) {
+                StorageQueries.setCurrent(tx, StorageQueries.save(tx, newStore));
+            } else if ("custom".equals(storageMode) && StorageQueries.current(tx).isEmpty()) {
+                throw CastvaultException.invalid("storage_mode \"custom\" needs custom_storage (endpoint, region, "
+                        + "bucket, access_key, secret_key)");
+            }
             SettingsQueries.update(tx, enabled, days, storageMode);
             LegalHoldQueries.updatePolicy(tx, auditDays, legalHold);
             Audit.settingsChanged(tx, caller, before);
@@ -63,5 +97,9 @@ public final class SettingsService {
             }
             return after;
         });
+        if (newStore != null) {
+            stores.forgetOrg(caller.orgId());
+        }
+        return result;
     }
 }

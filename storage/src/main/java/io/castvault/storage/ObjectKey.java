@@ -17,6 +17,7 @@ public final class ObjectKey {
     private static final String CHUNKS = "recordings/";
     private static final String SUMMARIES = "session-recordings/";
     private static final String DIGESTS = "digests/";
+    private static final String PROBES = "probes/";
     private static final String SIG = ".sig";
     private static final DateTimeFormatter DIGEST_PATH =
             DateTimeFormatter.ofPattern("yyyy/MM/dd/yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
@@ -96,6 +97,37 @@ public final class ObjectKey {
     /** The prefixes under which every recording's objects live, for the orphan sweep's listing. */
     public static List<Prefix> roots() {
         return List.of(new Prefix(CHUNKS), new Prefix(SUMMARIES));
+    }
+
+    /** The org a key belongs to (every key of the layout names one), for routing it to the org's store. */
+    public Optional<UUID> orgId() {
+        return segment(value, 1);
+    }
+
+    /** The recording a key belongs to; empty for digests, which belong to the org. */
+    public Optional<UUID> recordingId() {
+        return value.startsWith(CHUNKS) || value.startsWith(SUMMARIES) ? segment(value, 2) : Optional.empty();
+    }
+
+    /**
+     * The small object a custom store is probed with before it is saved (issue 18): {@code probes/{org}/{nonce}},
+     * outside the recordings' layout, so nothing ever mistakes it for part of a recording.
+     */
+    public static ObjectKey probe(UUID orgId, UUID nonce) {
+        return new ObjectKey(PROBES + orgId + "/" + nonce);
+    }
+
+    /** The n-th slash-separated segment of a key or prefix when it is a UUID (segment 0 is the top folder). */
+    private static Optional<UUID> segment(String value, int n) {
+        String[] parts = value.split("/", n + 2);
+        if (parts.length <= n || parts[n].length() != 36) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(UUID.fromString(parts[n]));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
     }
 
     /** What a listed key names, or empty when it is not of our layout (such an object is a stray). */
@@ -180,6 +212,16 @@ public final class ObjectKey {
 
         public String value() {
             return value;
+        }
+
+        /** The org the prefix lies in; empty for the roots, which span every org. */
+        public Optional<UUID> orgId() {
+            return segment(value, 1);
+        }
+
+        /** The recording the prefix lies in; empty for org-wide prefixes and digests. */
+        public Optional<UUID> recordingId() {
+            return value.startsWith(CHUNKS) || value.startsWith(SUMMARIES) ? segment(value, 2) : Optional.empty();
         }
 
         @Override

@@ -52,22 +52,24 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
     private final S3Client s3;
     private final S3Presigner presigner;
     private final String bucket;
+    private final StoreRoot root;
 
     public S3BlobStore(S3Settings settings) {
         this.bucket = settings.bucket();
+        this.root = settings.root();
         this.presigner = S3Presigner.builder()
                 .endpointOverride(settings.endpoint())
                 .region(Region.of(settings.region()))
                 .credentialsProvider(StaticCredentialsProvider.create(
                         AwsBasicCredentials.create(settings.accessKey(), settings.secretKey())))
-                .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(true).build())
+                .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(settings.pathStyle()).build())
                 .build();
         this.s3 = S3Client.builder()
                 .endpointOverride(settings.endpoint())
                 .region(Region.of(settings.region()))
                 .credentialsProvider(StaticCredentialsProvider.create(
                         AwsBasicCredentials.create(settings.accessKey(), settings.secretKey())))
-                .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(true)
+                .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(settings.pathStyle())
                         // With aws-chunked encoding (the default once a checksum is sent) over plain HTTP every
                         // chunk is signed and the server decodes and verifies each: measured 2-3x the CPU per PUT
                         // (scripts/bench). Unchunked, the checksum travels as a header and is still verified.
@@ -123,7 +125,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
     @Override
     public void put(ObjectKey key, byte[] content, byte[] sha256, String contentType) {
         try {
-            s3.putObject(b -> b.bucket(bucket).key(key.value()).contentType(contentType)
+            s3.putObject(b -> b.bucket(bucket).key(root.wire(key)).contentType(contentType)
                             .checksumSHA256(Base64.getEncoder().encodeToString(sha256)),
                     RequestBody.fromBytes(content));
         } catch (RuntimeException e) {
@@ -141,7 +143,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
         }
         if (size <= MULTIPART_THRESHOLD) {
             try {
-                s3.putObject(b -> b.bucket(bucket).key(key.value()).contentType(contentType)
+                s3.putObject(b -> b.bucket(bucket).key(root.wire(key)).contentType(contentType)
                                 .checksumSHA256(Base64.getEncoder().encodeToString(sha256)),
                         RequestBody.fromFile(file));
             } catch (RuntimeException e) {
@@ -159,7 +161,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
     private void putMultipart(ObjectKey key, Path file, long size, byte[] sha256, String contentType) {
         String uploadId;
         try {
-            uploadId = s3.createMultipartUpload(b -> b.bucket(bucket).key(key.value()).contentType(contentType)
+            uploadId = s3.createMultipartUpload(b -> b.bucket(bucket).key(root.wire(key)).contentType(contentType)
                     .metadata(java.util.Map.of("sha256", io.castvault.core.Hashing.hex(sha256)))).uploadId();
         } catch (RuntimeException e) {
             throw S3Errors.translate("start multipart upload of", key, e);
@@ -172,7 +174,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
                 long from = offset;
                 int number = partNumber;
                 // re-readable from the file: unchunked signing reads the part once to hash it, then to send it
-                String etag = s3.uploadPart(b -> b.bucket(bucket).key(key.value()).uploadId(uploadId)
+                String etag = s3.uploadPart(b -> b.bucket(bucket).key(root.wire(key)).uploadId(uploadId)
                                 .partNumber(number).contentLength(length),
                         RequestBody.fromContentProvider(() -> {
                             try {
@@ -184,7 +186,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
                         }, length, "application/octet-stream")).eTag();
                 parts.add(CompletedPart.builder().partNumber(number).eTag(etag).build());
             }
-            s3.completeMultipartUpload(b -> b.bucket(bucket).key(key.value()).uploadId(uploadId)
+            s3.completeMultipartUpload(b -> b.bucket(bucket).key(root.wire(key)).uploadId(uploadId)
                     .multipartUpload(CompletedMultipartUpload.builder().parts(parts).build()));
         } catch (IOException | RuntimeException e) {
             abortQuietly(key, uploadId);
@@ -226,7 +228,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
 
     private void abortQuietly(ObjectKey key, String uploadId) {
         try {
-            s3.abortMultipartUpload(b -> b.bucket(bucket).key(key.value()).uploadId(uploadId));
+            s3.abortMultipartUpload(b -> b.bucket(bucket).key(root.wire(key)).uploadId(uploadId));
         } catch (RuntimeException ignored) {
             // the bucket's lifecycle rule for incomplete uploads is the backstop
         }
@@ -235,7 +237,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
     @Override
     public InputStream get(ObjectKey key) {
         try {
-            ResponseInputStream<GetObjectResponse> in = s3.getObject(b -> b.bucket(bucket).key(key.value()));
+            ResponseInputStream<GetObjectResponse> in = s3.getObject(b -> b.bucket(bucket).key(root.wire(key)));
             return new AbortingInputStream(in);
         } catch (RuntimeException e) {
             throw S3Errors.translate("get", key, e);
@@ -245,7 +247,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
     @Override
     public InputStream get(ObjectKey key, ByteRange range) {
         try {
-            ResponseInputStream<GetObjectResponse> in = s3.getObject(b -> b.bucket(bucket).key(key.value())
+            ResponseInputStream<GetObjectResponse> in = s3.getObject(b -> b.bucket(bucket).key(root.wire(key))
                     .range("bytes=" + range.first() + "-" + range.last()));
             return new AbortingInputStream(in);
         } catch (RuntimeException e) {
@@ -256,7 +258,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
     @Override
     public Optional<BlobInfo> head(ObjectKey key) {
         try {
-            HeadObjectResponse head = s3.headObject(b -> b.bucket(bucket).key(key.value()));
+            HeadObjectResponse head = s3.headObject(b -> b.bucket(bucket).key(root.wire(key)));
             return Optional.of(new BlobInfo(head.contentLength(), head.lastModified()));
         } catch (NoSuchKeyException e) {
             return Optional.empty();
@@ -274,12 +276,12 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
     public List<ObjectKey> list(ObjectKey.Prefix prefix) {
         List<ObjectKey> keys = new ArrayList<>();
         try {
-            ListObjectsV2Request.Builder request = ListObjectsV2Request.builder().bucket(bucket).prefix(prefix.value());
+            ListObjectsV2Request.Builder request = ListObjectsV2Request.builder().bucket(bucket).prefix(root.wire(prefix));
             String token = null;
             do {
                 ListObjectsV2Response page = s3.listObjectsV2(request.continuationToken(token).build());
                 for (S3Object o : page.contents()) {
-                    keys.add(ObjectKey.listed(prefix, o.key()));
+                    keys.add(ObjectKey.listed(prefix, root.unwire(o.key())));
                 }
                 token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
             } while (token != null);
@@ -293,14 +295,14 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
     public ListingPage listPage(ObjectKey.Prefix prefix, String startAfter, int max) {
         try {
             ListObjectsV2Response page = s3.listObjectsV2(b -> {
-                b.bucket(bucket).prefix(prefix.value()).maxKeys(Math.min(1000, Math.max(1, max)));
+                b.bucket(bucket).prefix(root.wire(prefix)).maxKeys(Math.min(1000, Math.max(1, max)));
                 if (startAfter != null) {
-                    b.startAfter(startAfter);
+                    b.startAfter(root.value() + startAfter);
                 }
             });
             List<ListedObject> objects = new ArrayList<>();
             for (S3Object o : page.contents()) {
-                objects.add(new ListedObject(ObjectKey.listed(prefix, o.key()), o.size(), o.lastModified()));
+                objects.add(new ListedObject(ObjectKey.listed(prefix, root.unwire(o.key())), o.size(), o.lastModified()));
             }
             boolean more = Boolean.TRUE.equals(page.isTruncated()) && !objects.isEmpty();
             return new ListingPage(List.copyOf(objects), more ? objects.get(objects.size() - 1).key().value() : null);
@@ -313,7 +315,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
     public java.net.URI presignGet(ObjectKey key, Duration ttl) {
         try {
             return presigner.presignGetObject(b -> b.signatureDuration(ttl)
-                    .getObjectRequest(g -> g.bucket(bucket).key(key.value()))).url().toURI();
+                    .getObjectRequest(g -> g.bucket(bucket).key(root.wire(key)))).url().toURI();
         } catch (java.net.URISyntaxException | RuntimeException e) {
             throw new StorageException(StorageException.Kind.REFUSED, "presigning " + key + " failed: " + e.getMessage(), e);
         }
@@ -327,11 +329,11 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
         for (int from = 0; from < all.size(); from += DELETE_BATCH) {
             List<ObjectKey> batch = all.subList(from, Math.min(all.size(), from + DELETE_BATCH));
             Map<String, ObjectKey> byValue = new LinkedHashMap<>();
-            batch.forEach(k -> byValue.put(k.value(), k));
+            batch.forEach(k -> byValue.put(root.wire(k), k));
             try {
                 DeleteObjectsResponse response = s3.deleteObjects(b -> b.bucket(bucket).delete(Delete.builder()
                         .quiet(false)
-                        .objects(batch.stream().map(k -> ObjectIdentifier.builder().key(k.value()).build()).toList())
+                        .objects(batch.stream().map(k -> ObjectIdentifier.builder().key(root.wire(k)).build()).toList())
                         .build()));
                 response.errors().forEach(err -> {
                     ObjectKey k = byValue.remove(err.key());

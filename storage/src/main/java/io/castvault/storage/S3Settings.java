@@ -9,7 +9,7 @@ import java.time.Duration;
  * retries: a stalled store answers a write with 503 within {@code callTimeout}, not after minutes.
  */
 public record S3Settings(URI endpoint, String region, String bucket, String accessKey, String secretKey,
-                         Duration attemptTimeout, Duration callTimeout) {
+                         Duration attemptTimeout, Duration callTimeout, boolean pathStyle, StoreRoot root) {
     public static final Duration DEFAULT_ATTEMPT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_CALL_TIMEOUT = Duration.ofSeconds(12);
 
@@ -24,9 +24,24 @@ public record S3Settings(URI endpoint, String region, String bucket, String acce
                 || callTimeout == null || callTimeout.compareTo(attemptTimeout) < 0) {
             throw new IllegalArgumentException("S3 timeouts must be positive, the call timeout at least the attempt timeout");
         }
+        if (root == null) {
+            throw new IllegalArgumentException("S3 store root must be given (StoreRoot.NONE for the bucket's top)");
+        }
+    }
+
+    /** The platform store: path-style, at the top of its bucket. */
+    public S3Settings(URI endpoint, String region, String bucket, String accessKey, String secretKey,
+                      Duration attemptTimeout, Duration callTimeout) {
+        this(endpoint, region, bucket, accessKey, secretKey, attemptTimeout, callTimeout, true, StoreRoot.NONE);
     }
 
     public S3Settings(URI endpoint, String region, String bucket, String accessKey, String secretKey) {
         this(endpoint, region, bucket, accessKey, secretKey, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CALL_TIMEOUT);
+    }
+
+    /** Never prints the keys: settings end up in logs and exception messages. */
+    @Override
+    public String toString() {
+        return "S3Settings[" + endpoint + ", " + region + ", " + bucket + ", root=" + root.value() + "]";
     }
 }

@@ -157,4 +157,16 @@ public final class ActionRequest {
         }
         return n.booleanValue();
     }
+
+    /** A nested object field (e.g. {@code custom_storage}), read with the same checks as the body. */
+    public ActionRequest optionalObject(String field) {
+        JsonNode n = present(field);
+        if (n == null) {
+            return null;
+        }
+        if (!(n instanceof ObjectNode object)) {
+            throw CastvaultException.invalid(field + " must be an object");
+        }
+        return new ActionRequest(object);
+    }
 }

@@ -28,6 +28,7 @@ import io.castvault.recording.Deletion;
 import io.castvault.recording.Recordings;
 import io.castvault.recording.Sealing;
 import io.castvault.recording.RetentionService;
+import io.castvault.recording.CustomStorage;
 import io.castvault.recording.SettingsService;
 import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.HttpRequest;
@@ -152,13 +153,14 @@ public class SessionRecordingController {
         return switch (action) {
             case "get_settings" -> {
                 Map<String, Object> view = settingsView(settings.get(caller), settings.policy(caller));
+                view.put("custom_storage", settings.customStorage(caller).map(SessionRecordingController::storeView).orElse(null));
                 audit.read(caller, action, target, null);
                 yield Envelope.ok(view);
             }
             case "update_settings" -> {
                 settings.update(caller, req.optionalBoolean("recording_enabled"), req.optionalLong("retention_days"),
                         req.optionalString("storage_mode"), req.optionalLong("audit_retention_days"),
-                        req.optionalBoolean("legal_hold"));
+                        req.optionalBoolean("legal_hold"), customStorage(req));
                 yield Envelope.ok(Map.of("updated", true));
             }
             case "start" -> Envelope.created(recordings.start(caller, req.requiredUuid("machine_id"),
@@ -351,6 +353,26 @@ public class SessionRecordingController {
         m.put("storage_mode", s.storageMode());
         m.put("audit_retention_days", policy.auditRetentionDays());
         m.put("legal_hold", policy.legalHold());
+        return m;
+    }
+
+    /** {@code custom_storage} of update_settings (issue 18); its strings are bounded in {@link CustomStorage#parse}. */
+    private CustomStorage customStorage(ActionRequest req) {
+        ActionRequest c = req.optionalObject("custom_storage");
+        return c == null ? null : CustomStorage.parse(c.optionalString("endpoint"), c.optionalString("region"),
+                c.optionalString("bucket"), c.optionalString("access_key"), c.optionalString("secret_key"),
+                c.optionalBoolean("path_style"), c.optionalString("prefix"), settings.allowsLocalEndpoints());
+    }
+
+    /** What get_settings shows of the org's store: never the secret key, the access key masked. */
+    private static Map<String, Object> storeView(SettingsService.CustomStorageView v) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("endpoint", v.endpoint());
+        m.put("region", v.region());
+        m.put("bucket", v.bucket());
+        m.put("prefix", v.prefix());
+        m.put("path_style", v.pathStyle());
+        m.put("access_key", v.accessKeyMasked());
         return m;
     }
 

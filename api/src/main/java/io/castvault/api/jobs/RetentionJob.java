@@ -3,6 +3,7 @@ package io.castvault.api.jobs;
 import io.castvault.api.ops.Draining;
 import io.castvault.api.ops.SweepMetrics;
 import io.castvault.recording.AuditService;
+import io.castvault.recording.CustomStoreSweeps;
 import io.castvault.recording.LegalHoldService;
 import io.castvault.recording.RetentionService;
 import io.micronaut.context.annotation.Requires;
@@ -22,9 +23,11 @@ public class RetentionJob {
     private final Draining draining;
     private final AuditService audit;
     private final LegalHoldService holds;
+    private final CustomStoreSweeps customStores;
 
     public RetentionJob(RetentionService retention, SweepMetrics metrics, Draining draining, AuditService audit,
-                        LegalHoldService holds) {
+                        LegalHoldService holds, CustomStoreSweeps customStores) {
+        this.customStores = customStores;
         this.retention = retention;
         this.metrics = metrics;
         this.draining = draining;
@@ -51,6 +54,11 @@ public class RetentionJob {
             }
         } catch (RuntimeException e) {
             LOG.warn("counting held recordings failed: {}", e.getMessage());
+        }
+        try {
+            customStores.run();
+        } catch (RuntimeException e) {
+            LOG.warn("orphan sweep of the orgs' own stores failed: {}", e.getMessage());
         }
         try {
             audit.prune();

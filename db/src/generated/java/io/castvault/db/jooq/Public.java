@@ -14,6 +14,7 @@ import io.castvault.db.jooq.tables.GatewaySessionEnds;
 import io.castvault.db.jooq.tables.Machines;
 import io.castvault.db.jooq.tables.OrgMemberships;
 import io.castvault.db.jooq.tables.OrgSettings;
+import io.castvault.db.jooq.tables.OrgStorage;
 import io.castvault.db.jooq.tables.Orgs;
 import io.castvault.db.jooq.tables.RecordingChunks;
 import io.castvault.db.jooq.tables.RecordingStats;
@@ -93,6 +94,11 @@ public class Public extends SchemaImpl {
     public final OrgSettings ORG_SETTINGS = OrgSettings.ORG_SETTINGS;
 
     /**
+     * The table <code>public.org_storage</code>.
+     */
+    public final OrgStorage ORG_STORAGE = OrgStorage.ORG_STORAGE;
+
+    /**
      * The table <code>public.orgs</code>.
      */
     public final Orgs ORGS = Orgs.ORGS;
@@ -148,6 +154,7 @@ public class Public extends SchemaImpl {
             Machines.MACHINES,
             OrgMemberships.ORG_MEMBERSHIPS,
             OrgSettings.ORG_SETTINGS,
+            OrgStorage.ORG_STORAGE,
             Orgs.ORGS,
             RecordingChunks.RECORDING_CHUNKS,
             RecordingStats.RECORDING_STATS,

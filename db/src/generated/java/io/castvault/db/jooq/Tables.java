@@ -14,6 +14,7 @@ import io.castvault.db.jooq.tables.GatewaySessionEnds;
 import io.castvault.db.jooq.tables.Machines;
 import io.castvault.db.jooq.tables.OrgMemberships;
 import io.castvault.db.jooq.tables.OrgSettings;
+import io.castvault.db.jooq.tables.OrgStorage;
 import io.castvault.db.jooq.tables.Orgs;
 import io.castvault.db.jooq.tables.RecordingChunks;
 import io.castvault.db.jooq.tables.RecordingStats;
@@ -77,6 +78,11 @@ public class Tables {
      * The table <code>public.org_settings</code>.
      */
     public static final OrgSettings ORG_SETTINGS = OrgSettings.ORG_SETTINGS;
+
+    /**
+     * The table <code>public.org_storage</code>.
+     */
+    public static final OrgStorage ORG_STORAGE = OrgStorage.ORG_STORAGE;
 
     /**
      * The table <code>public.orgs</code>.

@@ -6,6 +6,7 @@ package io.castvault.db.jooq.tables;
 
 import io.castvault.db.jooq.Keys;
 import io.castvault.db.jooq.Public;
+import io.castvault.db.jooq.tables.OrgStorage.OrgStoragePath;
 import io.castvault.db.jooq.tables.Orgs.OrgsPath;
 import io.castvault.db.jooq.tables.records.OrgSettingsRecord;
 
@@ -95,6 +96,11 @@ public class OrgSettings extends TableImpl<OrgSettingsRecord> {
      */
     public final TableField<OrgSettingsRecord, Boolean> LEGAL_HOLD = createField(DSL.name("legal_hold"), SQLDataType.BOOLEAN.nullable(false).defaultValue(DSL.field(DSL.raw("false"), SQLDataType.BOOLEAN)), this, "");
 
+    /**
+     * The column <code>public.org_settings.custom_store_id</code>.
+     */
+    public final TableField<OrgSettingsRecord, UUID> CUSTOM_STORE_ID = createField(DSL.name("custom_store_id"), SQLDataType.UUID, this, "");
+
     private OrgSettings(Name alias, Table<OrgSettingsRecord> aliased) {
         this(alias, aliased, (Field<?>[]) null, null);
     }
@@ -169,7 +175,19 @@ public class OrgSettings extends TableImpl<OrgSettingsRecord> {
 
     @Override
     public List<ForeignKey<OrgSettingsRecord, ?>> getReferences() {
-        return Arrays.asList(Keys.ORG_SETTINGS__ORG_SETTINGS_ORG_ID_FKEY);
+        return Arrays.asList(Keys.ORG_SETTINGS__ORG_SETTINGS_CUSTOM_STORE_ID_FKEY, Keys.ORG_SETTINGS__ORG_SETTINGS_ORG_ID_FKEY);
+    }
+
+    private transient OrgStoragePath _orgStorage;
+
+    /**
+     * Get the implicit join path to the <code>public.org_storage</code> table.
+     */
+    public OrgStoragePath orgStorage() {
+        if (_orgStorage == null)
+            _orgStorage = new OrgStoragePath(this, Keys.ORG_SETTINGS__ORG_SETTINGS_CUSTOM_STORE_ID_FKEY, null);
+
+        return _orgStorage;
     }
 
     private transient OrgsPath _orgs;

@@ -13,6 +13,7 @@ import io.castvault.db.jooq.tables.GatewaySessionEnds.GatewaySessionEndsPath;
 import io.castvault.db.jooq.tables.Machines.MachinesPath;
 import io.castvault.db.jooq.tables.OrgMemberships.OrgMembershipsPath;
 import io.castvault.db.jooq.tables.OrgSettings.OrgSettingsPath;
+import io.castvault.db.jooq.tables.OrgStorage.OrgStoragePath;
 import io.castvault.db.jooq.tables.RecordingStats.RecordingStatsPath;
 import io.castvault.db.jooq.tables.SessionRecordings.SessionRecordingsPath;
 import io.castvault.db.jooq.tables.SigningKeys.SigningKeysPath;
@@ -251,6 +252,19 @@ public class Orgs extends TableImpl<OrgsRecord> {
             _orgSettings = new OrgSettingsPath(this, null, Keys.ORG_SETTINGS__ORG_SETTINGS_ORG_ID_FKEY.getInverseKey());
 
         return _orgSettings;
+    }
+
+    private transient OrgStoragePath _orgStorage;
+
+    /**
+     * Get the implicit to-many join path to the <code>public.org_storage</code>
+     * table
+     */
+    public OrgStoragePath orgStorage() {
+        if (_orgStorage == null)
+            _orgStorage = new OrgStoragePath(this, null, Keys.ORG_STORAGE__ORG_STORAGE_ORG_ID_FKEY.getInverseKey());
+
+        return _orgStorage;
     }
 
     private transient RecordingStatsPath _recordingStats;

@@ -8,6 +8,7 @@ import io.castvault.db.jooq.Indexes;
 import io.castvault.db.jooq.Keys;
 import io.castvault.db.jooq.Public;
 import io.castvault.db.jooq.tables.Machines.MachinesPath;
+import io.castvault.db.jooq.tables.OrgStorage.OrgStoragePath;
 import io.castvault.db.jooq.tables.Orgs.OrgsPath;
 import io.castvault.db.jooq.tables.RecordingChunks.RecordingChunksPath;
 import io.castvault.db.jooq.tables.Users.UsersPath;
@@ -171,6 +172,11 @@ public class SessionRecordings extends TableImpl<SessionRecordingsRecord> {
      */
     public final TableField<SessionRecordingsRecord, String> GATEWAY_SESSION_ID = createField(DSL.name("gateway_session_id"), SQLDataType.CLOB, this, "");
 
+    /**
+     * The column <code>public.session_recordings.store_id</code>.
+     */
+    public final TableField<SessionRecordingsRecord, UUID> STORE_ID = createField(DSL.name("store_id"), SQLDataType.UUID, this, "");
+
     private SessionRecordings(Name alias, Table<SessionRecordingsRecord> aliased) {
         this(alias, aliased, (Field<?>[]) null, null);
     }
@@ -255,7 +261,7 @@ public class SessionRecordings extends TableImpl<SessionRecordingsRecord> {
 
     @Override
     public List<ForeignKey<SessionRecordingsRecord, ?>> getReferences() {
-        return Arrays.asList(Keys.SESSION_RECORDINGS__SESSION_RECORDINGS_MACHINE_ID_FKEY, Keys.SESSION_RECORDINGS__SESSION_RECORDINGS_ORG_ID_FKEY, Keys.SESSION_RECORDINGS__SESSION_RECORDINGS_USER_ID_FKEY);
+        return Arrays.asList(Keys.SESSION_RECORDINGS__SESSION_RECORDINGS_MACHINE_ID_FKEY, Keys.SESSION_RECORDINGS__SESSION_RECORDINGS_ORG_ID_FKEY, Keys.SESSION_RECORDINGS__SESSION_RECORDINGS_STORE_ID_FKEY, Keys.SESSION_RECORDINGS__SESSION_RECORDINGS_USER_ID_FKEY);
     }
 
     private transient MachinesPath _machines;
@@ -280,6 +286,18 @@ public class SessionRecordings extends TableImpl<SessionRecordingsRecord> {
             _orgs = new OrgsPath(this, Keys.SESSION_RECORDINGS__SESSION_RECORDINGS_ORG_ID_FKEY, null);
 
         return _orgs;
+    }
+
+    private transient OrgStoragePath _orgStorage;
+
+    /**
+     * Get the implicit join path to the <code>public.org_storage</code> table.
+     */
+    public OrgStoragePath orgStorage() {
+        if (_orgStorage == null)
+            _orgStorage = new OrgStoragePath(this, Keys.SESSION_RECORDINGS__SESSION_RECORDINGS_STORE_ID_FKEY, null);
+
+        return _orgStorage;
     }
 
     private transient UsersPath _users;

@@ -119,6 +119,20 @@ public class OrgSettingsRecord extends UpdatableRecordImpl<OrgSettingsRecord> {
         return (Boolean) get(6);
     }
 
+    /**
+     * Setter for <code>public.org_settings.custom_store_id</code>.
+     */
+    public void setCustomStoreId(UUID value) {
+        set(7, value);
+    }
+
+    /**
+     * Getter for <code>public.org_settings.custom_store_id</code>.
+     */
+    public UUID getCustomStoreId() {
+        return (UUID) get(7);
+    }
+
     // -------------------------------------------------------------------------
     // Primary key information
     // -------------------------------------------------------------------------
@@ -142,7 +156,7 @@ public class OrgSettingsRecord extends UpdatableRecordImpl<OrgSettingsRecord> {
     /**
      * Create a detached, initialised OrgSettingsRecord
      */
-    public OrgSettingsRecord(UUID orgId, Boolean recordingEnabled, Integer recordingRetentionDays, String recordingStorageMode, Instant updatedAt, Integer auditRetentionDays, Boolean legalHold) {
+    public OrgSettingsRecord(UUID orgId, Boolean recordingEnabled, Integer recordingRetentionDays, String recordingStorageMode, Instant updatedAt, Integer auditRetentionDays, Boolean legalHold, UUID customStoreId) {
         super(OrgSettings.ORG_SETTINGS);
 
         setOrgId(orgId);
@@ -152,6 +166,7 @@ public class OrgSettingsRecord extends UpdatableRecordImpl<OrgSettingsRecord> {
         setUpdatedAt(updatedAt);
         setAuditRetentionDays(auditRetentionDays);
         setLegalHold(legalHold);
+        setCustomStoreId(customStoreId);
         resetChangedOnNotNull();
     }
 }

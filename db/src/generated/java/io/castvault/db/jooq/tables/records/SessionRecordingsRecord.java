@@ -316,6 +316,20 @@ public class SessionRecordingsRecord extends UpdatableRecordImpl<SessionRecordin
         return (String) get(20);
     }
 
+    /**
+     * Setter for <code>public.session_recordings.store_id</code>.
+     */
+    public void setStoreId(UUID value) {
+        set(21, value);
+    }
+
+    /**
+     * Getter for <code>public.session_recordings.store_id</code>.
+     */
+    public UUID getStoreId() {
+        return (UUID) get(21);
+    }
+
     // -------------------------------------------------------------------------
     // Primary key information
     // -------------------------------------------------------------------------
@@ -339,7 +353,7 @@ public class SessionRecordingsRecord extends UpdatableRecordImpl<SessionRecordin
     /**
      * Create a detached, initialised SessionRecordingsRecord
      */
-    public SessionRecordingsRecord(UUID id, UUID orgId, UUID machineId, UUID userId, String sessionType, String status, Instant startedAt, Instant endedAt, Double durationSeconds, JSONB metadata, String r2Key, Boolean sealed, Boolean chunksCleared, UUID sealToken, Instant sealStartedAt, Integer sealFailures, Instant nextSealAt, Instant deleteClaimedAt, Boolean legalHold, String legalHoldReason, String gatewaySessionId) {
+    public SessionRecordingsRecord(UUID id, UUID orgId, UUID machineId, UUID userId, String sessionType, String status, Instant startedAt, Instant endedAt, Double durationSeconds, JSONB metadata, String r2Key, Boolean sealed, Boolean chunksCleared, UUID sealToken, Instant sealStartedAt, Integer sealFailures, Instant nextSealAt, Instant deleteClaimedAt, Boolean legalHold, String legalHoldReason, String gatewaySessionId, UUID storeId) {
         super(SessionRecordings.SESSION_RECORDINGS);
 
         setId(id);
@@ -363,6 +377,7 @@ public class SessionRecordingsRecord extends UpdatableRecordImpl<SessionRecordin
         setLegalHold(legalHold);
         setLegalHoldReason(legalHoldReason);
         setGatewaySessionId(gatewaySessionId);
+        setStoreId(storeId);
         resetChangedOnNotNull();
     }
 }
