@@ -84,7 +84,7 @@ class GracefulShutdownIT {
         env.put("AUTH_JWT_SECRET", SECRET);
         env.put("CASTVAULT_MASTER_KEY", TestApp.MASTER_KEY);
         env.put("LOG_FORMAT", "json");
-        // the test servers' credentials are development ones, and there is no CASTVAULT_MASTER_KEY
+        // the test servers' credentials may be development ones
         env.put("CASTVAULT_ENV", "development");
         env.put("SHUTDOWN_GRACE_PERIOD", "30s");
         pb.redirectErrorStream(true).redirectOutput(log.toFile());
