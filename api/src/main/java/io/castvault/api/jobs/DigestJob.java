@@ -8,12 +8,13 @@ import java.util.concurrent.atomic.AtomicLong;
 import io.castvault.evidence.DigestWriter;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.scheduling.annotation.Scheduled;
-import jakarta.inject.Singleton;
+import io.micronaut.context.annotation.Context;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Looks every DIGEST_CHECK whether an org's digest is due (DIGEST_INTERVAL, or the daily heartbeat) and writes it. */
-@Singleton
+// created at start-up, so its series exist (at zero) before the first run
+@Context
 @Requires(notEnv = "cli")
 public class DigestJob {
     private static final Logger LOG = LoggerFactory.getLogger(DigestJob.class);
