@@ -36,7 +36,7 @@ final class ListScenario {
         JsonNode before = ctx.service().action(org.token(), request(org, Map.of("limit", 1,
                 "offset", z.listDeepOffset() - 1))).data();
         queries.put("cursor page at depth " + z.listDeepOffset(), request(org, Map.of("limit", 20,
-                "cursor", before.get("next_cursor").asText())));
+                "cursor", before.get("cursor").asText())));
 
         long total = countStats(ctx.service().action(org.token(), request(org, Map.of("limit", 1))).data());
         if (total != z.listRows()) {

@@ -67,7 +67,7 @@ final class ScaleScenario {
                 "machine_id", org.machines().get(3).toString(), "status", "completed")));
         JsonNode before = ctx.service().action(org.token(), request(org, Map.of("limit", 1, "offset", depth - 1))).data();
         queries.put(String.format(Locale.ROOT, "cursor page at depth %,d", depth),
-                request(org, Map.of("limit", 20, "cursor", before.get("next_cursor").asText())));
+                request(org, Map.of("limit", 20, "cursor", before.get("cursor").asText())));
         for (Map.Entry<String, Map<String, Object>> q : queries.entrySet()) {
             byte[] body = ServiceClient.JSON.writeValueAsBytes(q.getValue());
             for (int i = 0; i < LIST_ITERATIONS / 10; i++) {
