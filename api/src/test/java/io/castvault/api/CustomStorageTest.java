@@ -111,6 +111,24 @@ class CustomStorageTest {
     }
 
     @Test
+    void anAgentUploadOfACustomOrgGoesToTheOrgsBucket() throws Exception {
+        TestOrg org = app.newOrg(true);
+        String bucket = freshBucket();
+        assertEquals(200, org.asAdmin(custom(bucket, "agents", SECRET)).status());
+        TestApp.Response r = AgentHttp.post(app, AgentHttp.report(org.machine().nodeKey(),
+                "[0, \"o\", \"$ uname\\n\"]\n[0.5, \"o\", \"Linux\\n\"]", 1.0), null);
+        assertEquals(201, r.status(), r.body());
+        UUID id = UUID.fromString(r.data().get("session_id").asText());
+        try (S3BlobStore orgStore = orgStore(bucket, "agents/")) {
+            assertTrue(orgStore.head(ObjectKey.cast(org.orgId(), id)).isPresent(), "the sealed cast is in the org's bucket");
+            assertTrue(keys(app.bean(S3BlobStore.class), org.orgId(), id).isEmpty(), "and nothing of it in the platform bucket");
+        }
+        TestApp.Response cast = org.cast(org.adminId(), id);
+        assertEquals(200, cast.status(), cast.body());
+        assertTrue(cast.body().contains("Linux"), cast.body());
+    }
+
+    @Test
     void getSettingsNeverReturnsTheSecretAndMasksTheAccessKey() {
         TestOrg org = app.newOrg(true);
         String bucket = freshBucket();

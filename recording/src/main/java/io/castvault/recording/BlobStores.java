@@ -78,6 +78,22 @@ public final class BlobStores implements AutoCloseable {
         return storeId.map(id -> store(orgId, id)).orElse(platform);
     }
 
+    /**
+     * Where an object of the recording is written: its row's store, or, before the row exists (agent ingest puts
+     * the sealed cast first and inserts the row after), the org's active store, which is the store the row's
+     * insert trigger then records.
+     */
+    public BlobStore forWrite(UUID orgId, UUID recordingId) {
+        Optional<UUID> storeId = recordingStores.get(recordingId);
+        if (storeId == null) {
+            Optional<StorageQueries.RecordingStore> row = db.inOrg(orgId, tx -> StorageQueries.storeOf(tx, recordingId));
+            if (row.isEmpty()) {
+                return active(orgId);
+            }
+        }
+        return ofRecording(orgId, recordingId);
+    }
+
     /** Where the org writes now: its custom store in custom mode, else the platform store (digests go here). */
     public BlobStore active(UUID orgId) {
         return db.inOrg(orgId, StorageQueries::active).map(id -> store(orgId, id)).orElse(platform);

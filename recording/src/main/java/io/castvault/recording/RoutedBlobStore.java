@@ -42,6 +42,11 @@ public final class RoutedBlobStore implements BlobStore {
         return key.recordingId().map(rec -> stores.ofRecording(org, rec)).orElseGet(() -> stores.active(org));
     }
 
+    private BlobStore forWrite(ObjectKey key) {
+        UUID org = key.orgId().orElseThrow(() -> new IllegalArgumentException(key + " names no org"));
+        return key.recordingId().map(rec -> stores.forWrite(org, rec)).orElseGet(() -> stores.active(org));
+    }
+
     @Override
     public void ensureBucket() {
         stores.platform().ensureBucket();
@@ -49,12 +54,12 @@ public final class RoutedBlobStore implements BlobStore {
 
     @Override
     public void put(ObjectKey key, byte[] content, byte[] sha256, String contentType) {
-        of(key).put(key, content, sha256, contentType);
+        forWrite(key).put(key, content, sha256, contentType);
     }
 
     @Override
     public void put(ObjectKey key, Path file, byte[] sha256, String contentType) {
-        of(key).put(key, file, sha256, contentType);
+        forWrite(key).put(key, file, sha256, contentType);
     }
 
     @Override
