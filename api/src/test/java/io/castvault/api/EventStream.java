@@ -77,10 +77,15 @@ final class EventStream {
     }
 
     static void await(String what, Duration timeout, BooleanSupplier condition) {
+        await(what, timeout, condition, () -> "");
+    }
+
+    /** As above; on time-out the message carries {@code state}, what was seen last. */
+    static void await(String what, Duration timeout, BooleanSupplier condition, java.util.function.Supplier<String> state) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
+                throw new AssertionError("timed out waiting for " + what + " " + state.get());
             }
             try {
                 Thread.sleep(100);
@@ -93,7 +98,9 @@ final class EventStream {
 
     /** All published and nothing more coming: the outbox is empty and the stream holds {@code expected}. */
     static List<Received> awaitEvents(TestApp app, String url, int expected, Duration timeout) {
-        await(expected + " events", timeout, () -> outboxSize(app) == 0 && events(url).size() >= expected);
+        await(expected + " events", timeout, () -> outboxSize(app) == 0 && events(url).size() >= expected,
+                () -> "(outbox " + outboxSize(app) + ", stream " + events(url).size() + ", relay "
+                        + app.bean(EventsRuntime.class).health().map(Object::toString).orElse("off") + ")");
         try {
             Thread.sleep(500); // a late duplicate would show up now
         } catch (InterruptedException e) {

@@ -60,7 +60,7 @@ class EventsDeliveryTest {
             assertTrue(writtenWhileDown > 200 && writtenWhileDown < 1001, "the outage fell in the middle: " + writtenWhileDown);
             assertTrue(System.nanoTime() - down >= 30_000_000_000L);
 
-            List<EventStream.Received> events = EventStream.awaitEvents(app, nats.url(), 1001, Duration.ofSeconds(90));
+            List<EventStream.Received> events = EventStream.awaitEvents(app, nats.url(), 1001, Duration.ofSeconds(180));
             Set<String> ids = new HashSet<>();
             events.forEach(e -> assertTrue(ids.add(e.msgId()), "delivered twice: " + e.payload()));
             List<String> order = events.stream().map(e -> e.type() + " " + e.data().path("recording_id").asText("-")).toList();
