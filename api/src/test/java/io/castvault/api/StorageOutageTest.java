@@ -30,6 +30,21 @@ class StorageOutageTest {
         app.relay().restore();
     }
 
+    /** /health gives an answer of the store up to a second old at once (see StoreHealth): it follows within seconds. */
+    static void awaitHealth(int status) {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        int seen;
+        while ((seen = app.get("/health", null).status()) != status && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        assertEquals(status, seen, "/health within 5 s");
+    }
+
     @AfterAll
     static void stop() throws Exception {
         app.close();
@@ -47,10 +62,10 @@ class StorageOutageTest {
         assertError(org.complete(org.memberId(), id), 503, "STORAGE_UNAVAILABLE");
         JsonNode during = org.asMember(Map.of("action", "get", "session_id", id.toString())).data();
         assertEquals("active", during.get("recording").get("status").asText(), "a failed complete leaves it active");
-        assertEquals(503, app.get("/health", null).status());
+        awaitHealth(503);
 
         app.relay().restore();
-        assertEquals(200, app.get("/health", null).status());
+        awaitHealth(200);
         assertEquals(200, org.upload(org.memberId(), id, 1, RecordingLifecycleTest.CHUNK1).status());
         assertEquals(200, org.complete(org.memberId(), id).status());
         JsonNode after = org.asMember(Map.of("action", "get", "session_id", id.toString())).data();

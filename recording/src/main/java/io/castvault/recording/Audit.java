@@ -49,6 +49,17 @@ public final class Audit {
                 AuditEntry.OK, r.sourceIp(), r.userAgent(), r.requestId(), json(details)));
     }
 
+    /**
+     * A read recorded in the transaction that did the reading: one transaction instead of two on the hottest
+     * read ({@code list}). Committed without waiting for the WAL flush, as every read's entry (see
+     * {@link AuditLog#appendUnflushed}); a failed read rolls its entry back with it.
+     */
+    public static void read(Tx tx, Caller caller, String action, Target target) {
+        RequestContext r = caller.request();
+        AuditLog.appendUnflushed(tx, new AuditEntry(caller.orgId(), USER, caller.userId(), null, action, target.type(),
+                target.id(), AuditEntry.OK, r.sourceIp(), r.userAgent(), r.requestId(), json(null)));
+    }
+
     public static void system(Tx tx, UUID orgId, String action, Target target, ObjectNode details) {
         AuditLog.append(tx, new AuditEntry(orgId, SYSTEM, null, SYSTEM, action, target.type(), target.id(), AuditEntry.OK,
                 null, null, null, json(details)));

@@ -147,7 +147,7 @@ public class SessionRecordingController {
         }
     }
 
-    /** Changes record their own entry in their transaction; reads are recorded here once they succeeded. */
+    /** Changes (and list) record their own entry in their transaction; other reads are recorded here once they succeeded. */
     private HttpResponse<Envelope> dispatch(HttpRequest<?> request, String action, ActionRequest req, Caller caller,
                                             Audit.Target target) {
         return switch (action) {
@@ -188,7 +188,6 @@ public class SessionRecordingController {
                 var page = RecordingJson.page(recordings.list(caller, filter(req), limit,
                         req.optionalInt("offset", 0, 0, Integer.MAX_VALUE),
                         bounded(req.optionalString("cursor"), "cursor", 64)));
-                audit.read(caller, action, target, null);
                 yield Envelope.ok(page);
             }
             case "delete" -> Envelope.ok(Map.of("deleted", deletion.delete(caller, req.requiredUuid("session_id"))));
