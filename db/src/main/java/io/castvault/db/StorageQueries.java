@@ -4,7 +4,10 @@ import org.jooq.Record;
 import org.jooq.impl.DSL;
 
 import java.time.Instant;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -106,6 +109,18 @@ public final class StorageQueries {
         return tx.dsl().select(SESSION_RECORDINGS.STORE_ID).from(SESSION_RECORDINGS)
                 .where(SESSION_RECORDINGS.ORG_ID.eq(tx.requireOrg())).and(SESSION_RECORDINGS.ID.eq(recordingId))
                 .fetchOptional(r -> new RecordingStore(r.value1()));
+    }
+
+    /**
+     * The stores of many recordings of the transaction's org in one query: each id with a row maps to its store
+     * (empty: the platform store); ids without a row are absent.
+     */
+    public static Map<UUID, Optional<UUID>> storesOf(Tx tx, Collection<UUID> recordingIds) {
+        Map<UUID, Optional<UUID>> stores = new HashMap<>();
+        tx.dsl().select(SESSION_RECORDINGS.ID, SESSION_RECORDINGS.STORE_ID).from(SESSION_RECORDINGS)
+                .where(SESSION_RECORDINGS.ORG_ID.eq(tx.requireOrg())).and(SESSION_RECORDINGS.ID.in(recordingIds))
+                .forEach(r -> stores.put(r.value1(), Optional.ofNullable(r.value2())));
+        return stores;
     }
 
     private static StoreRow row(Record r) {

@@ -14,6 +14,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -76,6 +78,32 @@ public final class BlobStores implements AutoCloseable {
             recordingStores.put(recordingId, storeId);
         }
         return storeId.map(id -> store(orgId, id)).orElse(platform);
+    }
+
+    /**
+     * The stores of many recordings of one org with one query for those not remembered (a sweep deletes hundreds
+     * at a time, and a query per recording would bound it). Nothing is remembered: these are being deleted.
+     */
+    public Map<UUID, BlobStore> ofRecordings(UUID orgId, Collection<UUID> recordingIds) {
+        Map<UUID, BlobStore> stores = new HashMap<>();
+        List<UUID> unknown = new ArrayList<>();
+        for (UUID id : recordingIds) {
+            Optional<UUID> known = recordingStores.get(id);
+            if (known == null) {
+                unknown.add(id);
+            } else {
+                stores.put(id, known.map(s -> store(orgId, s)).orElse(platform));
+            }
+        }
+        if (!unknown.isEmpty()) {
+            Map<UUID, Optional<UUID>> rows = db.inOrg(orgId, tx -> StorageQueries.storesOf(tx, unknown));
+            for (UUID id : unknown) {
+                // no row: as in ofRecording, only the platform store can hold its objects
+                Optional<UUID> storeId = rows.getOrDefault(id, Optional.empty());
+                stores.put(id, storeId.map(s -> store(orgId, s)).orElse(platform));
+            }
+        }
+        return stores;
     }
 
     /**

@@ -14,6 +14,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -120,9 +122,18 @@ public final class RoutedBlobStore implements BlobStore {
 
     @Override
     public DeleteResult delete(Collection<ObjectKey> keys) {
+        // the recordings' stores, one lookup per org rather than one per recording
+        Map<UUID, Set<UUID>> recordingsByOrg = new HashMap<>();
+        for (ObjectKey key : keys) {
+            key.recordingId().ifPresent(rec -> recordingsByOrg
+                    .computeIfAbsent(key.orgId().orElseThrow(), o -> new HashSet<>()).add(rec));
+        }
+        Map<UUID, BlobStore> storeOfRecording = new HashMap<>();
+        recordingsByOrg.forEach((org, recs) -> storeOfRecording.putAll(stores.ofRecordings(org, recs)));
         Map<BlobStore, List<ObjectKey>> byStore = new IdentityHashMap<>();
         for (ObjectKey key : keys) {
-            byStore.computeIfAbsent(of(key), s -> new ArrayList<>()).add(key);
+            BlobStore store = key.recordingId().map(storeOfRecording::get).orElseGet(() -> of(key));
+            byStore.computeIfAbsent(store, s -> new ArrayList<>()).add(key);
         }
         List<ObjectKey> deleted = new ArrayList<>();
         Map<ObjectKey, String> failed = new LinkedHashMap<>();
