@@ -3,8 +3,16 @@ package io.castvault.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.castvault.agentingest.Machines;
 import io.castvault.agentingest.NodeKeyDirectory;
+import io.castvault.agentingest.RateLimitedException;
+import io.castvault.api.http.Envelope;
 import io.castvault.core.CastHeader;
 import io.castvault.db.Role;
+import io.micronaut.context.BeanContext;
+import io.micronaut.http.HttpHeaders;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.server.exceptions.ExceptionHandler;
+import io.micronaut.inject.qualifiers.Qualifiers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -187,6 +195,19 @@ class AgentIngestTest {
         assertError(report("{\"session_type\": \"ssh\", \"session_data\": {\"transcript\": \"[1, \\\"o\\\", \\\"a\\\"]\"}}"),
                 400, "MISSING_FIELDS");
         assertEquals(0, org.asAdmin(Map.of("action", "list")).data().get("recordings").size());
+    }
+
+    @Test
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    void aRateLimitReachingTheExceptionHandlersKeepsItsWait() {
+        // the handler the framework picks for an exception: the one whose type is closest (RequestLifecycle)
+        ExceptionHandler handler = app.bean(BeanContext.class).getBean(ExceptionHandler.class,
+                Qualifiers.byTypeArgumentsClosest(RateLimitedException.class, Object.class));
+        HttpResponse<?> r = (HttpResponse<?>) handler.handle(HttpRequest.GET("/api/session-recording-agent"),
+                new RateLimitedException(7));
+        assertEquals(429, r.code());
+        assertEquals("7", r.getHeaders().get(HttpHeaders.RETRY_AFTER));
+        assertEquals("RATE_LIMITED", ((Envelope) r.body()).error().code());
     }
 
     @Test
