@@ -147,6 +147,11 @@ class SettingsAndAuthTest extends ServiceTest {
         assertError(app.action(token, Map.of("action", 7, "org_id", org.orgId().toString())), 400, "INVALID_INPUT");
         TestApp.Response noRoute = app.get("/api/nothing-here", token);
         assertError(noRoute, 404, "NOT_FOUND");
+        // HEAD gets the answer GET would have had, without its body
+        TestApp.Response headNoRoute = app.send(java.net.http.HttpRequest.newBuilder(app.url("/api/nothing-here"))
+                .method("HEAD", java.net.http.HttpRequest.BodyPublishers.noBody()).build());
+        assertEquals(404, headNoRoute.status());
+        assertEquals(0, headNoRoute.raw().body().length);
         TestApp.Response wrongMethod = app.get("/api/session-recording", token);
         assertFalse(wrongMethod.status() >= 500, wrongMethod.body());
         assertEquals(false, wrongMethod.json().get("success").asBoolean());
