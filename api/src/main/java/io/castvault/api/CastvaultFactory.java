@@ -4,7 +4,6 @@ import io.castvault.agentingest.AgentIngest;
 import io.castvault.agentingest.FailedAuthLimiter;
 import io.castvault.agentingest.NodeKeyDirectory;
 import io.castvault.agentingest.TrustedProxies;
-import io.castvault.api.auth.AccessResolver;
 import io.castvault.api.auth.BearerAuth;
 import io.castvault.api.auth.Jwt;
 import io.castvault.api.config.AgentConfig;
@@ -26,6 +25,7 @@ import io.castvault.evidence.SigningKeys;
 import io.castvault.recording.CastDownloads;
 import io.castvault.recording.ChunkUploads;
 import io.castvault.recording.Deletion;
+import io.castvault.recording.Organizations;
 import io.castvault.recording.Recordings;
 import io.castvault.recording.Sealing;
 import io.castvault.recording.UseCases;
@@ -33,6 +33,7 @@ import io.castvault.recording.RetentionService;
 import io.castvault.recording.BlobStores;
 import io.castvault.recording.CustomStoreSweeps;
 import io.castvault.recording.RoutedBlobStore;
+import io.castvault.recording.ServiceCounts;
 import io.castvault.recording.SettingsService;
 import io.castvault.storage.BlobStore;
 import io.castvault.storage.S3BlobStore;
@@ -91,13 +92,13 @@ public class CastvaultFactory {
     }
 
     @Singleton
-    AccessResolver accessResolver(Database db, AuthConfig config) {
-        return new AccessResolver(db, config.membershipCacheTtl());
+    Organizations organizations(Database db, AuthConfig config) {
+        return new Organizations(db, config.membershipCacheTtl());
     }
 
     @Singleton
-    BearerAuth bearerAuth(Jwt jwt, AccessResolver access) {
-        return new BearerAuth(jwt, access);
+    BearerAuth bearerAuth(Jwt jwt, Organizations orgs) {
+        return new BearerAuth(jwt, orgs);
     }
 
     @Singleton
@@ -166,6 +167,11 @@ public class CastvaultFactory {
     @Singleton
     RetentionService retentionService(UseCases u) {
         return u.retention();
+    }
+
+    @Singleton
+    ServiceCounts serviceCounts(Database db) {
+        return new ServiceCounts(db);
     }
 
     @Singleton

@@ -1,10 +1,10 @@
 package io.castvault.api;
 
 import io.castvault.agentingest.NodeKeyDirectory;
-import io.castvault.api.auth.AccessResolver;
 import io.castvault.db.ChangeListener;
 import io.castvault.db.Database;
 import io.castvault.evidence.MasterKey;
+import io.castvault.recording.Organizations;
 import io.castvault.storage.BlobStore;
 import io.micronaut.context.annotation.Context;
 import io.micronaut.context.annotation.Requires;
@@ -24,12 +24,12 @@ public class Startup implements AutoCloseable {
     private final ChangeListener changes;
 
     // MasterKey is injected so that production without CASTVAULT_MASTER_KEY fails here, before serving
-    public Startup(Database db, BlobStore blobs, AccessResolver access, NodeKeyDirectory nodeKeys, MasterKey masterKey) {
+    public Startup(Database db, BlobStore blobs, Organizations orgs, NodeKeyDirectory nodeKeys, MasterKey masterKey) {
         db.migrate();
         db.requireRowLevelSecurity();
         blobs.ensureBucket();
         changes = db.listenForChanges(table -> {
-            access.invalidateAll();
+            orgs.invalidateAll();
             // a deleted machine's key, or an org losing the feature, must stop working at once
             if (!"org_memberships".equals(table)) {
                 nodeKeys.invalidateAll();

@@ -1,10 +1,18 @@
 package io.castvault.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.castvault.agentingest.Machines;
 import io.castvault.agentingest.NodeKeyDirectory;
-import io.castvault.api.admin.Provisioning;
+import io.castvault.agentingest.RateLimitedException;
+import io.castvault.api.http.Envelope;
 import io.castvault.core.CastHeader;
 import io.castvault.db.Role;
+import io.micronaut.context.BeanContext;
+import io.micronaut.http.HttpHeaders;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.server.exceptions.ExceptionHandler;
+import io.micronaut.inject.qualifiers.Qualifiers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -131,11 +139,11 @@ class AgentIngestTest {
         String address = freshAddress();
         assertError(AgentHttp.post(app, AgentHttp.report("ab".repeat(32), ST5_TRANSCRIPT, null), address), 401, "UNAUTHORIZED");
 
-        Provisioning.NewMachine machine = app.provisioning().addMachine(org.orgId(), "doomed", org.memberId());
+        Machines.NewMachine machine = app.machines().add(org.orgId(), "doomed", org.memberId());
         assertEquals(201, report(AgentHttp.report(machine.nodeKey(), ST5_TRANSCRIPT, null)).status());
         // deleted the way the admin CLI does it, straight in the database; the very next report fails (the
         // insert holds the machine row, so even a cache not yet told of the delete cannot let it through)
-        app.provisioning().deleteMachine(machine.machineId());
+        app.machines().delete(machine.machineId());
         assertError(AgentHttp.post(app, AgentHttp.report(machine.nodeKey(), ST5_TRANSCRIPT, null), freshAddress()),
                 401, "UNAUTHORIZED");
         // and the change notification empties the node-key cache
@@ -157,10 +165,9 @@ class AgentIngestTest {
         assertError(report(AgentHttp.report(disabled.machine().nodeKey(), ST5_TRANSCRIPT, null)), 403, "RECORDING_DISABLED");
         assertEquals(0, disabled.asAdmin(Map.of("action", "list")).data().get("recordings").size());
 
-        Provisioning p = app.provisioning();
-        UUID orgId = p.createOrg("no-feature", false);
-        UUID owner = p.addUser(orgId, Role.MEMBER, null, "m");
-        Provisioning.NewMachine machine = p.addMachine(orgId, "box", owner);
+        UUID orgId = app.organizations().create("no-feature", false);
+        UUID owner = app.organizations().addUser(orgId, Role.MEMBER, null, "m");
+        Machines.NewMachine machine = app.machines().add(orgId, "box", owner);
         assertError(report(AgentHttp.report(machine.nodeKey(), ST5_TRANSCRIPT, null)), 403, "FEATURE_DISABLED");
     }
 
@@ -188,6 +195,19 @@ class AgentIngestTest {
         assertError(report("{\"session_type\": \"ssh\", \"session_data\": {\"transcript\": \"[1, \\\"o\\\", \\\"a\\\"]\"}}"),
                 400, "MISSING_FIELDS");
         assertEquals(0, org.asAdmin(Map.of("action", "list")).data().get("recordings").size());
+    }
+
+    @Test
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    void aRateLimitReachingTheExceptionHandlersKeepsItsWait() {
+        // the handler the framework picks for an exception: the one whose type is closest (RequestLifecycle)
+        ExceptionHandler handler = app.bean(BeanContext.class).getBean(ExceptionHandler.class,
+                Qualifiers.byTypeArgumentsClosest(RateLimitedException.class, Object.class));
+        HttpResponse<?> r = (HttpResponse<?>) handler.handle(HttpRequest.GET("/api/session-recording-agent"),
+                new RateLimitedException(7));
+        assertEquals(429, r.code());
+        assertEquals("7", r.getHeaders().get(HttpHeaders.RETRY_AFTER));
+        assertEquals("RATE_LIMITED", ((Envelope) r.body()).error().code());
     }
 
     @Test

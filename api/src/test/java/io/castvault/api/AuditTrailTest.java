@@ -220,8 +220,8 @@ class AuditTrailTest {
     @Test
     void theOperatorsMachineChangesAreRecorded() {
         TestOrg org = app.newOrg(true);
-        UUID machine = app.provisioning().addMachine(org.orgId(), "build-01", org.memberId()).machineId();
-        app.provisioning().deleteMachine(machine);
+        UUID machine = app.machines().add(org.orgId(), "build-01", org.memberId()).machineId();
+        app.machines().delete(machine);
         String sql = "SELECT string_agg(action || ':' || actor_type || ':' || actor_name, ',' ORDER BY seq) FROM audit_log"
                 + " WHERE org_id = ? AND target_id = ?";
         assertEquals("add_machine:system:operator-cli,delete_machine:system:operator-cli",

@@ -19,7 +19,7 @@ class DashboardRoutesTest extends ServiceTest {
     void meListsTheCallersOrgsWithTheirRole() {
         TestOrg first = app.newOrg(false);
         TestOrg second = app.newOrg(false);
-        app.provisioning().addUser(second.orgId(), Role.AUDITOR, first.adminId(), null);
+        app.organizations().addUser(second.orgId(), Role.AUDITOR, first.adminId(), null);
 
         TestApp.Response r = app.get("/api/me", app.token(first.adminId()));
         assertEquals(200, r.status());

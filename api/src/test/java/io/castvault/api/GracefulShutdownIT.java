@@ -1,11 +1,12 @@
 package io.castvault.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.castvault.api.admin.Provisioning;
+import io.castvault.agentingest.Machines;
 import io.castvault.api.auth.Jwt;
 import io.castvault.db.Database;
 import io.castvault.db.DatabaseSettings;
 import io.castvault.db.Role;
+import io.castvault.recording.Organizations;
 import io.castvault.testing.TestPostgres;
 import io.castvault.testing.TestS3;
 import org.junit.jupiter.api.AfterEach;
@@ -98,10 +99,10 @@ class GracefulShutdownIT {
         UUID admin;
         UUID machine;
         try (Database db = Database.connect(new DatabaseSettings(pg.url(), pg.user(), pg.password(), 2))) {
-            Provisioning p = new Provisioning(db);
-            org = p.createOrg("shutdown", true);
-            admin = p.addUser(org, Role.ADMIN, null, "admin");
-            machine = p.addMachine(org, "m", admin).machineId();
+            Organizations orgs = new Organizations(db);
+            org = orgs.create("shutdown", true);
+            admin = orgs.addUser(org, Role.ADMIN, null, "admin");
+            machine = new Machines(db).add(org, "m", admin).machineId();
         }
         String token = new Jwt(SECRET, Clock.systemUTC()).issue(admin, Duration.ofHours(1));
         assertEquals(200, action(http, base, token, Map.of("action", "update_settings", "org_id", org.toString(),

@@ -137,7 +137,7 @@ class HardeningTest {
         TestOrg org = app.newOrg(true);
         // UUID.fromString reads "1-1-1-1-1" as this user's id
         UUID shortForm = UUID.fromString("00000001-0001-0001-0001-000000000001");
-        app.provisioning().addUser(org.orgId(), Role.ADMIN, shortForm, "short");
+        app.organizations().addUser(org.orgId(), Role.ADMIN, shortForm, "short");
         Instant now = Instant.now();
         String nonCanonical = sign(new JWTClaimsSet.Builder().subject("1-1-1-1-1").issueTime(Date.from(now))
                 .expirationTime(Date.from(now.plusSeconds(600))).build());

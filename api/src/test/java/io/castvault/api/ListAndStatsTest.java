@@ -19,7 +19,7 @@ class ListAndStatsTest extends ServiceTest {
     @Test
     void listsNewestFirstWithStatsOverTheFilterNotThePage() {
         TestOrg org = app.newOrg(true);
-        UUID otherMachine = app.provisioning().addMachine(org.orgId(), "Win-A", org.adminId()).machineId();
+        UUID otherMachine = app.machines().add(org.orgId(), "Win-A", org.adminId()).machineId();
         List<UUID> started = new ArrayList<>();
         for (int i = 0; i < 7; i++) {
             boolean onOther = i % 3 == 0;
@@ -59,7 +59,7 @@ class ListAndStatsTest extends ServiceTest {
     @Test
     void aCursorWalksEveryRowOnceInOrderAcrossEqualStartTimes() {
         TestOrg org = app.newOrg(true);
-        UUID otherMachine = app.provisioning().addMachine(org.orgId(), "Win-B", org.adminId()).machineId();
+        UUID otherMachine = app.machines().add(org.orgId(), "Win-B", org.adminId()).machineId();
         List<UUID> started = new ArrayList<>();
         for (int i = 0; i < 11; i++) {
             TestApp.Response r = org.asAdmin(Map.of("action", "start", "session_type", "ssh",
@@ -154,7 +154,7 @@ class ListAndStatsTest extends ServiceTest {
     void aDeletedMachineLeavesItsRecordingsWithANullName() {
         TestOrg org = app.newOrg(true);
         UUID id = org.start(org.memberId());
-        app.provisioning().deleteMachine(org.machine().machineId());
+        app.machines().delete(org.machine().machineId());
         JsonNode list = org.asAdmin(Map.of("action", "list")).data();
         assertEquals(1, list.get("recordings").size());
         JsonNode row = list.get("recordings").get(0);

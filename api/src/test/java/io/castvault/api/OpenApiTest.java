@@ -1,7 +1,6 @@
 package io.castvault.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.castvault.api.admin.Provisioning;
 import io.castvault.db.Role;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -95,9 +94,8 @@ class OpenApiTest {
         // RECORDING_DISABLED and FEATURE_DISABLED
         TestOrg off = app.newOrg(false);
         assertEquals(403, off.asMember(body("action", "start", "machine_id", off.machine().machineId().toString(), "session_type", "ssh")).status());
-        Provisioning p = app.provisioning();
-        UUID bare = p.createOrg("bare-" + UUID.randomUUID(), false);
-        UUID bareAdmin = p.addUser(bare, Role.ADMIN, null, "a");
+        UUID bare = app.organizations().create("bare-" + UUID.randomUUID(), false);
+        UUID bareAdmin = app.organizations().addUser(bare, Role.ADMIN, null, "a");
         assertEquals(403, app.action(app.token(bareAdmin), body("action", "get_settings", "org_id", bare.toString())).status());
 
         // the object store gone: 503 in the envelope

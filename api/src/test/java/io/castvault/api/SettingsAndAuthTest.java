@@ -119,15 +119,15 @@ class SettingsAndAuthTest extends ServiceTest {
                 Map.of("action", "get_settings", "org_id", UUID.randomUUID().toString())), 403, "FORBIDDEN");
 
         // promote the member to admin in the database (as the CLI would, from another process)
-        app.provisioning().addUser(org.orgId(), Role.ADMIN, org.memberId(), null);
+        app.organizations().addUser(org.orgId(), Role.ADMIN, org.memberId(), null);
         TestApp.Response promoted = waitForStatus(() -> org.asMember(Map.of("action", "update_settings", "retention_days", 7)), 200);
         assertEquals(200, promoted.status());
     }
 
     @Test
     void orgWithoutTheFeatureIs403FeatureDisabled() {
-        UUID orgId = app.provisioning().createOrg("no-feature", false);
-        UUID admin = app.provisioning().addUser(orgId, Role.ADMIN, null, "a");
+        UUID orgId = app.organizations().create("no-feature", false);
+        UUID admin = app.organizations().addUser(orgId, Role.ADMIN, null, "a");
         TestApp.Response r = app.action(app.token(admin), Map.of("action", "get_settings", "org_id", orgId.toString()));
         assertError(r, 403, "FEATURE_DISABLED");
     }
@@ -147,6 +147,11 @@ class SettingsAndAuthTest extends ServiceTest {
         assertError(app.action(token, Map.of("action", 7, "org_id", org.orgId().toString())), 400, "INVALID_INPUT");
         TestApp.Response noRoute = app.get("/api/nothing-here", token);
         assertError(noRoute, 404, "NOT_FOUND");
+        // HEAD gets the answer GET would have had, without its body
+        TestApp.Response headNoRoute = app.send(java.net.http.HttpRequest.newBuilder(app.url("/api/nothing-here"))
+                .method("HEAD", java.net.http.HttpRequest.BodyPublishers.noBody()).build());
+        assertEquals(404, headNoRoute.status());
+        assertEquals(0, headNoRoute.raw().body().length);
         TestApp.Response wrongMethod = app.get("/api/session-recording", token);
         assertFalse(wrongMethod.status() >= 500, wrongMethod.body());
         assertEquals(false, wrongMethod.json().get("success").asBoolean());

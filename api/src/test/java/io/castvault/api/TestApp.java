@@ -3,10 +3,11 @@ package io.castvault.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.castvault.api.admin.Provisioning;
+import io.castvault.agentingest.Machines;
 import io.castvault.api.auth.Jwt;
 import io.castvault.db.Database;
 import io.castvault.db.Role;
+import io.castvault.recording.Organizations;
 import io.castvault.storage.BlobStore;
 import io.castvault.testing.TcpRelay;
 import io.castvault.testing.TestPostgres;
@@ -155,8 +156,17 @@ public final class TestApp implements AutoCloseable {
         return context.getBean(type);
     }
 
-    public Provisioning provisioning() {
-        return new Provisioning(db());
+    /**
+     * The operator's org writes as the admin CLI makes them: from outside the service, which learns of them only
+     * through its change listener.
+     */
+    public Organizations organizations() {
+        return new Organizations(db());
+    }
+
+    /** The operator's machine writes, made the way the admin CLI makes them. */
+    public Machines machines() {
+        return new Machines(db());
     }
 
     public TcpRelay relay() {
@@ -241,12 +251,12 @@ public final class TestApp implements AutoCloseable {
 
     /** An org with the feature, recording enabled or not, an admin, a member, an auditor and a machine. */
     public TestOrg newOrg(boolean recordingEnabled) {
-        Provisioning p = provisioning();
-        UUID org = p.createOrg("org-" + UUID.randomUUID(), true);
-        UUID admin = p.addUser(org, Role.ADMIN, null, "admin");
-        UUID member = p.addUser(org, Role.MEMBER, null, "member");
-        UUID auditor = p.addUser(org, Role.AUDITOR, null, "auditor");
-        Provisioning.NewMachine machine = p.addMachine(org, "Linux-C", member);
+        Organizations orgs = organizations();
+        UUID org = orgs.create("org-" + UUID.randomUUID(), true);
+        UUID admin = orgs.addUser(org, Role.ADMIN, null, "admin");
+        UUID member = orgs.addUser(org, Role.MEMBER, null, "member");
+        UUID auditor = orgs.addUser(org, Role.AUDITOR, null, "auditor");
+        Machines.NewMachine machine = machines().add(org, "Linux-C", member);
         TestOrg t = new TestOrg(this, org, admin, member, auditor, machine);
         if (recordingEnabled) {
             Response r = t.asAdmin(Map.of("action", "update_settings", "recording_enabled", true));

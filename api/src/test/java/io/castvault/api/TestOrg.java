@@ -1,6 +1,6 @@
 package io.castvault.api;
 
-import io.castvault.api.admin.Provisioning;
+import io.castvault.agentingest.Machines;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -8,7 +8,7 @@ import java.util.UUID;
 
 /** One org's fixtures: its users by role, a machine owned by the member, and tokens. */
 public record TestOrg(TestApp app, UUID orgId, UUID adminId, UUID memberId, UUID auditorId,
-                      Provisioning.NewMachine machine) {
+                      Machines.NewMachine machine) {
 
     public TestApp.Response as(UUID user, Map<String, ?> body) {
         Map<String, Object> withOrg = new HashMap<>(body);

@@ -1,10 +1,11 @@
 package io.castvault.bench;
 
-import io.castvault.api.admin.Provisioning;
+import io.castvault.agentingest.Machines;
 import io.castvault.api.auth.Jwt;
 import io.castvault.db.Database;
 import io.castvault.db.DatabaseSettings;
 import io.castvault.db.Role;
+import io.castvault.recording.Organizations;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -19,7 +20,7 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * Orgs, users, machines and tokens made the way scripts/admin makes them (the same {@link Provisioning}), plus
+ * Orgs, users, machines and tokens made the way scripts/admin makes them (the same {@link Organizations} and {@link Machines}), plus
  * plain JDBC connections for bulk seeding.
  */
 final class Fixtures implements AutoCloseable {
@@ -40,13 +41,14 @@ final class Fixtures implements AutoCloseable {
     }
 
     Org org(String name, int machines, Integer retentionDays) throws Exception {
-        Provisioning p = new Provisioning(db);
-        UUID org = p.createOrg(name, true);
-        UUID admin = p.addUser(org, Role.ADMIN, null, name + " admin");
+        Organizations orgs = new Organizations(db);
+        UUID org = orgs.create(name, true);
+        UUID admin = orgs.addUser(org, Role.ADMIN, null, name + " admin");
+        Machines machineWrites = new Machines(db);
         List<UUID> ids = new ArrayList<>();
         List<String> keys = new ArrayList<>();
         for (int i = 0; i < machines; i++) {
-            Provisioning.NewMachine m = p.addMachine(org, name + "-machine-" + i, admin);
+            Machines.NewMachine m = machineWrites.add(org, name + "-machine-" + i, admin);
             ids.add(m.machineId());
             keys.add(m.nodeKey());
         }

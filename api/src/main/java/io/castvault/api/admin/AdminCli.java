@@ -1,6 +1,7 @@
 package io.castvault.api.admin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.castvault.agentingest.Machines;
 import io.castvault.api.auth.Jwt;
 import io.castvault.api.config.AuthConfig;
 import io.castvault.api.config.DatabaseConfig;
@@ -8,6 +9,7 @@ import io.castvault.core.CastvaultException;
 import io.castvault.core.Ids;
 import io.castvault.db.Database;
 import io.castvault.db.Role;
+import io.castvault.recording.Organizations;
 import io.micronaut.context.ApplicationContext;
 
 import java.time.Clock;
@@ -65,7 +67,7 @@ public final class AdminCli {
     }
 
     private static Map<String, Object> createOrg(Database db, Flags flags) {
-        UUID id = new Provisioning(db).createOrg(flags.required("name"), !flags.has("no-feature"));
+        UUID id = new Organizations(db).create(flags.required("name"), !flags.has("no-feature"));
         return Map.of("org_id", id.toString());
     }
 
@@ -74,13 +76,13 @@ public final class AdminCli {
         Role role = Role.parse(flags.required("role"))
                 .orElseThrow(() -> new UsageException("--role must be admin, member or auditor"));
         UUID user = flags.has("user") ? Ids.parse("--user", flags.required("user")) : null;
-        return Map.of("user_id", new Provisioning(db).addUser(org, role, user, flags.optional("name")).toString());
+        return Map.of("user_id", new Organizations(db).addUser(org, role, user, flags.optional("name")).toString());
     }
 
     private static Map<String, Object> addMachine(Database db, Flags flags) {
         UUID org = Ids.parse("--org", flags.required("org"));
         UUID owner = Ids.parse("--owner", flags.required("owner"));
-        Provisioning.NewMachine m = new Provisioning(db).addMachine(org, flags.required("name"), owner);
+        Machines.NewMachine m = new Machines(db).add(org, flags.required("name"), owner);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("machine_id", m.machineId().toString());
         out.put("node_key", m.nodeKey());
@@ -89,7 +91,7 @@ public final class AdminCli {
 
     private static Map<String, Object> deleteMachine(Database db, Flags flags) {
         UUID id = Ids.parse("--machine", flags.required("machine"));
-        new Provisioning(db).deleteMachine(id);
+        new Machines(db).delete(id);
         return Map.of("deleted", id.toString());
     }
 

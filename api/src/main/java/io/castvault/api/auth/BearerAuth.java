@@ -3,6 +3,7 @@ package io.castvault.api.auth;
 import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
 import io.castvault.recording.Caller;
+import io.castvault.recording.Organizations;
 import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.HttpRequest;
 
@@ -11,11 +12,11 @@ import java.util.UUID;
 /** Bearer-token authentication followed by org membership: the front door of every user route. */
 public final class BearerAuth {
     private final Jwt jwt;
-    private final AccessResolver access;
+    private final Organizations orgs;
 
-    public BearerAuth(Jwt jwt, AccessResolver access) {
+    public BearerAuth(Jwt jwt, Organizations orgs) {
         this.jwt = jwt;
-        this.access = access;
+        this.orgs = orgs;
     }
 
     public UUID user(HttpRequest<?> request) {
@@ -27,6 +28,6 @@ public final class BearerAuth {
     }
 
     public Caller caller(UUID userId, UUID orgId) {
-        return access.resolve(userId, orgId);
+        return orgs.caller(userId, orgId);
     }
 }

@@ -1,7 +1,6 @@
 package io.castvault.api.http;
 
 import io.castvault.agentingest.AgentIngest;
-import io.castvault.agentingest.RateLimitedException;
 import io.castvault.api.ops.RequestTags;
 import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
@@ -66,23 +65,21 @@ public class AgentController {
         RequestContext context = contexts.of(request);
         try (body) {
             if (request.getContentLength() > maxRequestBytes) {
-                return closing(tooLarge());
+                return closing(Envelope.error(request, tooLarge()));
             }
             AgentIngest.Ingested done = ingest.report(body, context);
             RequestTags.bytes(request, done.transcriptBytes());
             return Envelope.created(new Reported(done.sessionId(), "completed"));
-        } catch (RateLimitedException e) {
-            audit.refused(null, Audit.ANONYMOUS, null, context, AuditedAuth.AUTH_FAILED,
-                    Audit.Target.NONE, e.code(), e.getMessage());
-            return closing(RateLimitedHandler.response(e));
         } catch (CastvaultException e) {
+            // a rate-limited machine is recorded as a failed authentication, and its answer carries the wait
             recordRefusal(audit, context, AGENT_UPLOAD, e);
-            return closing(ContentLimit.exceeded(e) ? tooLarge() : CastvaultExceptionHandler.respond(request, e));
+            return closing(Envelope.error(request, ContentLimit.exceeded(e) ? tooLarge() : e));
         }
     }
 
-    private MutableHttpResponse<Envelope> tooLarge() {
-        return Envelope.error(ErrorCode.PAYLOAD_TOO_LARGE, "the request body is larger than " + maxRequestBytes + " bytes");
+    private CastvaultException tooLarge() {
+        return new CastvaultException(ErrorCode.PAYLOAD_TOO_LARGE, "the request body is larger than " + maxRequestBytes
+                + " bytes");
     }
 
     /**

@@ -1,7 +1,6 @@
 package io.castvault.api.http;
 
 import io.castvault.agentingest.AgentIngest;
-import io.castvault.agentingest.RateLimitedException;
 import io.castvault.api.ops.RequestTags;
 import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
@@ -117,10 +116,9 @@ public class AsciicastController {
         int status = e.code() == ErrorCode.INVALID_INPUT ? 422 : e.code().httpStatus();
         MutableHttpResponse<String> response = HttpResponse.<String>status(HttpStatus.valueOf(status))
                 .contentType(MediaType.TEXT_PLAIN_TYPE).body(e.getMessage());
-        if (e instanceof RateLimitedException limited) {
-            response.header(HttpHeaders.RETRY_AFTER, Long.toString(limited.retryAfterSeconds()));
-        } else if (status == 503) {
-            response.header(HttpHeaders.RETRY_AFTER, Envelope.RETRY_AFTER_SECONDS);
+        String retryAfter = Envelope.retryAfter(e);
+        if (retryAfter != null) {
+            response.header(HttpHeaders.RETRY_AFTER, retryAfter);
         }
         return response.header(HttpHeaders.CONNECTION, "close");
     }

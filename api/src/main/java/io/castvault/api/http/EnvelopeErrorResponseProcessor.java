@@ -2,10 +2,8 @@ package io.castvault.api.http;
 
 import io.castvault.core.ErrorCode;
 import io.micronaut.context.annotation.Primary;
-import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.HttpMethod;
 import io.micronaut.http.HttpStatus;
-import io.micronaut.http.MediaType;
 import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.server.exceptions.response.ErrorContext;
 import io.micronaut.http.server.exceptions.response.ErrorResponseProcessor;
@@ -45,16 +43,12 @@ public final class EnvelopeErrorResponseProcessor implements ErrorResponseProces
             message = "method " + context.getRequest().getMethod() + " is not allowed here";
         } else if (status == 413) {
             message = "request body is too large";
-            // the unread rest of the body stays on the connection, and a client reusing it would hang
-            response.header(HttpHeaders.CONNECTION, "close");
         } else {
             message = context.getErrors().isEmpty() ? HttpStatus.valueOf(status).getReason()
                     : context.getErrors().get(0).getMessage();
         }
-        if (context.getRequest().getMethod() == HttpMethod.HEAD) {
-            return (MutableHttpResponse<Envelope>) response;
-        }
-        return response.contentType(MediaType.APPLICATION_JSON_TYPE)
-                .body(new Envelope(false, null, new Envelope.Problem(code.name(), message)));
+        MutableHttpResponse<Envelope> answer = Envelope.frameworkError(response, code, message);
+        // the headers of the answer GET would have had, and no body
+        return context.getRequest().getMethod() == HttpMethod.HEAD ? answer.body(null) : answer;
     }
 }

@@ -1,8 +1,7 @@
 package io.castvault.api.http;
 
 import io.castvault.api.auth.BearerAuth;
-import io.castvault.db.Database;
-import io.castvault.db.OrgQueries;
+import io.castvault.recording.Organizations;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.annotation.Controller;
@@ -21,11 +20,11 @@ import java.util.UUID;
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class MeController {
     private final BearerAuth auth;
-    private final Database db;
+    private final Organizations orgs;
 
-    public MeController(BearerAuth auth, Database db) {
+    public MeController(BearerAuth auth, Organizations orgs) {
         this.auth = auth;
-        this.db = db;
+        this.orgs = orgs;
     }
 
     public record Me(String userId, List<Org> orgs) {
@@ -37,9 +36,9 @@ public class MeController {
     @Get
     public HttpResponse<Envelope> me(HttpRequest<?> request) {
         UUID user = auth.user(request);
-        List<Org> orgs = db.acrossOrgs(tx -> OrgQueries.membershipsOf(tx, user)).stream()
+        List<Org> memberships = orgs.membershipsOf(user).stream()
                 .map(m -> new Org(m.orgId().toString(), m.orgName(), m.role().dbValue()))
                 .toList();
-        return Envelope.ok(new Me(user.toString(), orgs));
+        return Envelope.ok(new Me(user.toString(), memberships));
     }
 }

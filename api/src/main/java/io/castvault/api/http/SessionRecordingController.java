@@ -117,10 +117,10 @@ public class SessionRecordingController {
                 throw e;
             }
             // the unread rest of the body would stand in front of the next request: close (see LingeringClose)
-            return CastvaultExceptionHandler.respond(request, e).header(HttpHeaders.CONNECTION, "close");
+            return Envelope.error(request, e).header(HttpHeaders.CONNECTION, "close");
         } catch (IOException e) {
             // closing the body failed: the connection is broken anyway
-            return CastvaultExceptionHandler.respond(request, CastvaultException.invalid("the request body could not be read"))
+            return Envelope.error(request, CastvaultException.invalid("the request body could not be read"))
                     .header(HttpHeaders.CONNECTION, "close");
         }
     }

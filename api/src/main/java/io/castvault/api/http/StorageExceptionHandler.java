@@ -19,7 +19,7 @@ public final class StorageExceptionHandler implements ExceptionHandler<StorageEx
 
     @Override
     public HttpResponse<Envelope> handle(HttpRequest request, StorageException e) {
-        return CastvaultExceptionHandler.respond(request,
+        return Envelope.error(request,
                 new CastvaultException(ErrorCode.STORAGE_UNAVAILABLE, "the object store is unavailable; retry", e));
     }
 }

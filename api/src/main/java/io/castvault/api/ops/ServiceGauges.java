@@ -1,8 +1,8 @@
 package io.castvault.api.ops;
 
 import io.castvault.db.Database;
-import io.castvault.db.OpsQueries;
 import io.castvault.db.PoolStats;
+import io.castvault.recording.ServiceCounts;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.context.annotation.Context;
@@ -30,12 +30,14 @@ public class ServiceGauges {
     static final List<String> STATUSES = List.of("active", "completed", "deleting");
 
     private final Database db;
+    private final ServiceCounts counts;
     private final MeterRegistry registry;
     private final Map<String, AtomicLong> byStatus = new ConcurrentHashMap<>();
     private final AtomicLong outboxBacklog = new AtomicLong();
 
-    public ServiceGauges(Database db, MeterRegistry registry) {
+    public ServiceGauges(Database db, ServiceCounts counts, MeterRegistry registry) {
         this.db = db;
+        this.counts = counts;
         this.registry = registry;
         gauge("active", PoolStats::active);
         gauge("idle", PoolStats::idle);
@@ -69,12 +71,13 @@ public class ServiceGauges {
     @Scheduled(fixedDelay = "${castvault.metrics.gauge-refresh:15s}", initialDelay = "1s")
     public void refresh() {
         try {
-            Map<String, Long> counts = db.acrossOrgs(OpsQueries::recordingsByStatus);
+            ServiceCounts.Snapshot now = counts.read();
+            Map<String, Long> byStatusNow = now.recordingsByStatus();
             for (String status : STATUSES) {
-                statusGauge(status).set(counts.getOrDefault(status, 0L));
+                statusGauge(status).set(byStatusNow.getOrDefault(status, 0L));
             }
-            counts.forEach((status, n) -> statusGauge(status).set(n));
-            outboxBacklog.set(db.acrossOrgs(OpsQueries::outboxBacklog));
+            byStatusNow.forEach((status, n) -> statusGauge(status).set(n));
+            outboxBacklog.set(now.outboxBacklog());
         } catch (RuntimeException e) {
             // the gauges keep their last values; the db call meter already counts the failure
             LOG.debug("could not refresh recording gauges: {}", e.getMessage());
