@@ -67,6 +67,30 @@ public final class AuditLog {
     }
 
     /**
+     * Appends one entry per target, all like {@code template} but for their org and target, in one statement: a
+     * sweep marks thousands of recordings, and a round trip per entry would bound it. The entries are appended in
+     * list order; callers sort by org, so concurrent sweepers take the chains' locks in the same order.
+     */
+    public static void appendEach(Tx tx, AuditEntry template, List<UUID> orgIds, List<UUID> targetIds) {
+        if (orgIds.size() != targetIds.size()) {
+            throw new IllegalArgumentException("one org per target");
+        }
+        if (orgIds.isEmpty()) {
+            return;
+        }
+        AuditEntry e = template;
+        tx.dsl().resultQuery("SELECT count(castvault_audit_append(t.org, {2}, {3}, {4}, {5}, {6}, t.target, {7}, {8}, {9}, {10}, {11})) "
+                        + "FROM unnest({0}, {1}) AS t(org, target)",
+                DSL.val(orgIds.toArray(UUID[]::new)), DSL.val(targetIds.toArray(UUID[]::new)),
+                DSL.val(e.actorType()), DSL.val(e.actorId(), UUID.class), DSL.val(e.actorName(), String.class),
+                DSL.val(e.action()), DSL.val(e.targetType(), String.class), DSL.val(e.outcome()),
+                DSL.val(e.sourceIp(), String.class), DSL.val(e.userAgent(), String.class),
+                DSL.val(e.requestId(), String.class),
+                DSL.val(JSONB.valueOf(e.detailsJson() == null ? "{}" : e.detailsJson()), JSONB.class))
+                .fetchOne(0, Long.class);
+    }
+
+    /**
      * Appends the entry of a read or a refusal, which changes nothing else: its transaction commits without
      * waiting for the WAL flush, so recording a read costs no disk round trip. A database crash can lose the
      * last instant's such entries, only ever at the end of the chain (the next synchronous commit flushes

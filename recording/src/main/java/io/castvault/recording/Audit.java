@@ -132,13 +132,18 @@ public final class Audit {
      */
     public static int expired(Tx tx, Caller cleanupBy, List<RecordingRef> marked) {
         // one org's chain after another: two sweepers (instances) take the chains' locks in the same order
-        for (RecordingRef ref : marked.stream().sorted(Comparator.comparing(RecordingRef::orgId)).toList()) {
-            if (cleanupBy == null) {
-                system(tx, ref.orgId(), "retention_delete", Target.recording(ref.id()), null);
-            } else {
-                change(tx, cleanupBy, "retention_delete", Target.recording(ref.id()), null);
-            }
+        List<RecordingRef> sorted = marked.stream().sorted(Comparator.comparing(RecordingRef::orgId)).toList();
+        AuditEntry template;
+        if (cleanupBy == null) {
+            template = new AuditEntry(null, SYSTEM, null, SYSTEM, "retention_delete", "recording", null, AuditEntry.OK,
+                    null, null, null, json(null));
+        } else {
+            RequestContext r = cleanupBy.request();
+            template = new AuditEntry(null, USER, cleanupBy.userId(), null, "retention_delete", "recording", null,
+                    AuditEntry.OK, r.sourceIp(), r.userAgent(), r.requestId(), json(null));
         }
+        AuditLog.appendEach(tx, template, sorted.stream().map(RecordingRef::orgId).toList(),
+                sorted.stream().map(RecordingRef::id).toList());
         return marked.size();
     }
 
