@@ -63,14 +63,18 @@ public class CastvaultFactory {
         return new S3BlobStore(config.settings());
     }
 
-    /** The platform store with every call timed, and a cached client per org store (issue 18). */
+    /**
+     * The platform store with every call timed, and a cached client per org store (issue 18). Org stores are
+     * reached on public addresses only, but in development (the tests' S3 servers are local).
+     */
     @Singleton
     @Bean(preDestroy = "close")
     BlobStores blobStores(Database db, S3BlobStore s3, MeterRegistry registry, MasterKey master, S3Config config,
-                          LimitsConfig limits) {
+                          LimitsConfig limits, EvidenceConfig evidence) {
         // a stalled org store may hold a quarter of the upload slots at most, whatever its timeouts
-        return new BlobStores(db, new MeteredBlobStore(s3, registry), master, config.attemptTimeout(), config.callTimeout(),
-                limits.maxInflightUploads() / 4);
+        BlobStores.Options custom = new BlobStores.Options(config.attemptTimeout(), config.callTimeout(),
+                limits.maxInflightUploads() / 4, evidence.development());
+        return new BlobStores(db, new MeteredBlobStore(s3, registry), master, custom);
     }
 
     @Singleton
@@ -101,8 +105,8 @@ public class CastvaultFactory {
     }
 
     @Singleton
-    SettingsService settingsService(Database db, BlobStores stores, EvidenceConfig evidence) {
-        return new SettingsService(db, stores, evidence.development());
+    SettingsService settingsService(Database db, BlobStores stores) {
+        return new SettingsService(db, stores);
     }
 
     @Singleton

@@ -1,6 +1,7 @@
 package io.castvault.api;
 
 import io.castvault.recording.RetentionService;
+import io.castvault.storage.AddressPolicy;
 import io.castvault.storage.ObjectKey;
 import io.castvault.storage.S3BlobStore;
 import io.castvault.storage.S3Settings;
@@ -281,7 +282,8 @@ class CustomStorageTest {
 
     private static S3BlobStore orgStore(String bucket, String prefix) {
         return new S3BlobStore(new S3Settings(orgEndpoint, "us-east-1", bucket, ACCESS, SECRET,
-                S3Settings.DEFAULT_ATTEMPT_TIMEOUT, S3Settings.DEFAULT_CALL_TIMEOUT, true, StoreRoot.of(prefix)));
+                S3Settings.DEFAULT_ATTEMPT_TIMEOUT, S3Settings.DEFAULT_CALL_TIMEOUT, true, StoreRoot.of(prefix),
+                AddressPolicy.ANY));
     }
 
     private static URI lastEndpoint;

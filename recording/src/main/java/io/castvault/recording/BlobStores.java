@@ -4,6 +4,7 @@ import io.castvault.db.Database;
 import io.castvault.db.StorageQueries;
 import io.castvault.db.StorageQueries.StoreRow;
 import io.castvault.evidence.MasterKey;
+import io.castvault.storage.AddressPolicy;
 import io.castvault.storage.BlobStore;
 import io.castvault.storage.S3BlobStore;
 import io.castvault.storage.S3Settings;
@@ -24,7 +25,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * The platform store and one cached client per custom store (issue 18). Each custom client has its own connection
  * pool and the configured timeouts, so a dead org bucket costs that org its own calls and nobody else's. A client
  * is rebuilt when its row's version changes (a credential rotation), seen here at once and on other instances
- * within {@link #REFRESH}.
+ * within {@link #REFRESH}. Custom clients connect to public addresses only (checked on every connection), unless
+ * {@link Options#allowPrivateEndpoints()}.
  */
 public final class BlobStores implements AutoCloseable {
     static final Duration REFRESH = Duration.ofSeconds(30);
@@ -34,25 +36,33 @@ public final class BlobStores implements AutoCloseable {
     private final Database db;
     private final BlobStore platform;
     private final MasterKey master;
-    private final Duration attemptTimeout;
-    private final Duration callTimeout;
+    private final Options options;
     private final Map<UUID, Cached> clients = new ConcurrentHashMap<>();
     private final Map<UUID, Optional<UUID>> recordingStores = new ConcurrentHashMap<>();
-
-    private final int callsPerStore;
 
     private record Cached(int version, Instant checkedAt, S3BlobStore client, BlobStore guarded) {
     }
 
-    /** @param callsPerStore how many calls may wait on one org's own store at once (see {@link StoreBulkhead}) */
-    public BlobStores(Database db, BlobStore platform, MasterKey master, Duration attemptTimeout, Duration callTimeout,
-                      int callsPerStore) {
+    /**
+     * How custom stores are reached.
+     *
+     * @param callsPerStore         how many calls may wait on one org's own store at once (see {@link StoreBulkhead})
+     * @param allowPrivateEndpoints development only: a custom store may be on loopback or a private address
+     */
+    public record Options(Duration attemptTimeout, Duration callTimeout, int callsPerStore,
+                          boolean allowPrivateEndpoints) {
+    }
+
+    public BlobStores(Database db, BlobStore platform, MasterKey master, Options options) {
         this.db = db;
-        this.callsPerStore = Math.max(1, callsPerStore);
         this.platform = platform;
         this.master = master;
-        this.attemptTimeout = attemptTimeout;
-        this.callTimeout = callTimeout;
+        this.options = new Options(options.attemptTimeout(), options.callTimeout(),
+                Math.max(1, options.callsPerStore()), options.allowPrivateEndpoints());
+    }
+
+    public boolean allowsPrivateEndpoints() {
+        return options.allowPrivateEndpoints();
     }
 
     public BlobStore platform() {
@@ -134,7 +144,7 @@ public final class BlobStores implements AutoCloseable {
                 cached.client().close();
             }
             S3BlobStore client = connect(row);
-            return new Cached(row.version(), Instant.now(), client, new StoreBulkhead(client, callsPerStore));
+            return new Cached(row.version(), Instant.now(), client, new StoreBulkhead(client, options.callsPerStore()));
         });
         return next.guarded();
     }
@@ -157,7 +167,9 @@ public final class BlobStores implements AutoCloseable {
 
     S3Settings settings(URI endpoint, String region, String bucket, String accessKey, String secretKey,
                         boolean pathStyle, StoreRoot root) {
-        return new S3Settings(endpoint, region, bucket, accessKey, secretKey, attemptTimeout, callTimeout, pathStyle, root);
+        return new S3Settings(endpoint, region, bucket, accessKey, secretKey, options.attemptTimeout(),
+                options.callTimeout(), pathStyle, root,
+                options.allowPrivateEndpoints() ? AddressPolicy.ANY : AddressPolicy.PUBLIC_ONLY);
     }
 
     /** Probes the store as it would be used (its own timeouts and prefix), then seals its keys for saving. */
