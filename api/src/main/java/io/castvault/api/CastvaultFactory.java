@@ -110,9 +110,9 @@ public class CastvaultFactory {
     }
 
     @Singleton
-    UseCases useCases(Database db, BlobStore blobs, LimitsConfig limits, RetentionConfig retention, S3Config s3,
-                      AgentConfig agent, ManifestWriter manifests) {
-        return UseCases.wire(db, blobs, new UseCases.Settings(limits.maxChunkBytes(), limits.maxInflightUploads(),
+    UseCases useCases(Database db, BlobStore blobs, BlobStores stores, LimitsConfig limits, RetentionConfig retention,
+                      S3Config s3, AgentConfig agent, ManifestWriter manifests) {
+        return UseCases.wire(db, blobs, stores, new UseCases.Settings(limits.maxChunkBytes(), limits.maxInflightUploads(),
                 UseCases.Settings.leaseFor(s3.callTimeout()), retention.abandonAfter(), retention.orphanGrace(),
                 retention.orphanKeysPerRun(), agent.spoolPath()), manifests::writeQuietly);
     }

@@ -28,7 +28,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * within {@link #REFRESH}. Custom clients connect to public addresses only (checked on every connection), unless
  * {@link Options#allowPrivateEndpoints()}.
  */
-public final class BlobStores implements AutoCloseable {
+public final class BlobStores implements StorePlacement, AutoCloseable {
     static final Duration REFRESH = Duration.ofSeconds(30);
     /** Recordings never move between stores, so the answer can be kept; bounded so it cannot grow without end. */
     private static final int MAX_REMEMBERED_RECORDINGS = 100_000;
@@ -88,25 +88,15 @@ public final class BlobStores implements AutoCloseable {
         return storeId.map(id -> store(orgId, id)).orElse(platform);
     }
 
-    /**
-     * Where an object of the recording is written: its row's store, or, before the row exists (agent ingest puts
-     * the sealed cast first and inserts the row after), the org's active store, which is the store the row's
-     * insert trigger then records.
-     */
-    public BlobStore forWrite(UUID orgId, UUID recordingId) {
-        Optional<UUID> storeId = recordingStores.get(recordingId);
-        if (storeId == null) {
-            Optional<StorageQueries.RecordingStore> row = db.inOrg(orgId, tx -> StorageQueries.storeOf(tx, recordingId));
-            if (row.isEmpty()) {
-                return active(orgId);
-            }
-        }
-        return ofRecording(orgId, recordingId);
-    }
-
     /** Where the org writes now: its custom store in custom mode, else the platform store (digests go here). */
     public BlobStore active(UUID orgId) {
-        return db.inOrg(orgId, StorageQueries::active).map(id -> store(orgId, id)).orElse(platform);
+        return place(orgId).store();
+    }
+
+    @Override
+    public Placement place(UUID orgId) {
+        Optional<UUID> storeId = db.inOrg(orgId, StorageQueries::active);
+        return new Placement(storeId.orElse(null), storeId.map(id -> store(orgId, id)).orElse(platform));
     }
 
     /** The active store first, then every other store the org has used: where an org's objects may be. */
