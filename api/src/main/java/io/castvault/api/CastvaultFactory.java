@@ -37,6 +37,7 @@ import io.castvault.recording.SettingsService;
 import io.castvault.storage.BlobStore;
 import io.castvault.storage.S3BlobStore;
 import io.castvault.api.ops.DatabaseMeter;
+import io.castvault.api.ops.FailingStores;
 import io.castvault.api.ops.MeteredBlobStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.context.annotation.Bean;
@@ -64,17 +65,19 @@ public class CastvaultFactory {
     }
 
     /**
-     * The platform store with every call timed, and a cached client per org store (issue 18). Org stores are
-     * reached on public addresses only, but in development (the tests' S3 servers are local).
+     * The platform store and a cached client per org store (issue 18), every call of each timed under its class of
+     * store. Org stores are reached on public addresses only, but in development (the tests' S3 servers are local).
      */
     @Singleton
     @Bean(preDestroy = "close")
     BlobStores blobStores(Database db, S3BlobStore s3, MeterRegistry registry, MasterKey master, S3Config config,
-                          LimitsConfig limits, EvidenceConfig evidence) {
+                          LimitsConfig limits, EvidenceConfig evidence, FailingStores failing) {
         // a stalled org store may hold a quarter of the upload slots at most, whatever its timeouts
         BlobStores.Options custom = new BlobStores.Options(config.attemptTimeout(), config.callTimeout(),
                 limits.maxInflightUploads() / 4, evidence.development());
-        return new BlobStores(db, new MeteredBlobStore(s3, registry), master, custom);
+        return new BlobStores(db, new MeteredBlobStore(s3, registry, MeteredBlobStore.PLATFORM, MeteredBlobStore.Answers.IGNORED),
+                master, custom, (storeId, store) -> new MeteredBlobStore(store, registry, MeteredBlobStore.CUSTOM,
+                failing.of(storeId)));
     }
 
     @Singleton

@@ -37,6 +37,7 @@ public final class BlobStores implements StorePlacement, AutoCloseable {
     private final BlobStore platform;
     private final MasterKey master;
     private final Options options;
+    private final StoreObserver observer;
     private final Map<UUID, Cached> clients = new ConcurrentHashMap<>();
     private final Map<UUID, Optional<UUID>> recordingStores = new ConcurrentHashMap<>();
 
@@ -53,12 +54,14 @@ public final class BlobStores implements StorePlacement, AutoCloseable {
                           boolean allowPrivateEndpoints) {
     }
 
-    public BlobStores(Database db, BlobStore platform, MasterKey master, Options options) {
+    /** @param observer wraps each custom store's client as it is built (the api module meters them) */
+    public BlobStores(Database db, BlobStore platform, MasterKey master, Options options, StoreObserver observer) {
         this.db = db;
         this.platform = platform;
         this.master = master;
         this.options = new Options(options.attemptTimeout(), options.callTimeout(),
                 Math.max(1, options.callsPerStore()), options.allowPrivateEndpoints());
+        this.observer = observer;
     }
 
     public boolean allowsPrivateEndpoints() {
@@ -134,7 +137,8 @@ public final class BlobStores implements StorePlacement, AutoCloseable {
                 cached.client().close();
             }
             S3BlobStore client = connect(row);
-            return new Cached(row.version(), Instant.now(), client, new StoreBulkhead(client, options.callsPerStore()));
+            return new Cached(row.version(), Instant.now(), client,
+                    observer.observe(row.id(), new StoreBulkhead(client, options.callsPerStore())));
         });
         return next.guarded();
     }
