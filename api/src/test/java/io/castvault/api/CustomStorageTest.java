@@ -124,6 +124,8 @@ class CustomStorageTest {
         // the cast and its summary, metered as calls to an org's own store
         assertTrue(delta(before, OperationsTest.scrape(app), "castvault_store_calls_seconds_count", "store=\"custom\"",
                 "operation=\"put_file\"", "outcome=\"ok\"") >= 1);
+        TestApp.Response listed = org.asAuditor(Map.of("action", "list"));
+        assertEquals("custom", listed.data().get("recordings").get(0).get("storage").asText(), listed.body());
         try (S3BlobStore orgStore = orgStore(bucket, "agents/")) {
             assertTrue(orgStore.head(ObjectKey.cast(org.orgId(), id)).isPresent(), "the sealed cast is in the org's bucket");
             assertTrue(keys(app.bean(S3BlobStore.class), org.orgId(), id).isEmpty(), "and nothing of it in the platform bucket");
