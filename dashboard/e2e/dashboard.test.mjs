@@ -260,6 +260,17 @@ describe("dashboard", () => {
     assert.deepEqual(custom.custom_storage, { endpoint: env.s3.endpoint, region: "us-east-1", bucket: env.s3.bucket,
       prefix: "org-own/", path_style: true, access_key: env.s3.accessKey.slice(0, 4) + "****" });
     assert.equal(await page.locator("#store-secret-key").inputValue(), "", "the secret is write-only");
+    // a recording started now is kept in the org's bucket, and the table and its page say so; older ones stay put
+    const inOrgBucket = await record(seed.adminToken, seed.org, seed.build, [fillerChunk(300)], { duration: 12 });
+    assert.equal((await ok(seed.adminToken, seed.org, "get", { session_id: inOrgBucket })).recording.storage, "custom");
+    await page.goto(`${env.baseUrl}/#/org/${seed.org}`);
+    await page.locator(`tr[data-id="${inOrgBucket}"] [data-storage="custom"]`).filter({ hasText: "org's bucket" }).waitFor();
+    assert.equal(await page.locator(`tr[data-id="${seed.demo}"] [data-storage]`).getAttribute("data-storage"), "platform");
+    await shot(page, "07a-recordings-store");
+    await page.locator(`tr[data-id="${inOrgBucket}"] a.open`).click();
+    await page.locator("table.kv [data-storage=custom]").waitFor();
+    await page.goto(`${env.baseUrl}/#/org/${seed.org}/settings`);
+    await page.getByTestId("custom-store").waitFor();
     // back to platform: the saved store stays on record for the recordings written there
     await page.locator("#storage-mode").selectOption("platform");
     assert.equal(await page.getByTestId("custom-store").isHidden(), true);

@@ -31,6 +31,8 @@ export interface Recording {
   r2_key: string | null;
   legal_hold?: boolean;
   legal_hold_reason?: string | null;
+  /** The store the recording was started in: the platform bucket or the org's own. */
+  storage: "platform" | "custom";
 }
 
 export interface AuditEntry {

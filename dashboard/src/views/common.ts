@@ -16,3 +16,10 @@ export function machineCell(r: Recording): HTMLElement {
 export function userCell(userId: string, me: string): HTMLElement {
   return h("span", { class: "mono", title: userId }, userId === me ? "you" : shortId(userId));
 }
+
+/** Which store the recording's objects are in: the one it was started in, whatever the org's mode is now. */
+export function storeCell(r: Recording): HTMLElement {
+  return r.storage === "custom"
+    ? h("span", { class: "store store-custom", "data-storage": "custom", title: "The org's own bucket (storage mode custom)" }, "org's bucket")
+    : h("span", { class: "store", "data-storage": "platform", title: "The service's bucket" }, "platform");
+}

@@ -5,7 +5,7 @@ import { errorBox, h, replace } from "../dom";
 import { bytes, count, duration, utc, when } from "../format";
 import { checkIntegrity, type Integrity } from "../integrity";
 import type { ViewContext } from "../context";
-import { machineCell, statusBadge, userCell } from "./common";
+import { machineCell, statusBadge, storeCell, userCell } from "./common";
 import { actorCell, outcomeBadge } from "./audit";
 
 const SPEEDS = [0.5, 1, 1.5, 2, 4];
@@ -253,6 +253,7 @@ function metadataCard(ctx: ViewContext, d: Details): HTMLElement {
         row("Bytes received", bytes(r.metadata.bytes_received)),
         r.metadata.reported_by_agent ? row("Reported by", "agent") : null,
         d.r2_data?.transcript_lines !== undefined ? row("Transcript lines", count(d.r2_data.transcript_lines)) : null,
+        row("Stored in", storeCell(r)),
         row("Summary object", r.r2_key ? h("code", {}, r.r2_key) : "—"),
         row("Legal hold", r.legal_hold ? h("span", { class: "hold", "data-testid": "legal-hold" }, `held: ${r.legal_hold_reason ?? ""}`) : "none"),
       ),

@@ -3,7 +3,7 @@ import { h, replace } from "../dom";
 import { bytes, count, duration, shortId, when } from "../format";
 import { recordingsHref } from "../route";
 import type { ViewContext } from "../context";
-import { machineCell, statusBadge, userCell } from "./common";
+import { machineCell, statusBadge, storeCell, userCell } from "./common";
 
 const PAGE_SIZES = [10, 20, 50, 100];
 const KNOWN_STATUSES = ["active", "completed"];
@@ -169,6 +169,7 @@ function table(ctx: ViewContext, page: Page, f: Filter): HTMLElement {
       h("td", { class: "nowrap" }, h("a", { href: `#/org/${orgId}/recordings/${r.id}`, class: "open" }, when(r.started_at))),
       h("td", { class: "num" }, duration(r.duration_seconds)),
       h("td", { class: "num" }, bytes(r.metadata.bytes_received)),
+      h("td", {}, storeCell(r)),
     );
   return h(
     "table",
@@ -176,7 +177,7 @@ function table(ctx: ViewContext, page: Page, f: Filter): HTMLElement {
     h(
       "thead",
       {},
-      h("tr", {}, ...["Status", "Machine", "User", "Type", "Started", "Duration", "Size"].map((c, i) => h("th", { class: i >= 5 ? "num" : null }, c))),
+      h("tr", {}, ...["Status", "Machine", "User", "Type", "Started", "Duration", "Size", "Store"].map((c, i) => h("th", { class: i === 5 || i === 6 ? "num" : null }, c))),
     ),
     h("tbody", {}, ...page.recordings.map(row)),
   );

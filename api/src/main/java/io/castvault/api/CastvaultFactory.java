@@ -38,6 +38,7 @@ import io.castvault.recording.SettingsService;
 import io.castvault.storage.BlobStore;
 import io.castvault.storage.S3BlobStore;
 import io.castvault.api.ops.DatabaseMeter;
+import io.castvault.api.ops.FailingStores;
 import io.castvault.api.ops.MeteredBlobStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.context.annotation.Bean;
@@ -64,14 +65,20 @@ public class CastvaultFactory {
         return new S3BlobStore(config.settings());
     }
 
-    /** The platform store with every call timed, and a cached client per org store (issue 18). */
+    /**
+     * The platform store and a cached client per org store (issue 18), every call of each timed under its class of
+     * store. Org stores are reached on public addresses only, but in development (the tests' S3 servers are local).
+     */
     @Singleton
     @Bean(preDestroy = "close")
     BlobStores blobStores(Database db, S3BlobStore s3, MeterRegistry registry, MasterKey master, S3Config config,
-                          LimitsConfig limits) {
+                          LimitsConfig limits, EvidenceConfig evidence, FailingStores failing) {
         // a stalled org store may hold a quarter of the upload slots at most, whatever its timeouts
-        return new BlobStores(db, new MeteredBlobStore(s3, registry), master, config.attemptTimeout(), config.callTimeout(),
-                limits.maxInflightUploads() / 4);
+        BlobStores.Options custom = new BlobStores.Options(config.attemptTimeout(), config.callTimeout(),
+                limits.maxInflightUploads() / 4, evidence.development());
+        return new BlobStores(db, new MeteredBlobStore(s3, registry, MeteredBlobStore.PLATFORM, MeteredBlobStore.Answers.IGNORED),
+                master, custom, (storeId, store) -> new MeteredBlobStore(store, registry, MeteredBlobStore.CUSTOM,
+                failing.of(storeId)));
     }
 
     @Singleton
@@ -102,14 +109,14 @@ public class CastvaultFactory {
     }
 
     @Singleton
-    SettingsService settingsService(Database db, BlobStores stores, EvidenceConfig evidence) {
-        return new SettingsService(db, stores, evidence.development());
+    SettingsService settingsService(Database db, BlobStores stores) {
+        return new SettingsService(db, stores);
     }
 
     @Singleton
-    UseCases useCases(Database db, BlobStore blobs, LimitsConfig limits, RetentionConfig retention, S3Config s3,
-                      AgentConfig agent, ManifestWriter manifests) {
-        return UseCases.wire(db, blobs, new UseCases.Settings(limits.maxChunkBytes(), limits.maxInflightUploads(),
+    UseCases useCases(Database db, BlobStore blobs, BlobStores stores, LimitsConfig limits, RetentionConfig retention,
+                      S3Config s3, AgentConfig agent, ManifestWriter manifests) {
+        return UseCases.wire(db, blobs, stores, new UseCases.Settings(limits.maxChunkBytes(), limits.maxInflightUploads(),
                 UseCases.Settings.leaseFor(s3.callTimeout()), retention.abandonAfter(), retention.orphanGrace(),
                 retention.orphanKeysPerRun(), agent.spoolPath()), manifests::writeQuietly);
     }

@@ -1,6 +1,7 @@
 package io.castvault.api;
 
 import io.castvault.recording.RetentionService;
+import io.castvault.storage.AddressPolicy;
 import io.castvault.storage.ObjectKey;
 import io.castvault.storage.S3BlobStore;
 import io.castvault.storage.S3Settings;
@@ -115,10 +116,16 @@ class CustomStorageTest {
         TestOrg org = app.newOrg(true);
         String bucket = freshBucket();
         assertEquals(200, org.asAdmin(custom(bucket, "agents", SECRET)).status());
+        Map<String, Double> before = OperationsTest.scrape(app);
         TestApp.Response r = AgentHttp.post(app, AgentHttp.report(org.machine().nodeKey(),
                 "[0, \"o\", \"$ uname\\n\"]\n[0.5, \"o\", \"Linux\\n\"]", 1.0), null);
         assertEquals(201, r.status(), r.body());
         UUID id = UUID.fromString(r.data().get("session_id").asText());
+        // the cast and its summary, metered as calls to an org's own store
+        assertTrue(delta(before, OperationsTest.scrape(app), "castvault_store_calls_seconds_count", "store=\"custom\"",
+                "operation=\"put_file\"", "outcome=\"ok\"") >= 1);
+        TestApp.Response listed = org.asAuditor(Map.of("action", "list"));
+        assertEquals("custom", listed.data().get("recordings").get(0).get("storage").asText(), listed.body());
         try (S3BlobStore orgStore = orgStore(bucket, "agents/")) {
             assertTrue(orgStore.head(ObjectKey.cast(org.orgId(), id)).isPresent(), "the sealed cast is in the org's bucket");
             assertTrue(keys(app.bean(S3BlobStore.class), org.orgId(), id).isEmpty(), "and nothing of it in the platform bucket");
@@ -198,6 +205,8 @@ class CustomStorageTest {
         UUID session = down.start(down.adminId());
         assertEquals(200, down.upload(down.adminId(), session, 0, "[0, \"o\", \"chunk 0\"]").status());
         UUID fine = other.start(other.adminId());
+        int failingBefore = failingStores();
+        Map<String, Double> before = OperationsTest.scrape(app);
 
         // stalled (SIGSTOP): the org's calls hang until its timeouts, but only a few at a time (StoreBulkhead), so
         // the other org keeps its upload slots and its speed
@@ -217,9 +226,13 @@ class CustomStorageTest {
                 assertEquals(503, r.status(), r.body());
                 assertEquals("STORAGE_UNAVAILABLE", r.errorCode());
             }
+            assertEquals(failingBefore + 1, failingStores(), "the stalled store is failing");
         } finally {
             signal("CONT", own.pid());
         }
+        // answering again: no longer failing
+        assertEquals(200, down.upload(down.adminId(), session, 30, "[30, \"o\", \"chunk 30\"]").status());
+        assertEquals(failingBefore, failingStores());
 
         // gone (killed): refused at once
         own.destroyForcibly().waitFor();
@@ -227,6 +240,35 @@ class CustomStorageTest {
         assertEquals(503, refused.status(), refused.body());
         assertEquals("STORAGE_UNAVAILABLE", refused.errorCode());
         assertOtherOrgKeepsItsSpeed(other, fine, 50);
+
+        // operations see a failing org store as a count and its failures by kind, never which org or bucket;
+        // the service stays ready and healthy: /health is about the platform store
+        assertEquals(failingBefore + 1, failingStores());
+        TestApp.Response ready = app.get("/health/ready", null);
+        assertEquals(200, ready.status(), ready.body());
+        assertEquals(200, app.get("/health", null).status());
+        Map<String, Double> after = OperationsTest.scrape(app);
+        // at least the four calls the bulkhead let wait until they timed out, and the one refused by the dead server
+        double failures = delta(before, after, "castvault_store_failures_total", "store=\"custom\"", "kind=\"UNAVAILABLE\"");
+        assertTrue(failures >= 5, "custom store failures: " + failures);
+        assertEquals(0, delta(before, after, "castvault_store_failures_total", "store=\"platform\"", "kind=\"UNAVAILABLE\""));
+        assertTrue(delta(before, after, "castvault_store_calls_seconds_count", "store=\"custom\"", "operation=\"put\"",
+                "outcome=\"UNAVAILABLE\"") >= 1);
+        assertEquals(failingBefore + 1, OperationsTest.value(after, "castvault_store_custom_failing"));
+        for (String series : after.keySet()) {
+            for (String id : List.of(down.orgId().toString(), bucket, ownEndpoint.getHost() + ":" + ownEndpoint.getPort())) {
+                assertFalse(series.contains(id), series);
+            }
+        }
+    }
+
+    private static int failingStores() {
+        TestApp.Response ready = app.get("/health/ready", null);
+        return ready.json().get("custom_stores").get("failing").asInt();
+    }
+
+    private static double delta(Map<String, Double> before, Map<String, Double> after, String name, String... labels) {
+        return OperationsTest.value(after, name, labels) - OperationsTest.value(before, name, labels);
     }
 
     private static void assertOtherOrgKeepsItsSpeed(TestOrg other, UUID session, int from) {
@@ -281,7 +323,8 @@ class CustomStorageTest {
 
     private static S3BlobStore orgStore(String bucket, String prefix) {
         return new S3BlobStore(new S3Settings(orgEndpoint, "us-east-1", bucket, ACCESS, SECRET,
-                S3Settings.DEFAULT_ATTEMPT_TIMEOUT, S3Settings.DEFAULT_CALL_TIMEOUT, true, StoreRoot.of(prefix)));
+                S3Settings.DEFAULT_ATTEMPT_TIMEOUT, S3Settings.DEFAULT_CALL_TIMEOUT, true, StoreRoot.of(prefix),
+                AddressPolicy.ANY));
     }
 
     private static URI lastEndpoint;

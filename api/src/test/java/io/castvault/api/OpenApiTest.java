@@ -154,7 +154,7 @@ class OpenApiTest {
         String get = "{\"action\":\"get\",\"org_id\":\"" + org + "\",\"session_id\":\"" + sid + "\"}";
         String rec = "{\"id\":\"" + sid + "\",\"org_id\":\"" + org + "\",\"machine_id\":null,\"machine_name\":null,"
                 + "\"user_id\":\"" + sid + "\",\"session_type\":\"ssh\",\"status\":\"active\",\"started_at\":\"2026-01-01T00:00:00Z\","
-                + "\"ended_at\":null,\"duration_seconds\":null,\"r2_key\":null";
+                + "\"ended_at\":null,\"duration_seconds\":null,\"r2_key\":null,\"storage\":\"platform\"";
         String withMeta = rec + ",\"metadata\":{\"chunks_received\":0,\"bytes_received\":0}}";
         assertEquals(java.util.List.of(), c.check("POST", "/api/session-recording", get, 200, "application/json", "id",
                 "{\"success\":true,\"data\":{\"recording\":" + withMeta + ",\"r2_data\":null},\"error\":null}", seen));

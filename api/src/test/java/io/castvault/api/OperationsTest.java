@@ -24,7 +24,12 @@ class OperationsTest extends ServiceTest {
     private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*})? (\\S+)$", Pattern.MULTILINE);
 
     static Map<String, Double> scrape() {
-        TestApp.Response r = app.send(HttpRequest.newBuilder(app.managementUrl("/metrics")).GET().build());
+        return scrape(app);
+    }
+
+    /** Every sample of {@code service}'s {@code /metrics}, keyed by name and labels. */
+    static Map<String, Double> scrape(TestApp service) {
+        TestApp.Response r = service.send(HttpRequest.newBuilder(service.managementUrl("/metrics")).GET().build());
         assertEquals(200, r.status(), r.body());
         assertTrue(r.raw().headers().firstValue("content-type").orElse("").startsWith("text/plain"));
         Map<String, Double> samples = new HashMap<>();
@@ -52,6 +57,22 @@ class OperationsTest extends ServiceTest {
             }
         }
         return sum;
+    }
+
+    /** Whether a series named {@code name} with every given label is exported (at whatever value). */
+    static boolean has(Map<String, Double> samples, String name, String... labels) {
+        for (String key : samples.keySet()) {
+            if (key.equals(name) || key.startsWith(name + "{")) {
+                boolean all = true;
+                for (String label : labels) {
+                    all &= key.contains(label);
+                }
+                if (all) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     @Test
@@ -82,8 +103,17 @@ class OperationsTest extends ServiceTest {
         for (String series : after.keySet()) {
             assertFalse(series.contains(session.toString()) || series.contains(org.orgId().toString()), series);
         }
-        // two chunk puts and the summary put at least, all answered
-        assertTrue(delta(before, after, "castvault_store_calls_seconds_count", "operation=\"put\"", "outcome=\"ok\"") >= 3);
+        // two chunk puts and the summary put at least, all answered, all to the platform store; every kind of
+        // failure has its series from the start, at zero here
+        assertTrue(delta(before, after, "castvault_store_calls_seconds_count", "store=\"platform\"", "operation=\"put\"",
+                "outcome=\"ok\"") >= 3);
+        assertEquals(0, value(after, "castvault_store_calls_seconds_count", "store=\"custom\""));
+        for (String kind : new String[]{"UNAVAILABLE", "NOT_FOUND", "CHECKSUM_MISMATCH", "REFUSED", "OTHER"}) {
+            assertTrue(has(after, "castvault_store_failures_total", "kind=\"" + kind + "\"", "store=\"platform\""), kind);
+        }
+        assertEquals(0, value(after, "castvault_store_failures_total", "kind=\"UNAVAILABLE\""));
+        assertEquals(0, value(after, "castvault_store_custom_failing"));
+        assertTrue(has(after, "castvault_store_custom_failing"));
         assertTrue(delta(before, after, "castvault_db_calls_seconds_count", "operation=\"transaction\"", "outcome=\"ok\"") >= 5);
         assertTrue(value(after, "castvault_recordings", "status=\"completed\"") >= 1);
         assertTrue(value(after, "castvault_db_pool_connections", "state=\"max\"") == 8);
@@ -124,6 +154,7 @@ class OperationsTest extends ServiceTest {
         assertEquals("up", checks.get("database").get("status").asText());
         assertEquals("up", checks.get("object_store").get("status").asText());
         assertTrue(checks.get("database").get("latency_ms").isNumber());
+        assertEquals(0, ready.json().get("custom_stores").get("failing").asInt(), ready.body());
         assertEquals(200, app.get("/health", null).status());
     }
 

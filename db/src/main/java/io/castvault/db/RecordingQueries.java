@@ -170,7 +170,7 @@ public final class RecordingQueries {
                 .asTable("totals");
         return tx.dsl().select(r.ID, r.ORG_ID, r.MACHINE_ID, r.USER_ID, r.SESSION_TYPE, r.STATUS, r.STARTED_AT,
                         r.ENDED_AT, r.DURATION_SECONDS, r.METADATA, r.R2_KEY, r.SEALED, r.LEGAL_HOLD,
-                        r.LEGAL_HOLD_REASON, MACHINES.NAME,
+                        r.LEGAL_HOLD_REASON, r.STORE_ID, MACHINES.NAME,
                         totals.field(CHUNK_COUNT), totals.field(BYTE_COUNT))
                 .from(page)
                 .join(r).on(r.ID.eq(pageId))
@@ -186,7 +186,7 @@ public final class RecordingQueries {
                 rec.get(r.SESSION_TYPE), RecordingStatus.of(rec.get(r.STATUS)), rec.get(r.STARTED_AT), rec.get(r.ENDED_AT),
                 rec.get(r.DURATION_SECONDS), rec.get(r.METADATA).data(), rec.get(r.R2_KEY), rec.get(MACHINES.NAME),
                 rec.get(CHUNK_COUNT), rec.get(BYTE_COUNT), rec.get(r.SEALED),
-                rec.get(r.LEGAL_HOLD), rec.get(r.LEGAL_HOLD_REASON));
+                rec.get(r.LEGAL_HOLD), rec.get(r.LEGAL_HOLD_REASON), rec.get(r.STORE_ID) != null);
     }
 
     private static Chunk chunk(io.castvault.db.jooq.tables.records.RecordingChunksRecord c) {

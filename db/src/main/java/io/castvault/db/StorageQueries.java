@@ -123,6 +123,19 @@ public final class StorageQueries {
         return stores;
     }
 
+    /**
+     * Records the store a recording's objects were written to before its row existed (agent ingest), in the
+     * transaction that inserts the row: the insert trigger's choice is the org's setting at insert time, which may
+     * have changed since the first byte went up. {@code storeId} null is the platform store.
+     */
+    public static void placeRecording(Tx tx, UUID recordingId, UUID storeId) {
+        tx.dsl().update(SESSION_RECORDINGS).set(SESSION_RECORDINGS.STORE_ID, storeId)
+                .where(SESSION_RECORDINGS.ORG_ID.eq(tx.requireOrg())).and(SESSION_RECORDINGS.ID.eq(recordingId))
+                // the usual case (no switch meanwhile) rewrites nothing
+                .and(SESSION_RECORDINGS.STORE_ID.isDistinctFrom(storeId))
+                .execute();
+    }
+
     private static StoreRow row(Record r) {
         return new StoreRow(r.get(ORG_STORAGE.ID), r.get(ORG_STORAGE.ORG_ID), r.get(ORG_STORAGE.ENDPOINT),
                 r.get(ORG_STORAGE.REGION), r.get(ORG_STORAGE.BUCKET), r.get(ORG_STORAGE.KEY_PREFIX),

@@ -4,6 +4,7 @@ import io.castvault.db.Database;
 import io.castvault.db.StorageQueries;
 import io.castvault.db.StorageQueries.StoreRow;
 import io.castvault.evidence.MasterKey;
+import io.castvault.storage.AddressPolicy;
 import io.castvault.storage.BlobStore;
 import io.castvault.storage.S3BlobStore;
 import io.castvault.storage.S3Settings;
@@ -26,9 +27,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * The platform store and one cached client per custom store (issue 18). Each custom client has its own connection
  * pool and the configured timeouts, so a dead org bucket costs that org its own calls and nobody else's. A client
  * is rebuilt when its row's version changes (a credential rotation), seen here at once and on other instances
- * within {@link #REFRESH}.
+ * within {@link #REFRESH}. Custom clients connect to public addresses only (checked on every connection), unless
+ * {@link Options#allowPrivateEndpoints()}.
  */
-public final class BlobStores implements AutoCloseable {
+public final class BlobStores implements StorePlacement, AutoCloseable {
     static final Duration REFRESH = Duration.ofSeconds(30);
     /** Recordings never move between stores, so the answer can be kept; bounded so it cannot grow without end. */
     private static final int MAX_REMEMBERED_RECORDINGS = 100_000;
@@ -36,25 +38,36 @@ public final class BlobStores implements AutoCloseable {
     private final Database db;
     private final BlobStore platform;
     private final MasterKey master;
-    private final Duration attemptTimeout;
-    private final Duration callTimeout;
+    private final Options options;
+    private final StoreObserver observer;
     private final Map<UUID, Cached> clients = new ConcurrentHashMap<>();
     private final Map<UUID, Optional<UUID>> recordingStores = new ConcurrentHashMap<>();
-
-    private final int callsPerStore;
 
     private record Cached(int version, Instant checkedAt, S3BlobStore client, BlobStore guarded) {
     }
 
-    /** @param callsPerStore how many calls may wait on one org's own store at once (see {@link StoreBulkhead}) */
-    public BlobStores(Database db, BlobStore platform, MasterKey master, Duration attemptTimeout, Duration callTimeout,
-                      int callsPerStore) {
+    /**
+     * How custom stores are reached.
+     *
+     * @param callsPerStore         how many calls may wait on one org's own store at once (see {@link StoreBulkhead})
+     * @param allowPrivateEndpoints development only: a custom store may be on loopback or a private address
+     */
+    public record Options(Duration attemptTimeout, Duration callTimeout, int callsPerStore,
+                          boolean allowPrivateEndpoints) {
+    }
+
+    /** @param observer wraps each custom store's client as it is built (the api module meters them) */
+    public BlobStores(Database db, BlobStore platform, MasterKey master, Options options, StoreObserver observer) {
         this.db = db;
-        this.callsPerStore = Math.max(1, callsPerStore);
         this.platform = platform;
         this.master = master;
-        this.attemptTimeout = attemptTimeout;
-        this.callTimeout = callTimeout;
+        this.options = new Options(options.attemptTimeout(), options.callTimeout(),
+                Math.max(1, options.callsPerStore()), options.allowPrivateEndpoints());
+        this.observer = observer;
+    }
+
+    public boolean allowsPrivateEndpoints() {
+        return options.allowPrivateEndpoints();
     }
 
     public BlobStore platform() {
@@ -106,25 +119,15 @@ public final class BlobStores implements AutoCloseable {
         return stores;
     }
 
-    /**
-     * Where an object of the recording is written: its row's store, or, before the row exists (agent ingest puts
-     * the sealed cast first and inserts the row after), the org's active store, which is the store the row's
-     * insert trigger then records.
-     */
-    public BlobStore forWrite(UUID orgId, UUID recordingId) {
-        Optional<UUID> storeId = recordingStores.get(recordingId);
-        if (storeId == null) {
-            Optional<StorageQueries.RecordingStore> row = db.inOrg(orgId, tx -> StorageQueries.storeOf(tx, recordingId));
-            if (row.isEmpty()) {
-                return active(orgId);
-            }
-        }
-        return ofRecording(orgId, recordingId);
-    }
-
     /** Where the org writes now: its custom store in custom mode, else the platform store (digests go here). */
     public BlobStore active(UUID orgId) {
-        return db.inOrg(orgId, StorageQueries::active).map(id -> store(orgId, id)).orElse(platform);
+        return place(orgId).store();
+    }
+
+    @Override
+    public Placement place(UUID orgId) {
+        Optional<UUID> storeId = db.inOrg(orgId, StorageQueries::active);
+        return new Placement(storeId.orElse(null), storeId.map(id -> store(orgId, id)).orElse(platform));
     }
 
     /** The active store first, then every other store the org has used: where an org's objects may be. */
@@ -162,7 +165,8 @@ public final class BlobStores implements AutoCloseable {
                 cached.client().close();
             }
             S3BlobStore client = connect(row);
-            return new Cached(row.version(), Instant.now(), client, new StoreBulkhead(client, callsPerStore));
+            return new Cached(row.version(), Instant.now(), client,
+                    observer.observe(row.id(), new StoreBulkhead(client, options.callsPerStore())));
         });
         return next.guarded();
     }
@@ -185,7 +189,9 @@ public final class BlobStores implements AutoCloseable {
 
     S3Settings settings(URI endpoint, String region, String bucket, String accessKey, String secretKey,
                         boolean pathStyle, StoreRoot root) {
-        return new S3Settings(endpoint, region, bucket, accessKey, secretKey, attemptTimeout, callTimeout, pathStyle, root);
+        return new S3Settings(endpoint, region, bucket, accessKey, secretKey, options.attemptTimeout(),
+                options.callTimeout(), pathStyle, root,
+                options.allowPrivateEndpoints() ? AddressPolicy.ANY : AddressPolicy.PUBLIC_ONLY);
     }
 
     /** Probes the store as it would be used (its own timeouts and prefix), then seals its keys for saving. */

@@ -1,6 +1,7 @@
 package io.castvault.recording;
 
 import io.castvault.core.CastvaultException;
+import io.castvault.storage.AddressPolicy;
 import io.castvault.storage.StoreRoot;
 
 import java.net.InetAddress;
@@ -11,7 +12,9 @@ import java.net.UnknownHostException;
 /**
  * The {@code custom_storage} object of {@code update_settings}, bounded and checked where it is parsed. The
  * endpoint is a URL the client chooses and the service then connects to (SSRF): only http/https, no user info,
- * query or fragment, and outside development no loopback, link-local (cloud metadata) or private address.
+ * query or fragment, and outside development no loopback, link-local (cloud metadata) or private address. This
+ * check gives the admin a plain answer on save; the store's client checks again on every connection
+ * ({@link AddressPolicy}), since the host's DNS answer may change after it was saved.
  */
 public record CustomStorage(URI endpoint, String region, String bucket, String accessKey, String secretKey,
                             boolean pathStyle, StoreRoot root) {
@@ -69,8 +72,7 @@ public record CustomStorage(URI endpoint, String region, String bucket, String a
         if (!allowLocal) {
             try {
                 for (InetAddress a : InetAddress.getAllByName(uri.getHost())) {
-                    if (a.isLoopbackAddress() || a.isLinkLocalAddress() || a.isSiteLocalAddress()
-                            || a.isAnyLocalAddress() || a.isMulticastAddress()) {
+                    if (!AddressPolicy.PUBLIC_ONLY.allows(a)) {
                         throw CastvaultException.invalid("custom_storage.endpoint must be a public address");
                     }
                 }

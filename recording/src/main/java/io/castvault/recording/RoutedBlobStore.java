@@ -30,7 +30,8 @@ import java.util.UUID;
  * digests, its recording, so each call goes to the store that recording was started in, without any use case
  * having to carry a store around. Digests are written to the org's active store and looked up in every store the
  * org has used; org-wide listings (the evidence bundle, verification) are the union of those stores. Listing the
- * roots (the orphan sweep) covers the platform store only.
+ * roots (the orphan sweep) covers the platform store only. A recording written before its row exists (agent
+ * ingest) is not written through here but to its {@link StorePlacement}'s store.
  */
 public final class RoutedBlobStore implements BlobStore {
     private final BlobStores stores;
@@ -44,11 +45,6 @@ public final class RoutedBlobStore implements BlobStore {
         return key.recordingId().map(rec -> stores.ofRecording(org, rec)).orElseGet(() -> stores.active(org));
     }
 
-    private BlobStore forWrite(ObjectKey key) {
-        UUID org = key.orgId().orElseThrow(() -> new IllegalArgumentException(key + " names no org"));
-        return key.recordingId().map(rec -> stores.forWrite(org, rec)).orElseGet(() -> stores.active(org));
-    }
-
     @Override
     public void ensureBucket() {
         stores.platform().ensureBucket();
@@ -56,12 +52,12 @@ public final class RoutedBlobStore implements BlobStore {
 
     @Override
     public void put(ObjectKey key, byte[] content, byte[] sha256, String contentType) {
-        forWrite(key).put(key, content, sha256, contentType);
+        of(key).put(key, content, sha256, contentType);
     }
 
     @Override
     public void put(ObjectKey key, Path file, byte[] sha256, String contentType) {
-        forWrite(key).put(key, file, sha256, contentType);
+        of(key).put(key, file, sha256, contentType);
     }
 
     @Override

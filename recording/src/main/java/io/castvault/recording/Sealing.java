@@ -15,6 +15,7 @@ import io.castvault.db.MachineQueries;
 import io.castvault.db.RecordingQueries;
 import io.castvault.db.RecordingQueries.LockedRecording;
 import io.castvault.db.SettingsQueries;
+import io.castvault.db.StorageQueries;
 import io.castvault.db.Tx;
 import io.castvault.db.WritePathQueries;
 import io.castvault.events.Event;
@@ -56,6 +57,7 @@ public final class Sealing {
 
     private final Database db;
     private final BlobStore blobs;
+    private final StorePlacement placement;
     private final long sealLeaseSeconds;
     private final Path spoolDir;
     private final SealListener listener;
@@ -63,10 +65,13 @@ public final class Sealing {
     /**
      * @param sealLease how long a seal may take before another may take it over (the store's call timeout bounds
      *                  each step, so this is only reached by a seal whose process died)
+     * @param placement where agent ingest writes a recording that has no row yet
      */
-    public Sealing(Database db, BlobStore blobs, Duration sealLease, Path spoolDir, SealListener listener) {
+    public Sealing(Database db, BlobStore blobs, StorePlacement placement, Duration sealLease, Path spoolDir,
+                   SealListener listener) {
         this.db = db;
         this.blobs = blobs;
+        this.placement = placement;
         this.sealLeaseSeconds = sealLease.toSeconds();
         this.spoolDir = spoolDir;
         this.listener = listener;
@@ -198,8 +203,9 @@ public final class Sealing {
 
     /**
      * Agent ingest: the spooled file is already the validated cast download. The sealed object and summary go up
-     * first; the row is inserted completed in one transaction afterwards. Nothing is deleted when that commit fails
-     * (it may have happened): an object no row names is removed by the orphan sweep after its grace period.
+     * first, to the store placed before the first byte; the row is inserted completed in one transaction afterwards
+     * and records that store, even if the org switched storage mode meanwhile. Nothing is deleted when that commit
+     * fails (it may have happened): an object no row names is removed by the orphan sweep after its grace period.
      */
     public UUID sealIngested(UUID orgId, UUID machineId, UUID ownerId, String sessionType, ObjectNode metadata,
                              Path castFile, long byteLength, byte[] sha256, CastSummary cast, Double durationSeconds,
@@ -207,13 +213,14 @@ public final class Sealing {
         Recordings.requireSessionType(sessionType);
         UUID id = UUID.randomUUID();
         Chunk only = new Chunk(0, sha256, byteLength, (int) cast.eventCount(), cast.lastTime().doubleValue(), true, true);
-        StoreFailures.run(() -> blobs.put(ObjectKey.cast(orgId, id), castFile, sha256, Recordings.CAST_CONTENT_TYPE));
+        StorePlacement.Placement target = placement.place(orgId);
+        StoreFailures.run(() -> target.store().put(ObjectKey.cast(orgId, id), castFile, sha256, Recordings.CAST_CONTENT_TYPE));
         Instant startedAt = Instant.now();
         ObjectNode summary = summary(orgId, id, startedAt, List.of(only), sha256, byteLength,
                 new CompleteRequest(durationSeconds, null, null), false);
         byte[] body = Json.bytes(summary);
         ObjectKey summaryKey = ObjectKey.summary(orgId, id);
-        StoreFailures.run(() -> blobs.put(summaryKey, body, Hashing.sha256(body), "application/json"));
+        StoreFailures.run(() -> target.store().put(summaryKey, body, Hashing.sha256(body), "application/json"));
         db.inOrg(orgId, tx -> {
             if (!SettingsQueries.get(tx).recordingEnabled()) {
                 throw Recordings.recordingDisabled();
@@ -224,6 +231,8 @@ public final class Sealing {
             }
             RecordingQueries.insert(tx, new RecordingQueries.NewRecording(
                     id, machineId, ownerId, sessionType, RecordingStatus.ACTIVE, metadata.toString()));
+            // the insert trigger took the org's store as of now; the bytes went where it was at the first byte
+            StorageQueries.placeRecording(tx, id, target.storeId());
             RecordingQueries.insertChunk(tx, id, only);
             WritePathQueries.finishSeal(tx, id, summary.get("duration_seconds").asDouble(), summaryKey.value(),
                     rowPatch(summary, false).toString(), true);

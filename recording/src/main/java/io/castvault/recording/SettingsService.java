@@ -24,20 +24,16 @@ public final class SettingsService {
 
     private final Database db;
     private final BlobStores stores;
-    private final boolean allowLocalEndpoints;
 
-    /**
-     * @param stores              where custom stores are probed, sealed and cached (issue 18)
-     * @param allowLocalEndpoints development only: a custom store may be on loopback or a private address
-     */
-    public SettingsService(Database db, BlobStores stores, boolean allowLocalEndpoints) {
+    /** @param stores where custom stores are probed, sealed and cached (issue 18) */
+    public SettingsService(Database db, BlobStores stores) {
         this.db = db;
         this.stores = stores;
-        this.allowLocalEndpoints = allowLocalEndpoints;
     }
 
+    /** Development only: a custom store may be on loopback or a private address. */
     public boolean allowsLocalEndpoints() {
-        return allowLocalEndpoints;
+        return stores.allowsPrivateEndpoints();
     }
 
     /** The org's configured custom store as {@code get_settings} shows it: no secret, the access key masked. */

@@ -56,6 +56,9 @@ final class StoreProbe {
         if (e.kind() == StorageException.Kind.UNAVAILABLE) {
             return "the endpoint is unreachable";
         }
+        if (m.contains("private address")) {
+            return "the endpoint's host resolves to a loopback, link-local or private address";
+        }
         if (m.contains("bucket does not exist") || m.contains("NoSuchBucket") || e.kind() == StorageException.Kind.NOT_FOUND) {
             return "no such bucket";
         }

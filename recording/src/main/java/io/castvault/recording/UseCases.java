@@ -32,9 +32,18 @@ public record UseCases(Recordings recordings, ChunkUploads uploads, Sealing seal
         return wire(db, blobs, s, SealListener.NONE);
     }
 
+    /** One store for everything (tests, tools): recordings written before their row go there too. */
     public static UseCases wire(Database db, BlobStore blobs, Settings s, SealListener sealed) {
+        return wire(db, blobs, StorePlacement.only(blobs), s, sealed);
+    }
+
+    /**
+     * @param blobs     routes each key to the store of the recording it names ({@link RoutedBlobStore})
+     * @param placement where a recording goes that is written before its row exists
+     */
+    public static UseCases wire(Database db, BlobStore blobs, StorePlacement placement, Settings s, SealListener sealed) {
         ChunkUploads uploads = new ChunkUploads(db, blobs, s.maxChunkBytes(), s.lease(), s.maxInflightUploads());
-        Sealing sealing = new Sealing(db, blobs, s.lease(), s.spoolDirectory(), sealed);
+        Sealing sealing = new Sealing(db, blobs, placement, s.lease(), s.spoolDirectory(), sealed);
         Deletion deletion = new Deletion(db, blobs, s.lease());
         RetentionService retention = new RetentionService(db, deletion, sealing, uploads,
                 new OrphanSweep(db, blobs, s.orphanGrace(), s.orphanKeysPerRun()), s.abandonAfter(), s.lease());

@@ -11,6 +11,7 @@ import io.castvault.db.OrgQueries;
 import io.castvault.db.RecordingQueries;
 import io.castvault.db.Role;
 import io.castvault.db.SettingsQueries;
+import io.castvault.db.StorageQueries;
 import io.castvault.db.TestSql;
 import io.castvault.storage.FaultyBlobStore;
 import io.castvault.storage.FaultyBlobStore.Fault;
@@ -347,19 +348,84 @@ class WritePathTest {
         assertTrue(store.contains(ObjectKey.chunk(ORG, live, 5)));
     }
 
+    static final byte[] AGENT_CAST = ("{\"version\": 2, \"width\": 80, \"height\": 24}\n" + CHUNK0).getBytes(StandardCharsets.UTF_8);
+
+    /** An agent's whole recording, as agent ingest hands it over. */
+    static UUID ingest(UseCases uc) throws java.io.IOException {
+        Path file = java.nio.file.Files.createTempFile("cv-ingest", ".cast");
+        try {
+            java.nio.file.Files.write(file, AGENT_CAST);
+            var cast = io.castvault.core.CastParser.inspect(new String(AGENT_CAST, StandardCharsets.UTF_8),
+                    io.castvault.core.CastParser.forChunk(true));
+            return uc.sealing().sealIngested(ORG, MACHINE, USER, "ssh", Json.MAPPER.createObjectNode(), file,
+                    AGENT_CAST.length, Hashing.sha256(AGENT_CAST), cast, null, RequestContext.NONE, "agent_upload");
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+        }
+    }
+
     @Test
     void agentIngestPutsBeforeItCommitsAndDeletesNothingOnFailure() throws Exception {
-        Path file = java.nio.file.Files.createTempFile("cv-ingest", ".cast");
-        byte[] body = ("{\"version\": 2, \"width\": 80, \"height\": 24}\n" + CHUNK0).getBytes(StandardCharsets.UTF_8);
-        java.nio.file.Files.write(file, body);
-        var cast = io.castvault.core.CastParser.inspect(new String(body, StandardCharsets.UTF_8),
-                io.castvault.core.CastParser.forChunk(true));
         store.failNext(Op.PUT, k -> k.value().endsWith("recording.json"), Fault.FAIL);
-        assertCode(ErrorCode.STORAGE_UNAVAILABLE, () -> uc.sealing().sealIngested(ORG, MACHINE, USER, "ssh",
-                Json.MAPPER.createObjectNode(), file, body.length, Hashing.sha256(body), cast, null, RequestContext.NONE, "agent_upload"));
-        UUID id = uc.sealing().sealIngested(ORG, MACHINE, USER, "ssh", Json.MAPPER.createObjectNode(), file,
-                body.length, Hashing.sha256(body), cast, null, RequestContext.NONE, "agent_upload");
-        assertEquals(new String(body, StandardCharsets.UTF_8), download(id));
+        assertCode(ErrorCode.STORAGE_UNAVAILABLE, () -> {
+            try {
+                ingest(uc);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        UUID id = ingest(uc);
+        assertEquals(new String(AGENT_CAST, StandardCharsets.UTF_8), download(id));
         assertEquals(io.castvault.core.model.RecordingStatus.COMPLETED, uc.recordings().get(ADMIN, id).recording().status());
+    }
+
+    // --- a storage mode switch during agent ingest (issue 18) ------------------------------------------------------
+
+    /**
+     * The admin switches the org's storage mode while an agent's recording goes up, after its store was chosen and
+     * before its row is inserted (whose trigger reads the settings again): the row names the store the bytes went
+     * to, in both directions, and the other store has nothing of the recording.
+     */
+    @Test
+    void aModeSwitchDuringAgentIngestLeavesTheRowNamingTheStoreTheBytesWentTo() throws Exception {
+        FaultyBlobStore orgStore = new FaultyBlobStore();
+        UUID storeId = db.inOrg(ORG, tx -> {
+            UUID id = StorageQueries.save(tx, new StorageQueries.NewStore("https://s3.example.com", "us-east-1",
+                    "org-bucket", "", true, new byte[]{1}, new byte[]{2}));
+            StorageQueries.setCurrent(tx, id);
+            return id;
+        });
+        // as BlobStores places a recording: the org's active store when its first byte goes up
+        StorePlacement byMode = org -> db.inOrg(org, StorageQueries::active)
+                .map(id -> new StorePlacement.Placement(id, orgStore))
+                .orElseGet(() -> new StorePlacement.Placement(null, store));
+        UseCases routed = UseCases.wire(db, store, byMode, new UseCases.Settings(1 << 20, 4, Duration.ofHours(1),
+                Duration.ofHours(24), Duration.ofHours(24), 1000, Path.of(System.getProperty("java.io.tmpdir"))),
+                SealListener.NONE);
+        try {
+            storageMode("custom");
+            orgStore.beforeNext(Op.PUT, () -> storageMode("platform"));
+            UUID toOrg = ingest(routed);
+            assertTrue(db.inOrg(ORG, StorageQueries::active).isEmpty(), "the switch happened during the upload");
+            assertEquals(storeId, db.inOrg(ORG, tx -> StorageQueries.storeOf(tx, toOrg)).orElseThrow().storeId());
+            assertTrue(orgStore.contains(ObjectKey.cast(ORG, toOrg)) && orgStore.contains(ObjectKey.summary(ORG, toOrg)));
+            assertFalse(store.contains(ObjectKey.cast(ORG, toOrg)) || store.contains(ObjectKey.summary(ORG, toOrg)));
+
+            store.beforeNext(Op.PUT, () -> storageMode("custom"));
+            UUID toPlatform = ingest(routed);
+            assertEquals(storeId, db.inOrg(ORG, StorageQueries::active).orElseThrow(), "switched back meanwhile");
+            assertEquals(null, db.inOrg(ORG, tx -> StorageQueries.storeOf(tx, toPlatform)).orElseThrow().storeId());
+            assertTrue(store.contains(ObjectKey.cast(ORG, toPlatform)) && store.contains(ObjectKey.summary(ORG, toPlatform)));
+            assertFalse(orgStore.contains(ObjectKey.cast(ORG, toPlatform)) || orgStore.contains(ObjectKey.summary(ORG, toPlatform)));
+        } finally {
+            storageMode("platform");
+        }
+    }
+
+    static void storageMode(String mode) {
+        db.inOrg(ORG, tx -> {
+            SettingsQueries.update(tx, null, null, mode);
+            return null;
+        });
     }
 }

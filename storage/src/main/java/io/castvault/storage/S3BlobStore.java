@@ -7,6 +7,7 @@ import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.http.apache.ProxyConfiguration;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3Configuration;
@@ -77,19 +78,31 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
                 // We send an explicit SHA-256 with every put; the SDK's own CRC would be computed for nothing.
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-                .httpClientBuilder(ApacheHttpClient.builder()
-                        // Objects here are chunks of at most a few hundred KiB: waiting for "100 Continue" costs
-                        // every PUT a round trip to save resending a body that a refusal would rarely waste.
-                        .expectContinueEnabled(false)
-                        .maxConnections(128)
-                        .connectionTimeout(Duration.ofSeconds(2))
-                        .socketTimeout(settings.attemptTimeout()))
+                .httpClientBuilder(httpClient(settings))
                 // Without these a stalled store held each caller for 3 x 30 s; now a call gives up within
                 // callTimeout whatever it is waiting for (connection, response, body).
                 .overrideConfiguration(c -> c.retryStrategy(b -> b.maxAttempts(3))
                         .apiCallAttemptTimeout(settings.attemptTimeout())
                         .apiCallTimeout(settings.callTimeout()))
                 .build();
+    }
+
+    private static ApacheHttpClient.Builder httpClient(S3Settings settings) {
+        ApacheHttpClient.Builder http = ApacheHttpClient.builder()
+                // Objects here are chunks of at most a few hundred KiB: waiting for "100 Continue" costs
+                // every PUT a round trip to save resending a body that a refusal would rarely waste.
+                .expectContinueEnabled(false)
+                .maxConnections(128)
+                .connectionTimeout(Duration.ofSeconds(2))
+                .socketTimeout(settings.attemptTimeout());
+        if (settings.addresses() != AddressPolicy.ANY) {
+            // Every connection resolves the host through the check. Never through a proxy: the proxy would resolve
+            // the endpoint itself, out of the check's sight.
+            http.dnsResolver(new CheckedDnsResolver(settings.addresses()))
+                    .proxyConfiguration(ProxyConfiguration.builder().useSystemPropertyValues(false)
+                            .useEnvironmentVariableValues(false).build());
+        }
+        return http;
     }
 
     @Override

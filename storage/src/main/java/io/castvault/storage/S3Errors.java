@@ -34,6 +34,11 @@ final class S3Errors {
                     ? StorageException.Kind.CHECKSUM_MISMATCH : StorageException.Kind.REFUSED;
             return new StorageException(kind, what + " failed: HTTP " + status + " " + code, e);
         }
+        Throwable refused = refusedAddress(e);
+        if (refused != null) {
+            // not an outage: retrying will not help while the host resolves there
+            return new StorageException(StorageException.Kind.REFUSED, what + " refused: " + refused.getMessage(), e);
+        }
         if (e instanceof SdkClientException || e instanceof UncheckedIOException) {
             return new StorageException(StorageException.Kind.UNAVAILABLE, what + " failed: object store unreachable", e);
         }
@@ -41,6 +46,15 @@ final class S3Errors {
             return new StorageException(StorageException.Kind.UNAVAILABLE, what + " failed", e);
         }
         return new StorageException(StorageException.Kind.REFUSED, what + " failed: " + e.getMessage(), e);
+    }
+
+    private static Throwable refusedAddress(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof CheckedDnsResolver.RefusedAddressException) {
+                return t;
+            }
+        }
+        return null;
     }
 
     static StorageException translate(String operation, Object target, IOException e) {

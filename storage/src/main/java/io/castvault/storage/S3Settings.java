@@ -6,10 +6,12 @@ import java.time.Duration;
 /**
  * Where the bucket lives, and how long one call may take. The endpoint is any S3-compatible server (AWS S3, R2,
  * MinIO, S3Proxy). {@code attemptTimeout} bounds one HTTP attempt, {@code callTimeout} the whole call with its
- * retries: a stalled store answers a write with 503 within {@code callTimeout}, not after minutes.
+ * retries: a stalled store answers a write with 503 within {@code callTimeout}, not after minutes. {@code addresses}
+ * is checked each time the client connects.
  */
 public record S3Settings(URI endpoint, String region, String bucket, String accessKey, String secretKey,
-                         Duration attemptTimeout, Duration callTimeout, boolean pathStyle, StoreRoot root) {
+                         Duration attemptTimeout, Duration callTimeout, boolean pathStyle, StoreRoot root,
+                         AddressPolicy addresses) {
     public static final Duration DEFAULT_ATTEMPT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_CALL_TIMEOUT = Duration.ofSeconds(12);
 
@@ -27,12 +29,16 @@ public record S3Settings(URI endpoint, String region, String bucket, String acce
         if (root == null) {
             throw new IllegalArgumentException("S3 store root must be given (StoreRoot.NONE for the bucket's top)");
         }
+        if (addresses == null) {
+            throw new IllegalArgumentException("S3 address policy must be given");
+        }
     }
 
-    /** The platform store: path-style, at the top of its bucket. */
+    /** The platform store: path-style, at the top of its bucket, at whatever address the operator gave. */
     public S3Settings(URI endpoint, String region, String bucket, String accessKey, String secretKey,
                       Duration attemptTimeout, Duration callTimeout) {
-        this(endpoint, region, bucket, accessKey, secretKey, attemptTimeout, callTimeout, true, StoreRoot.NONE);
+        this(endpoint, region, bucket, accessKey, secretKey, attemptTimeout, callTimeout, true, StoreRoot.NONE,
+                AddressPolicy.ANY);
     }
 
     public S3Settings(URI endpoint, String region, String bucket, String accessKey, String secretKey) {

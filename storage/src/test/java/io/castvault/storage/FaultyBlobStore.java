@@ -53,6 +53,7 @@ public final class FaultyBlobStore implements BlobStore {
 
     private final ConcurrentSkipListMap<String, Stored> objects = new ConcurrentSkipListMap<>();
     private final Deque<Rule> rules = new ArrayDeque<>();
+    private final Deque<Map.Entry<Op, Runnable>> interleaved = new ArrayDeque<>();
     private final Map<Op, Fault> always = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile CountDownLatch stalled = new CountDownLatch(1);
     private final java.util.concurrent.atomic.AtomicInteger opsUntilCrash = new java.util.concurrent.atomic.AtomicInteger(-1);
@@ -82,6 +83,15 @@ public final class FaultyBlobStore implements BlobStore {
     /** The next matching operation on a matching key fails with {@code fault}; rules apply once, in order. */
     public synchronized FaultyBlobStore failNext(Op op, Predicate<ObjectKey> keys, Fault fault) {
         rules.add(new Rule(op, keys, fault));
+        return this;
+    }
+
+    /**
+     * Runs {@code action} when the next {@code op} arrives, before it takes effect: something another request does
+     * at exactly that moment (an admin's settings change during an upload, say).
+     */
+    public synchronized FaultyBlobStore beforeNext(Op op, Runnable action) {
+        interleaved.add(Map.entry(op, action));
         return this;
     }
 
@@ -142,6 +152,19 @@ public final class FaultyBlobStore implements BlobStore {
                 throw new Crash(op + " " + key);
             }
             return Fault.CRASH_AFTER;
+        }
+        Runnable action = null;
+        synchronized (this) {
+            for (var it = interleaved.iterator(); it.hasNext() && action == null; ) {
+                var hook = it.next();
+                if (hook.getKey() == op) {
+                    it.remove();
+                    action = hook.getValue();
+                }
+            }
+        }
+        if (action != null) {
+            action.run();
         }
         Fault f;
         boolean stall = false;

@@ -6,6 +6,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -13,16 +17,20 @@ import java.util.Random;
 import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** Puts through the real S3 server: checksums verified by the server, multipart files read back intact. */
 class S3BlobStoreTest {
     private static S3BlobStore store;
+    private static String bucket;
 
     @BeforeAll
     static void setUp() {
         TestS3 s3 = TestS3.instance();
-        store = new S3BlobStore(new S3Settings(s3.endpoint(), "us-east-1", TestS3.freshBucketName(), s3.accessKey(), s3.secretKey()));
+        bucket = TestS3.freshBucketName();
+        store = new S3BlobStore(new S3Settings(s3.endpoint(), "us-east-1", bucket, s3.accessKey(), s3.secretKey()));
         store.ensureBucket();
     }
 
@@ -54,6 +62,38 @@ class S3BlobStoreTest {
         } finally {
             Files.deleteIfExists(file);
         }
+    }
+
+    /**
+     * DNS rebinding: the endpoint's host was checked when the store was saved, and now resolves to loopback (here
+     * {@code localhost}, a name that always does). The client refuses before it opens a connection; the same server
+     * under the platform's policy is reached.
+     */
+    @Test
+    void aStoreLimitedToPublicAddressesRefusesAHostThatResolvesToLoopbackAtConnectionTime() throws Exception {
+        TestS3 s3 = TestS3.instance();
+        try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            listener.setSoTimeout(300);
+            URI rebound = URI.create("http://localhost:" + listener.getLocalPort());
+            try (S3BlobStore guarded = new S3BlobStore(settings(rebound, s3, AddressPolicy.PUBLIC_ONLY))) {
+                ObjectKey key = ObjectKey.chunk(UUID.randomUUID(), UUID.randomUUID(), 0);
+                byte[] body = {1, 2, 3};
+                StorageException e = assertThrows(StorageException.class, () -> guarded.put(key, body, sha256(body), "text/plain"));
+                assertEquals(StorageException.Kind.REFUSED, e.kind(), e.getMessage());
+                assertTrue(e.getMessage().contains("private address"), e.getMessage());
+                assertThrows(StorageException.class, guarded::ping);
+            }
+            assertThrows(SocketTimeoutException.class, () -> listener.accept().close(), "no connection was opened");
+        }
+        URI sameServer = URI.create("http://localhost:" + s3.endpoint().getPort());
+        try (S3BlobStore platform = new S3BlobStore(settings(sameServer, s3, AddressPolicy.ANY))) {
+            platform.ping();
+        }
+    }
+
+    private static S3Settings settings(URI endpoint, TestS3 s3, AddressPolicy policy) {
+        return new S3Settings(endpoint, "us-east-1", bucket, s3.accessKey(), s3.secretKey(),
+                S3Settings.DEFAULT_ATTEMPT_TIMEOUT, S3Settings.DEFAULT_CALL_TIMEOUT, true, StoreRoot.NONE, policy);
     }
 
     private static byte[] read(ObjectKey key) throws Exception {

@@ -68,6 +68,8 @@ final class RecordingJson {
         o.put("r2_key", r.r2Key());
         o.put("legal_hold", r.legalHold());
         o.put("legal_hold_reason", r.legalHoldReason());
+        // which store, not which bucket: the org's admins see the bucket in the settings, auditors need not
+        o.put("storage", r.customStore() ? "custom" : "platform");
         return o;
     }
 

@@ -7,6 +7,7 @@ import io.castvault.storage.DeleteResult;
 import io.castvault.storage.ListingPage;
 import io.castvault.storage.ObjectKey;
 import io.castvault.storage.StorageException;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
@@ -15,25 +16,65 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * Times every call of the object-store port ({@code castvault_store_calls_seconds}, by operation and outcome:
- * {@code ok} or the {@link StorageException.Kind} of the failure). A stream opened by {@code get} is timed to
- * its opening, not to the end of the download.
+ * Times every call of the object-store port ({@code castvault_store_calls_seconds}, by store, operation and outcome:
+ * {@code ok} or the {@link StorageException.Kind} of the failure) and counts failures by kind
+ * ({@code castvault_store_failures_total}, every kind's series from the first store of its class on). {@code store}
+ * is the class of store, {@code platform} or {@code custom}, never which one: an org or bucket in a label would give
+ * a series per org. A stream opened by {@code get} is timed to its opening, not to the end of the download.
  */
 public final class MeteredBlobStore implements BlobStore {
     static final String METER = "castvault.store.calls";
+    static final String FAILURES = "castvault.store.failures";
+    public static final String PLATFORM = "platform";
+    public static final String CUSTOM = "custom";
+    /** Not a {@link StorageException}: a bug or an SDK surprise. */
+    private static final String OTHER = "OTHER";
+
+    /** Told after each call whether the store answered; a missing object or a checksum refusal is an answer. */
+    public interface Answers {
+        Answers IGNORED = new Answers() {
+            @Override
+            public void answered() {
+            }
+
+            @Override
+            public void failed() {
+            }
+        };
+
+        void answered();
+
+        void failed();
+    }
 
     private final BlobStore delegate;
     private final MeterRegistry registry;
+    private final String store;
+    private final Answers answers;
+    private final Map<String, Counter> failures = new HashMap<>();
 
-    public MeteredBlobStore(BlobStore delegate, MeterRegistry registry) {
+    public MeteredBlobStore(BlobStore delegate, MeterRegistry registry, String store, Answers answers) {
         this.delegate = delegate;
         this.registry = registry;
+        this.store = store;
+        this.answers = answers;
+        for (StorageException.Kind kind : StorageException.Kind.values()) {
+            failures.put(kind.name(), failureCounter(kind.name()));
+        }
+        failures.put(OTHER, failureCounter(OTHER));
+    }
+
+    private Counter failureCounter(String kind) {
+        return Counter.builder(FAILURES).tag("store", store).tag("kind", kind)
+                .description("Failed object-store calls by class of store and kind of failure").register(registry);
     }
 
     @Override
@@ -87,7 +128,8 @@ public final class MeteredBlobStore implements BlobStore {
 
     @Override
     public URI presignGet(ObjectKey key, Duration ttl) {
-        return timed("presign", () -> delegate.presignGet(key, ttl));
+        // signed locally: says nothing about whether the store answers
+        return timed("presign", Answers.IGNORED, () -> delegate.presignGet(key, ttl));
     }
 
     @Override
@@ -104,19 +146,36 @@ public final class MeteredBlobStore implements BlobStore {
     }
 
     private <T> T timed(String operation, Supplier<T> call) {
+        return timed(operation, answers, call);
+    }
+
+    private <T> T timed(String operation, Answers answers, Supplier<T> call) {
         long start = System.nanoTime();
         String outcome = "ok";
         try {
-            return call.get();
+            T result = call.get();
+            answers.answered();
+            return result;
         } catch (StorageException e) {
             outcome = e.kind().name();
+            boolean answered = e.kind() == StorageException.Kind.NOT_FOUND
+                    || e.kind() == StorageException.Kind.CHECKSUM_MISMATCH;
+            if (answered) {
+                answers.answered();
+            } else {
+                answers.failed();
+            }
             throw e;
         } catch (RuntimeException e) {
-            outcome = "OTHER";
+            outcome = OTHER;
+            answers.failed();
             throw e;
         } finally {
-            Buckets.latency(Timer.builder(METER).tag("operation", operation).tag("outcome", outcome)
-                    .description("Object-store calls by operation and outcome"))
+            if (!"ok".equals(outcome)) {
+                failures.get(outcome).increment();
+            }
+            Buckets.latency(Timer.builder(METER).tag("store", store).tag("operation", operation).tag("outcome", outcome)
+                    .description("Object-store calls by class of store, operation and outcome"))
                     .register(registry).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         }
     }

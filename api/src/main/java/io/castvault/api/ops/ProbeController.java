@@ -22,7 +22,9 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Probes for an orchestrator: {@code /health/live} says only that the process serves HTTP (restarting it would
- * not help a database outage); {@code /health/ready} asks every {@link ReadinessCheck} at once, each bounded.
+ * not help a database outage); {@code /health/ready} asks every {@link ReadinessCheck} at once, each bounded, and
+ * says how many orgs' own stores are failing. Those do not make the instance unready: an org's bucket being down is
+ * that org's 503, and another instance would fare no better.
  */
 @Controller("/health")
 @ExecuteOn(TaskExecutors.BLOCKING)
@@ -31,12 +33,14 @@ public class ProbeController implements AutoCloseable {
 
     private final List<ReadinessCheck> checks;
     private final Draining draining;
+    private final FailingStores failingStores;
     // the probes must not queue behind the request workers they report on
     private final ExecutorService probes = Executors.newVirtualThreadPerTaskExecutor();
 
-    public ProbeController(List<ReadinessCheck> checks, Draining draining) {
+    public ProbeController(List<ReadinessCheck> checks, Draining draining, FailingStores failingStores) {
         this.checks = checks.stream().sorted(Comparator.comparing(ReadinessCheck::name)).toList();
         this.draining = draining;
+        this.failingStores = failingStores;
     }
 
     @Get("/live")
@@ -68,6 +72,7 @@ public class ProbeController implements AutoCloseable {
         body.put("status", up ? "up" : "down");
         body.put("draining", draining.draining());
         body.put("checks", results);
+        body.put("custom_stores", Map.of("failing", failingStores.count()));
         return HttpResponse.<Map<String, Object>>status(up ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE).body(body);
     }
 
