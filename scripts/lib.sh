@@ -170,14 +170,18 @@ cv_build_dashboard_if_stale() {
 CV_JAR="$CV_ROOT/api/target/castvault.jar"
 
 # Builds the service jar when it is missing or older than any source.
+# Extra jar paths (the benchmark's) count too: a build of some modules only (scripts/test -pl api -am) leaves
+# the service jar fresh and the others stale.
 cv_build_if_stale() {
-  local stale=""
-  if [ ! -f "$CV_JAR" ]; then
-    stale=1
-  elif [ -n "$(find "$CV_ROOT" -path "$CV_ROOT/.git" -prune -o -path '*/target' -prune -o -path '*/node_modules' -prune -o \
-        -type f \( -path '*/src/*' -o -name pom.xml -o -name package.json -o -path "$CV_DASHBOARD/dist/*" \) -newer "$CV_JAR" -print -quit)" ]; then
-    stale=1
-  fi
+  local stale="" jar
+  for jar in "$CV_JAR" "$@"; do
+    if [ ! -f "$jar" ]; then
+      stale=1
+    elif [ -n "$(find "$CV_ROOT" -path "$CV_ROOT/.git" -prune -o -path '*/target' -prune -o -path '*/node_modules' -prune -o \
+          -type f \( -path '*/src/*' -o -name pom.xml -o -name package.json -o -path "$CV_DASHBOARD/dist/*" \) -newer "$jar" -print -quit)" ]; then
+      stale=1
+    fi
+  done
   if [ -n "$stale" ]; then
     cv_log "building the service (mvn package)"
     mvn -B -q -f "$CV_ROOT/pom.xml" install -DskipTests >&2 || cv_die "build failed"
