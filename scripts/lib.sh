@@ -98,6 +98,16 @@ cv_s3proxy_jar() {
   printf '%s\n' "$jar"
 }
 
+# _cv_listening PORT PID: PID listens on PORT. Another run's server that took the port between cv_free_port and our
+# start must not pass for ours (its run ends, and our tests lose their store); without ss, any listener counts.
+_cv_listening() {
+  if command -v ss >/dev/null 2>&1; then
+    ss -Hltnp "sport = :$1" 2>/dev/null | grep -q "pid=$2,"
+  else
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+  fi
+}
+
 # cv_start_s3proxy PORT DATADIR ACCESS SECRET: starts S3Proxy as a child process; sets CV_S3PROXY_PID.
 cv_start_s3proxy() {
   local port=$1 dir=$2 access=$3 secret=$4 jar
@@ -114,7 +124,7 @@ CONF
   "$JAVA_HOME/bin/java" -Xmx512m -jar "$jar" --properties "$dir/s3proxy.conf" >"$dir/s3proxy.log" 2>&1 &
   CV_S3PROXY_PID=$!
   for _ in $(seq 1 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    if _cv_listening "$port" "$CV_S3PROXY_PID"; then return 0; fi
     kill -0 "$CV_S3PROXY_PID" 2>/dev/null || { cat "$dir/s3proxy.log" >&2; cv_die "S3Proxy exited"; }
     sleep 0.2
   done

@@ -1,32 +1,18 @@
 package io.castvault.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.castvault.agentingest.Machines;
-import io.castvault.api.auth.Jwt;
 import io.castvault.db.Database;
-import io.castvault.db.DatabaseSettings;
-import io.castvault.db.Role;
-import io.castvault.recording.Organizations;
-import io.castvault.testing.TestPostgres;
-import io.castvault.testing.TestS3;
+import io.castvault.db.TestSql;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.Statement;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -48,74 +34,35 @@ import static org.junit.jupiter.api.Assertions.fail;
  * refused meanwhile, and the process exits 0. Its log, with {@code LOG_FORMAT=json}, is one JSON object per line.
  */
 class GracefulShutdownIT {
-    private static final String SECRET = "shutdown-test-secret-shutdown-test-0123";
     private static final int UPLOADS = 16;
     private static final int CHUNK_LINES = 2_000;
 
-    private Process service;
-    private Path log;
+    private PackagedService service;
 
     @AfterEach
-    void stop() {
-        if (service != null && service.isAlive()) {
-            service.destroyForcibly();
+    void stop() throws IOException {
+        if (service != null) {
+            service.close();
         }
     }
 
     @Test
     void sigtermDrainsUploadsAndExitsZero() throws Exception {
-        TestPostgres.Coordinates pg = TestPostgres.instance().freshDatabase();
-        TestS3 s3 = TestS3.instance();
-        int port = freePort();
-        int managementPort = freePort();
-        log = Files.createTempFile("castvault-shutdown", ".log");
-        String java = ProcessHandle.current().info().command().orElse("java");
-        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx512m", "-jar", Path.of("target/castvault.jar").toAbsolutePath().toString());
-        Map<String, String> env = pb.environment();
-        env.put("PORT", Integer.toString(port));
-        env.put("MANAGEMENT_PORT", Integer.toString(managementPort));
-        env.put("DATABASE_URL", pg.url());
-        env.put("DATABASE_USER", pg.user());
-        env.put("DATABASE_PASSWORD", pg.password());
-        env.put("DATABASE_POOL_SIZE", "8");
-        env.put("S3_ENDPOINT", s3.endpoint().toString());
-        env.put("S3_BUCKET", TestS3.freshBucketName());
-        env.put("S3_ACCESS_KEY", s3.accessKey());
-        env.put("S3_SECRET_KEY", s3.secretKey());
-        env.put("AUTH_JWT_SECRET", SECRET);
-        env.put("CASTVAULT_MASTER_KEY", TestApp.MASTER_KEY);
-        env.put("LOG_FORMAT", "json");
-        // the test servers' credentials may be development ones
-        env.put("CASTVAULT_ENV", "development");
-        env.put("SHUTDOWN_GRACE_PERIOD", "30s");
-        pb.redirectErrorStream(true).redirectOutput(log.toFile());
-        service = pb.start();
-
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        URI base = URI.create("http://127.0.0.1:" + port);
-        waitReady(http, base);
-
-        UUID org;
-        UUID admin;
-        UUID machine;
-        try (Database db = Database.connect(new DatabaseSettings(pg.url(), pg.user(), pg.password(), 2))) {
-            Organizations orgs = new Organizations(db);
-            org = orgs.create("shutdown", true);
-            admin = orgs.addUser(org, Role.ADMIN, null, "admin");
-            machine = new Machines(db).add(org, "m", admin).machineId();
-        }
-        String token = new Jwt(SECRET, Clock.systemUTC()).issue(admin, Duration.ofHours(1));
-        assertEquals(200, action(http, base, token, Map.of("action", "update_settings", "org_id", org.toString(),
-                "recording_enabled", true)).statusCode());
+        service = new PackagedService(Map.of("LOG_FORMAT", "json", "SHUTDOWN_GRACE_PERIOD", "30s"), List.of());
+        service.start();
+        PackagedService.Tenant tenant = service.provision("shutdown");
+        UUID org = tenant.org();
+        String token = tenant.token();
+        URI base = service.uri("/");
         // a request that logs: its line must carry the request id, org and action
-        HttpResponse<String> cleanup = action(http, base, token, Map.of("action", "cleanup", "org_id", org.toString()));
+        HttpResponse<String> cleanup = service.action(token, Map.of("action", "cleanup", "org_id", org.toString()));
         assertEquals(200, cleanup.statusCode(), cleanup.body());
         String cleanupId = cleanup.headers().firstValue("X-Request-Id").orElseThrow();
 
         List<UUID> sessions = new ArrayList<>();
         for (int i = 0; i < UPLOADS; i++) {
-            HttpResponse<String> r = action(http, base, token, Map.of("action", "start", "org_id", org.toString(),
-                    "machine_id", machine.toString(), "session_type", "ssh"));
+            HttpResponse<String> r = service.action(token, Map.of("action", "start", "org_id", org.toString(),
+                    "machine_id", tenant.machine().toString(), "session_type", "ssh"));
             assertEquals(201, r.statusCode(), r.body());
             sessions.add(UUID.fromString(TestApp.JSON.readTree(r.body()).get("data").get("session_id").asText()));
         }
@@ -134,11 +81,11 @@ class GracefulShutdownIT {
         }
         assertTrue(sending.await(30, TimeUnit.SECONDS), "uploads did not start");
         Thread.sleep(300);
-        service.destroy(); // SIGTERM
+        service.process().destroy(); // SIGTERM
 
         // while draining: a new connection is refused (or answered 503), never served
         Thread.sleep(700);
-        assertTrue(service.isAlive(), "the service must wait for the uploads in flight");
+        assertTrue(service.process().isAlive(), "the service must wait for the uploads in flight");
         try {
             HttpResponse<String> late = HttpClient.newHttpClient().send(HttpRequest.newBuilder(base.resolve("/health/ready"))
                     .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
@@ -151,24 +98,17 @@ class GracefulShutdownIT {
             HttpResponse<String> r = uploads.get(i).get(90, TimeUnit.SECONDS);
             assertEquals(200, r.statusCode(), "upload " + i + ": " + r.body());
         }
-        assertTrue(service.waitFor(60, TimeUnit.SECONDS), "the service did not exit");
-        assertEquals(0, service.exitValue(), "exit code; log:\n" + Files.readString(log));
+        assertTrue(service.process().waitFor(60, TimeUnit.SECONDS), "the service did not exit");
+        assertEquals(0, service.process().exitValue(), "exit code; log:\n" + Files.readString(service.log()));
 
         // nothing acknowledged is lost: every chunk row is committed
-        try (Connection c = DriverManager.getConnection(pg.url(), pg.user(), pg.password())) {
-            c.setAutoCommit(false);
-            try (Statement s = c.createStatement()) {
-                s.execute("SELECT set_config('castvault.all_orgs', 'on', true)");
-                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM recording_chunks")) {
-                    rs.next();
-                    assertEquals(UPLOADS, rs.getInt(1));
-                }
-            }
-            c.rollback();
+        try (Database db = service.database()) {
+            long chunks = db.acrossOrgs(tx -> TestSql.count(tx, "SELECT count(*) FROM recording_chunks"));
+            assertEquals(UPLOADS, chunks);
         }
 
         boolean sawCleanup = false;
-        for (String line : Files.readAllLines(log)) {
+        for (String line : Files.readAllLines(service.log())) {
             if (line.isBlank()) {
                 continue;
             }
@@ -181,7 +121,8 @@ class GracefulShutdownIT {
             }
             assertTrue(json.get("time").asText().endsWith("Z"), line);
             assertTrue(json.hasNonNull("level") && json.hasNonNull("logger") && json.hasNonNull("message"), line);
-            assertFalse(line.contains(SECRET) || line.contains(s3.secretKey()) || line.contains(token), line);
+            assertFalse(line.contains(PackagedService.JWT_SECRET) || line.contains(service.s3().secretKey())
+                    || line.contains(token), line);
             if (json.get("message").asText().startsWith("cleanup of org")) {
                 sawCleanup = true;
                 assertEquals(cleanupId, json.path("request_id").asText(), line);
@@ -241,45 +182,6 @@ class GracefulShutdownIT {
             System.arraycopy(body, position, b, off, n);
             position += n;
             return n;
-        }
-    }
-
-    private static HttpResponse<String> action(HttpClient http, URI base, String token, Map<String, ?> body)
-            throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(base.resolve("/api/session-recording")).timeout(Duration.ofSeconds(30))
-                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(TestApp.JSON.writeValueAsString(body))).build(),
-                HttpResponse.BodyHandlers.ofString());
-    }
-
-    private void waitReady(HttpClient http, URI base) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            assertTrue(service.isAlive(), () -> "the service died: " + read(log));
-            try {
-                if (http.send(HttpRequest.newBuilder(base.resolve("/health/ready")).GET().build(),
-                        HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // still starting
-            }
-            Thread.sleep(200);
-        }
-        fail("not ready in 60 s: " + read(log));
-    }
-
-    private static String read(Path file) {
-        try {
-            return Files.readString(file);
-        } catch (IOException e) {
-            return e.toString();
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }

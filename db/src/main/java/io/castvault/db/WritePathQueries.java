@@ -135,6 +135,19 @@ public final class WritePathQueries {
     }
 
     /**
+     * Locks the recording's pending claims for the rest of the sealing transaction; called before the transaction
+     * reads the stored chunks. A mark already under way is waited for, and its chunk then reads as stored (the seal
+     * is redone with it); a mark that comes later waits for the commit, which drops the claim, and is refused. The
+     * lock on the recording does not do this: marking a chunk stored does not touch the recording's row.
+     */
+    public static void lockPendingClaims(Tx tx, UUID recordingId) {
+        tx.dsl().select(RECORDING_CHUNKS.CHUNK_INDEX).from(RECORDING_CHUNKS)
+                .where(RECORDING_CHUNKS.RECORDING_ID.eq(recordingId).and(RECORDING_CHUNKS.STATE.eq(RecordingQueries.PENDING)))
+                .forUpdate()
+                .fetch();
+    }
+
+    /**
      * Completes a recording whose sealed object is durable: status, duration, summary key and metadata patch in
      * one statement; pending claims that lost the race with the seal are dropped (their objects are strays).
      */

@@ -13,6 +13,10 @@ public final class TestSql {
         return tx.dsl().fetchOne(sql, bindings).get(0, String.class);
     }
 
+    public static org.jooq.Result<org.jooq.Record> rows(Tx tx, String sql, Object... bindings) {
+        return tx.dsl().fetch(sql, bindings);
+    }
+
     public static long count(Tx tx, String sql, Object... bindings) {
         return tx.dsl().fetchOne(sql, bindings).get(0, Long.class);
     }

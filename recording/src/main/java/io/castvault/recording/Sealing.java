@@ -161,6 +161,9 @@ public final class Sealing {
                             throw new CastvaultException(ErrorCode.STORAGE_UNAVAILABLE,
                                     "completing the recording took too long and was taken over; retry");
                         }
+                        // else a claim marked stored between our look at the chunks and the commit would be
+                        // acknowledged, yet not in the seal
+                        WritePathQueries.lockPendingClaims(tx, id);
                         if (!sameChunks(RecordingQueries.chunks(tx, id), chunks)) {
                             return false; // a chunk arrived while we hashed: seal again with it
                         }

@@ -3,6 +3,7 @@ package io.castvault.recording;
 import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
 import io.castvault.core.Hashing;
+import io.castvault.core.model.Chunk;
 import io.castvault.db.Database;
 import io.castvault.db.DatabaseSettings;
 import io.castvault.db.MachineQueries;
@@ -13,6 +14,7 @@ import io.castvault.db.Role;
 import io.castvault.db.SettingsQueries;
 import io.castvault.db.StorageQueries;
 import io.castvault.db.TestSql;
+import io.castvault.db.WritePathQueries;
 import io.castvault.storage.FaultyBlobStore;
 import io.castvault.storage.FaultyBlobStore.Fault;
 import io.castvault.storage.FaultyBlobStore.Op;
@@ -32,6 +34,10 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -304,6 +310,46 @@ class WritePathTest {
         assertThrows(Exception.class, sealing::join); // the stalled put timed out
         uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null));
         assertTrue(download(id).contains("hello"), "the acknowledged chunk is in the sealed recording");
+    }
+
+    @Test
+    void aChunkMarkedStoredWhileTheSealCommitsIsInTheSeal() throws Exception {
+        UUID id = start();
+        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
+        // chunk 1's writer has claimed it and put its object, and is about to mark it stored
+        byte[] bytes = CHUNK1.getBytes(StandardCharsets.UTF_8);
+        byte[] sha = Hashing.sha256(bytes);
+        assertTrue(WritePathQueries.claimChunk(db, ORG, id, new Chunk(1, sha, bytes.length, 1, 1.0, false, false), null).claimed());
+        store.put(ObjectKey.chunk(ORG, id, 1), bytes, sha, Recordings.CAST_CONTENT_TYPE);
+        // A key-share lock on the claim's row: the writer's mark (an update) passes it, whereas the seal's commit
+        // waits at its first step that locks the claim's row for itself, so the mark lands in the middle of it.
+        CountDownLatch locked = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+        Future<?> holder = threads.submit(() -> db.inOrg(ORG, tx -> {
+            TestSql.rows(tx, "SELECT 1 FROM recording_chunks WHERE recording_id = ? AND chunk_index = 1 FOR KEY SHARE", id);
+            locked.countDown();
+            try {
+                release.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return null;
+        }));
+        assertTrue(locked.await(10, TimeUnit.SECONDS));
+        Future<String> sealing = threads.submit(() -> uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null)));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (db.inOrg(ORG, tx -> TestSql.count(tx,
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")) == 0) {
+            assertTrue(System.nanoTime() < deadline, "the seal's commit never waited on the claim's row");
+            Thread.sleep(20);
+        }
+        boolean acknowledged = WritePathQueries.markStored(db, ORG, id, 1, sha);
+        release.countDown();
+        holder.get(10, TimeUnit.SECONDS);
+        sealing.get(30, TimeUnit.SECONDS);
+        assertTrue(acknowledged, "the writer's mark went through");
+        assertTrue(download(id).contains("hello"), "the chunk acknowledged while the seal committed is in the seal");
     }
 
     // --- delete and sweep --------------------------------------------------------------------------------------
