@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
+import static io.castvault.db.jooq.Tables.EVIDENCE_SEALS;
 import static io.castvault.db.jooq.Tables.RECORDING_CHUNKS;
 import static io.castvault.db.jooq.Tables.SESSION_RECORDINGS;
 
@@ -191,7 +192,12 @@ public final class WritePathQueries {
 
     // --- deletion ---------------------------------------------------------------------------------------------
 
-    public record DeletingRecording(UUID orgId, UUID id, boolean chunksCleared) {
+    /**
+     * A recording leased for deletion and what its row says it has in the store: the sealed cast ({@code sealed}),
+     * chunk objects (until {@code chunksCleared}), a manifest and its signature ({@code manifestRecorded}: the
+     * manifest's hash was recorded, which happens after it is written).
+     */
+    public record DeletingRecording(UUID orgId, UUID id, boolean chunksCleared, boolean sealed, boolean manifestRecorded) {
     }
 
     /**
@@ -212,8 +218,10 @@ public final class WritePathQueries {
         Table<?> claim = DSL.select(r.ID).from(r).where(c).limit(limit).forUpdate().skipLocked().asTable("claim");
         return tx.dsl().update(r).set(r.DELETE_CLAIMED_AT, DSL.currentInstant())
                 .from(claim).where(r.ID.eq(claim.field(r.ID)))
-                .returning(r.ORG_ID, r.ID, r.CHUNKS_CLEARED)
-                .fetch(x -> new DeletingRecording(x.getOrgId(), x.getId(), x.getChunksCleared()));
+                .returningResult(r.ORG_ID, r.ID, r.CHUNKS_CLEARED, r.SEALED, DSL.field(DSL.exists(DSL.selectOne()
+                        .from(EVIDENCE_SEALS).where(EVIDENCE_SEALS.RECORDING_ID.eq(r.ID))
+                        .and(EVIDENCE_SEALS.MANIFEST_SHA256.isNotNull()))))
+                .fetch(x -> new DeletingRecording(x.value1(), x.value2(), x.value3(), x.value4(), x.value5()));
     }
 
     /** Gives leases back after a failed deletion, so the next attempt (the action's or a sweeper's) need not wait. */

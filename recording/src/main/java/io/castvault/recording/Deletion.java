@@ -139,15 +139,20 @@ public final class Deletion {
         List<UUID> withChunks = leased.stream().filter(r -> !r.chunksCleared()).map(DeletingRecording::id).toList();
         Map<UUID, List<Integer>> indexes = withChunks.isEmpty() ? Map.of()
                 : tx(orgId, tx -> RecordingQueries.chunkIndexes(tx, withChunks));
-        // Keys come from the rows (fast, batched); objects no row names (a released claim, a crash before a
-        // commit) are the orphan sweep's.
+        // Keys come from the rows (fast, batched), and only those the rows say exist: deleting keys that were
+        // never written costs the store as much as real ones. Objects no row names (a released claim, a cast or
+        // manifest written by a process that died before recording it) are the orphan sweep's.
         Map<ObjectKey, UUID> owner = new HashMap<>();
         for (DeletingRecording r : leased) {
             owner.put(ObjectKey.summary(r.orgId(), r.id()), r.id());
-            owner.put(ObjectKey.cast(r.orgId(), r.id()), r.id());
-            ObjectKey manifest = ObjectKey.manifest(r.orgId(), r.id());
-            owner.put(manifest, r.id());
-            owner.put(ObjectKey.signatureOf(manifest), r.id());
+            if (r.sealed()) {
+                owner.put(ObjectKey.cast(r.orgId(), r.id()), r.id());
+            }
+            if (r.manifestRecorded()) {
+                ObjectKey manifest = ObjectKey.manifest(r.orgId(), r.id());
+                owner.put(manifest, r.id());
+                owner.put(ObjectKey.signatureOf(manifest), r.id());
+            }
             for (int i : indexes.getOrDefault(r.id(), List.of())) {
                 owner.put(ObjectKey.chunk(r.orgId(), r.id(), i), r.id());
             }
