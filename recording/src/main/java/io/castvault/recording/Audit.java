@@ -50,14 +50,14 @@ public final class Audit {
     }
 
     /**
-     * A read recorded in the transaction that did the reading: one transaction instead of two on the hottest
-     * read ({@code list}). Committed without waiting for the WAL flush, as every read's entry (see
-     * {@link AuditLog#appendUnflushed}); a failed read rolls its entry back with it.
+     * The entry of an allowed read: in the transaction that did the reading ({@code list}, one transaction instead
+     * of two on the hottest read; a failed read rolls its entry back with it), or in a short one of its own
+     * ({@link AuditService#read}). Committed without waiting for the WAL flush (see {@link AuditLog#appendUnflushed}).
      */
-    public static void read(Tx tx, Caller caller, String action, Target target) {
+    public static void read(Tx tx, Caller caller, String action, Target target, ObjectNode details) {
         RequestContext r = caller.request();
         AuditLog.appendUnflushed(tx, new AuditEntry(caller.orgId(), USER, caller.userId(), null, action, target.type(),
-                target.id(), AuditEntry.OK, r.sourceIp(), r.userAgent(), r.requestId(), json(null)));
+                target.id(), AuditEntry.OK, r.sourceIp(), r.userAgent(), r.requestId(), json(details)));
     }
 
     public static void system(Tx tx, UUID orgId, String action, Target target, ObjectNode details) {

@@ -45,10 +45,10 @@ public final class AuditService {
     /** An allowed read (get, list, a download, a presigned link): recorded after it succeeded. */
     public void read(Caller caller, String action, Audit.Target target, Map<String, ?> details) {
         ObjectNode d = details == null ? null : Json.MAPPER.valueToTree(details);
-        RequestContext r = caller.request();
-        AuditEntry entry = new AuditEntry(caller.orgId(), Audit.USER, caller.userId(), null, action, target.type(),
-                target.id(), AuditEntry.OK, r.sourceIp(), r.userAgent(), r.requestId(), Audit.json(d));
-        db.inOrg(caller.orgId(), tx -> AuditLog.appendUnflushed(tx, entry));
+        db.inOrg(caller.orgId(), tx -> {
+            Audit.read(tx, caller, action, target, d);
+            return null;
+        });
     }
 
     /**

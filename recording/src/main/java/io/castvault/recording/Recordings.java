@@ -131,7 +131,7 @@ public final class Recordings {
             }
             Page page = new Page(rows, RecordingQueries.stats(tx, filter), next);
             // last, so the audit chain's lock is held only for the commit
-            Audit.read(tx, caller, "list", Audit.Target.NONE);
+            Audit.read(tx, caller, "list", Audit.Target.NONE, null);
             return page;
         });
     }
