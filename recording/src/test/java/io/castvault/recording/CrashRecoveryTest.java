@@ -5,16 +5,10 @@ import io.castvault.core.ErrorCode;
 import io.castvault.core.Hashing;
 import io.castvault.core.model.RecordingStatus;
 import io.castvault.db.Database;
-import io.castvault.db.DatabaseSettings;
-import io.castvault.db.MachineQueries;
-import io.castvault.db.MachineRow;
-import io.castvault.db.OrgQueries;
 import io.castvault.db.Role;
-import io.castvault.db.SettingsQueries;
 import io.castvault.db.TestSql;
 import io.castvault.storage.FaultyBlobStore;
 import io.castvault.storage.ObjectKey;
-import io.castvault.testing.TestPostgres;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,7 +20,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 
@@ -51,20 +44,7 @@ class CrashRecoveryTest {
 
     @BeforeAll
     static void database() {
-        TestPostgres.Coordinates c = TestPostgres.instance().freshDatabase();
-        db = Database.connect(new DatabaseSettings(c.url(), c.user(), c.password(), 8));
-        db.migrate();
-        db.acrossOrgs(tx -> {
-            OrgQueries.createOrg(tx, ORG, "crash", Set.of(OrgQueries.RECORDING_FEATURE));
-            return null;
-        });
-        db.inOrg(ORG, tx -> {
-            OrgQueries.upsertUser(tx, USER, "admin");
-            OrgQueries.putMembership(tx, USER, Role.ADMIN);
-            MachineQueries.create(tx, new MachineRow(MACHINE, ORG, "m", USER), Hashing.sha256(MACHINE.toString().getBytes()));
-            SettingsQueries.update(tx, true, null, null);
-            return null;
-        });
+        db = TestTenant.database("crash", ORG, USER, MACHINE);
     }
 
     @AfterAll

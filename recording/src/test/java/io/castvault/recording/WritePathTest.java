@@ -5,10 +5,6 @@ import io.castvault.core.ErrorCode;
 import io.castvault.core.Hashing;
 import io.castvault.core.model.Chunk;
 import io.castvault.db.Database;
-import io.castvault.db.DatabaseSettings;
-import io.castvault.db.MachineQueries;
-import io.castvault.db.MachineRow;
-import io.castvault.db.OrgQueries;
 import io.castvault.db.RecordingQueries;
 import io.castvault.db.Role;
 import io.castvault.db.SettingsQueries;
@@ -19,7 +15,6 @@ import io.castvault.storage.FaultyBlobStore;
 import io.castvault.storage.FaultyBlobStore.Fault;
 import io.castvault.storage.FaultyBlobStore.Op;
 import io.castvault.storage.ObjectKey;
-import io.castvault.testing.TestPostgres;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -31,7 +26,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -67,20 +61,7 @@ class WritePathTest {
 
     @BeforeAll
     static void database() {
-        TestPostgres.Coordinates c = TestPostgres.instance().freshDatabase();
-        db = Database.connect(new DatabaseSettings(c.url(), c.user(), c.password(), 8));
-        db.migrate();
-        db.acrossOrgs(tx -> {
-            OrgQueries.createOrg(tx, ORG, "write-path", Set.of(OrgQueries.RECORDING_FEATURE));
-            return null;
-        });
-        db.inOrg(ORG, tx -> {
-            OrgQueries.upsertUser(tx, USER, "admin");
-            OrgQueries.putMembership(tx, USER, Role.ADMIN);
-            MachineQueries.create(tx, new MachineRow(MACHINE, ORG, "m", USER), Hashing.sha256(USER.toString().getBytes()));
-            SettingsQueries.update(tx, true, null, null);
-            return null;
-        });
+        db = TestTenant.database("write-path", ORG, USER, MACHINE);
     }
 
     @AfterAll

@@ -1,0 +1,38 @@
+package io.castvault.recording;
+
+import io.castvault.core.Hashing;
+import io.castvault.db.Database;
+import io.castvault.db.DatabaseSettings;
+import io.castvault.db.MachineQueries;
+import io.castvault.db.MachineRow;
+import io.castvault.db.OrgQueries;
+import io.castvault.db.Role;
+import io.castvault.db.SettingsQueries;
+import io.castvault.testing.TestPostgres;
+
+import java.util.Set;
+import java.util.UUID;
+
+/** A fresh migrated database holding one recording org with an admin and a machine, for the use-case tests. */
+final class TestTenant {
+    private TestTenant() {
+    }
+
+    static Database database(String orgName, UUID org, UUID admin, UUID machine) {
+        TestPostgres.Coordinates c = TestPostgres.instance().freshDatabase();
+        Database db = Database.connect(new DatabaseSettings(c.url(), c.user(), c.password(), 8));
+        db.migrate();
+        db.acrossOrgs(tx -> {
+            OrgQueries.createOrg(tx, org, orgName, Set.of(OrgQueries.RECORDING_FEATURE));
+            return null;
+        });
+        db.inOrg(org, tx -> {
+            OrgQueries.upsertUser(tx, admin, "admin");
+            OrgQueries.putMembership(tx, admin, Role.ADMIN);
+            MachineQueries.create(tx, new MachineRow(machine, org, "m", admin), Hashing.sha256(machine.toString().getBytes()));
+            SettingsQueries.update(tx, true, null, null);
+            return null;
+        });
+        return db;
+    }
+}
