@@ -24,6 +24,7 @@ import java.util.concurrent.Future;
 
 import static io.castvault.api.SettingsAndAuthTest.assertError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -112,6 +113,22 @@ class AuditTrailTest {
         assertEquals(actorId == null ? null : actorId.toString(), e.get("actor_id"), e.toString());
         assertEquals(outcome, e.get("outcome"), e.toString());
         assertEquals(sourceIp, e.get("source_ip"), e.toString());
+    }
+
+    @Test
+    void anEntryCarriesTheRequestIdTheResponseAndTheLogsCarry() {
+        TestOrg org = app.newOrg(true);
+        for (String sent : new String[] {"bad id\"with{labels}", "x".repeat(129)}) {
+            TestApp.Response r = app.send(HttpRequest.newBuilder(app.url("/api/session-recording"))
+                    .header("Content-Type", "application/json").header("X-Request-Id", sent)
+                    .header("Authorization", "Bearer " + app.token(org.auditorId()))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"action\":\"list\",\"org_id\":\"" + org.orgId() + "\"}"))
+                    .build());
+            assertEquals(200, r.status(), r.body());
+            String id = r.raw().headers().firstValue("X-Request-Id").orElseThrow();
+            assertNotEquals(sent, id, "an unusable id is replaced");
+            assertEquals(1, entries(app, id).size(), "the entry is found under the id the client was given back");
+        }
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.castvault.api.ops;
 
 import io.castvault.api.http.Envelope;
+import io.castvault.api.http.RequestContexts;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -21,11 +22,9 @@ import org.slf4j.MDC;
 
 import java.util.HashMap;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Pattern;
 
 /**
  * Every request: a request id (the caller's {@code X-Request-Id} when it is a sane token, else a new one),
@@ -35,8 +34,7 @@ import java.util.regex.Pattern;
  */
 @Filter(Filter.MATCH_ALL_PATTERN)
 public class RequestObservation implements HttpServerFilter {
-    public static final String HEADER = "X-Request-Id";
-    private static final Pattern SANE_ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
+    public static final String HEADER = RequestContexts.REQUEST_ID_HEADER;
     private static final String AGENT_ROUTE = "/api/session-recording-agent";
     private static final String ASCIICAST_ROUTE = "/api/asciicasts";
 
@@ -63,8 +61,8 @@ public class RequestObservation implements HttpServerFilter {
 
     @Override
     public Publisher<MutableHttpResponse<?>> doFilter(HttpRequest<?> request, ServerFilterChain chain) {
-        String supplied = request.getHeaders().get(HEADER);
-        String id = supplied != null && SANE_ID.matcher(supplied).matches() ? supplied : UUID.randomUUID().toString();
+        // the one id of this request: the audit entry, the log lines and the response header all carry it
+        String id = RequestContexts.requestId(request);
         request.setAttribute(RequestTags.REQUEST_ID, id);
         boolean agentUpload = request.getMethod() == HttpMethod.POST
                 && (request.getPath().equals(AGENT_ROUTE) || request.getPath().equals(ASCIICAST_ROUTE));
