@@ -254,6 +254,29 @@ class WritePathTest {
     }
 
     @Test
+    void aChunkWhoseStoredBytesChangedIsNeverSealed() {
+        UUID id = start();
+        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
+        uc.uploads().upload(ADMIN, id, 1, CHUNK1);
+        uc.uploads().upload(ADMIN, id, 2, CHUNK1);
+        ObjectKey changed = ObjectKey.chunk(ORG, id, 1);
+        byte[] bytes = store.bytes(changed);
+        bytes[0] ^= 1; // same length, one bit different: only the SHA-256 tells
+        store.plant(changed, bytes, java.time.Instant.now());
+        CastvaultException e = assertThrows(StoreFailures.MissingObjectException.class,
+                () -> uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null)));
+        assertEquals(ErrorCode.STORAGE_UNAVAILABLE, e.code());
+        assertTrue(e.getMessage().contains(changed.value()), "the message names the changed key: " + e.getMessage());
+        assertEquals("active", uc.recordings().get(ADMIN, id).recording().status().dbValue());
+        assertFalse(store.contains(ObjectKey.cast(ORG, id)), "nothing sealed from bytes that were not acknowledged");
+
+        store.plant(changed, java.util.Arrays.copyOf(bytes, bytes.length - 1), java.time.Instant.now());
+        assertThrows(StoreFailures.MissingObjectException.class,
+                () -> uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null)), "a shorter object too");
+        assertEquals("active", uc.recordings().get(ADMIN, id).recording().status().dbValue());
+    }
+
+    @Test
     void theCompleterBacksOffARecordingWithALostChunk() {
         UUID id = start();
         uc.uploads().upload(ADMIN, id, 0, CHUNK0);
