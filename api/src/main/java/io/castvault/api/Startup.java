@@ -1,10 +1,14 @@
 package io.castvault.api;
 
 import io.castvault.agentingest.NodeKeyDirectory;
+import io.castvault.api.config.AgentConfig;
+import io.castvault.api.config.S3Config;
 import io.castvault.db.ChangeListener;
 import io.castvault.db.Database;
 import io.castvault.evidence.MasterKey;
 import io.castvault.recording.Organizations;
+import io.castvault.recording.SpoolJanitor;
+import io.castvault.recording.UseCases;
 import io.castvault.storage.BlobStore;
 import io.micronaut.context.annotation.Context;
 import io.micronaut.context.annotation.Requires;
@@ -14,7 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Prepares both tiers before the server takes requests: migrates the schema, refuses a database role that
- * bypasses row-level security, creates the bucket, and starts listening for changes made by other processes.
+ * bypasses row-level security, creates the bucket, removes the spool files a killed process left behind, and starts
+ * listening for changes made by other processes.
  */
 @Context
 @Requires(notEnv = "cli")
@@ -24,10 +29,12 @@ public class Startup implements AutoCloseable {
     private final ChangeListener changes;
 
     // MasterKey is injected so that production without CASTVAULT_MASTER_KEY fails here, before serving
-    public Startup(Database db, BlobStore blobs, Organizations orgs, NodeKeyDirectory nodeKeys, MasterKey masterKey) {
+    public Startup(Database db, BlobStore blobs, Organizations orgs, NodeKeyDirectory nodeKeys, MasterKey masterKey,
+                   AgentConfig agent, S3Config s3) {
         db.migrate();
         db.requireRowLevelSecurity();
         blobs.ensureBucket();
+        SpoolJanitor.removeStale(agent.spoolPath(), UseCases.Settings.leaseFor(s3.callTimeout()));
         changes = db.listenForChanges(table -> {
             orgs.invalidateAll();
             // a deleted machine's key, or an org losing the feature, must stop working at once
