@@ -69,15 +69,19 @@ final class StreamPublisher implements Publisher<ByteBuf> {
     private void pump(Subscriber<? super ByteBuf> subscriber, AtomicLong demand, AtomicBoolean cancelled) {
         try (InputStream stream = in) {
             while (!cancelled.get()) {
-                if (demand.get() == 0) {
-                    LockSupport.park(this);
-                    continue;
-                }
+                // the next piece is read before there is demand for it, so reading from the store overlaps
+                // writing the previous piece to the client; one piece of read-ahead per download
                 // handed over as a wrapped heap buffer: as byte[], Micronaut copied every piece into a buffer of
                 // Netty's adaptive allocator, which off the event loop kept allocating and zeroing fresh native
                 // chunks (a third of the service's CPU per MiB downloaded, bench/README.md)
                 byte[] piece = new byte[CHUNK];
                 int n = stream.readNBytes(piece, 0, CHUNK);
+                while (n > 0 && demand.get() == 0 && !cancelled.get()) {
+                    LockSupport.park(this);
+                }
+                if (cancelled.get()) {
+                    return;
+                }
                 if (n > 0) {
                     demand.decrementAndGet();
                     subscriber.onNext(Unpooled.wrappedBuffer(piece, 0, n));
