@@ -1,8 +1,12 @@
 package io.castvault.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.castvault.core.Hashing;
+import io.castvault.db.EvidenceQueries;
 import io.castvault.db.TestSql;
 import io.castvault.evidence.DigestWriter;
+import io.castvault.evidence.SigningKeys;
+import io.castvault.evidence.Sshsig;
 import io.castvault.evidence.VerifyCli;
 import io.castvault.recording.RetentionService;
 import io.castvault.storage.ObjectKey;
@@ -22,7 +26,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -341,33 +347,106 @@ class EvidenceTest extends ServiceTest {
         // only the old key published: the new manifest no longer verifies
         Run partial = verify(dir, o.orgId(), keys1.data().get("allowed_signers").asText());
         assertEquals(1, partial.exit(), partial.out());
+        // OpenSSH agrees: what the new key signed (a manifest and the digest) verifies against the published
+        // allowed_signers, as does what the retired key signed before
+        String allSigners = keys2.get("allowed_signers").asText();
+        ObjectKey digest = app.blobs().list(ObjectKey.digestPrefix(o.orgId())).stream()
+                .filter(k -> k.value().endsWith(".json")).reduce((a, b) -> b).orElseThrow();
+        record Signed(ObjectKey key, String namespace, String fingerprint) {
+        }
+        String oldFp = keys2.get("keys").get(0).get("fingerprint").asText();
+        for (Signed s : List.of(new Signed(ObjectKey.manifest(o.orgId(), after), Sshsig.RECORDING_NAMESPACE, fp),
+                new Signed(digest, Sshsig.DIGEST_NAMESPACE, fp),
+                new Signed(ObjectKey.manifest(o.orgId(), before), Sshsig.RECORDING_NAMESPACE, oldFp))) {
+            SshsigRun r = sshKeygenVerify(dir, allSigners, o.orgId().toString(), s.namespace(),
+                    file(dir, ObjectKey.signatureOf(s.key())), file(dir, s.key()));
+            assertEquals(0, r.exit(), s.key() + ": " + r.out());
+            assertTrue(r.out().contains("Good \"" + s.namespace() + "\" signature for " + o.orgId()) && r.out().contains(s.fingerprint()),
+                    s.key() + ": " + r.out());
+        }
+        SshsigRun refused = sshKeygenVerify(dir, keys1.data().get("allowed_signers").asText(), o.orgId().toString(),
+                Sshsig.RECORDING_NAMESPACE, file(dir, ObjectKey.signatureOf(ObjectKey.manifest(o.orgId(), after))),
+                file(dir, ObjectKey.manifest(o.orgId(), after)));
+        assertNotEquals(0, refused.exit(), "the old allowed_signers lacks the new key: " + refused.out());
+    }
+
+    /** The bundle of {@code session} as an auditor gets it, unpacked under {@code name}. */
+    static Path bundle(UUID session, String name) throws Exception {
+        TestApp.Response bundle = app.get("/api/session-recording/" + org.orgId() + "/" + session + "/evidence", app.token(org.auditorId()));
+        assertEquals(200, bundle.status(), bundle.body());
+        Path dir = Files.createDirectories(tmp.resolve(name));
+        Files.write(dir.resolve("bundle.tar"), bundle.raw().body());
+        Process tar = new ProcessBuilder("tar", "-xf", "bundle.tar").directory(dir.toFile()).redirectErrorStream(true).start();
+        assertEquals(0, tar.waitFor(), new String(tar.getInputStream().readAllBytes()));
+        return dir.resolve("castvault-evidence-" + session);
+    }
+
+    /** The commands of VERIFY.md: every line of its {@code ```sh} blocks. */
+    static List<String> verifyMdCommands(Path bundle) throws IOException {
+        List<String> commands = new ArrayList<>();
+        boolean inBlock = false;
+        for (String line : Files.readAllLines(bundle.resolve("VERIFY.md"))) {
+            if (line.strip().startsWith("```")) {
+                inBlock = !inBlock && line.strip().equals("```sh");
+            } else if (inBlock && !line.isBlank()) {
+                commands.add(line.strip());
+            }
+        }
+        return commands;
+    }
+
+    /** Runs {@code script} with the POSIX shell (dash here) in {@code cwd}, as an auditor pasting it would. */
+    static SshsigRun sh(Path cwd, String script) throws Exception {
+        Process p = new ProcessBuilder("/bin/sh", "-ec", script).directory(cwd.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        return new SshsigRun(p.waitFor(), out);
+    }
+
+    static Path copyDir(Path from, Path to) throws IOException {
+        Files.createDirectories(to);
+        try (Stream<Path> files = Files.list(from)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, to.resolve(f.getFileName()));
+            }
+        }
+        return to;
     }
 
     @Test
     void evidenceBundleVerifiesWithTheCommandsOfItsVerifyMd() throws Exception {
         TestApp.Response r = org.cast(org.adminId(), kept);
         assertEquals(200, r.status());
-        TestApp.Response bundle = app.get("/api/session-recording/" + org.orgId() + "/" + kept + "/evidence", app.token(org.auditorId()));
-        assertEquals(200, bundle.status(), bundle.body());
-        Path dir = Files.createDirectories(tmp.resolve("bundle"));
-        Files.write(dir.resolve("bundle.tar"), bundle.raw().body());
-        Process tar = new ProcessBuilder("tar", "-xf", "bundle.tar").directory(dir.toFile()).redirectErrorStream(true).start();
-        assertEquals(0, tar.waitFor(), new String(tar.getInputStream().readAllBytes()));
-        Path extracted = dir.resolve("castvault-evidence-" + kept);
+        Path extracted = bundle(kept, "bundle");
         assertEquals(r.body(), Files.readString(extracted.resolve("recording.cast")), "the bundle holds the cast as served");
-        List<String> commands = Files.readAllLines(extracted.resolve("VERIFY.md")).stream().map(String::strip)
-                .filter(l -> l.startsWith("sha256sum ") || l.startsWith("ssh-keygen ")).toList();
-        assertEquals(2, commands.size(), commands.toString());
-        for (String cmd : commands) {
-            Process p = new ProcessBuilder("bash", "-c", cmd).directory(extracted.toFile()).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertEquals(0, p.waitFor(), cmd + ": " + out);
+        try (Stream<Path> files = Files.list(extracted)) {
+            assertEquals(Set.of("VERIFY.md", "allowed_signers", "manifest.json", "manifest.json.sig", "recording.json",
+                    "recording.cast"), files.map(f -> f.getFileName().toString()).collect(Collectors.toSet()),
+                    "nothing unsigned that could vouch for the cast (no checksum file)");
         }
-        // and the same commands fail on a tampered cast
-        flipByte(extracted.resolve("recording.cast"));
-        Process p = new ProcessBuilder("bash", "-c", commands.get(0)).directory(extracted.toFile()).redirectErrorStream(true).start();
-        p.getInputStream().readAllBytes();
-        assertNotEquals(0, p.waitFor());
+        List<String> commands = verifyMdCommands(extracted);
+        assertEquals(4, commands.size(), commands.toString());
+        assertTrue(commands.get(0).startsWith("ssh-keygen -Y verify -f allowed_signers -I " + org.orgId()
+                + " -n castvault-recording "), "the signature is checked first: " + commands);
+        StringBuilder out = new StringBuilder();
+        for (String cmd : commands) {
+            SshsigRun run = sh(extracted, cmd);
+            assertEquals(0, run.exit(), cmd + ": " + run.out());
+            out.append(run.out());
+        }
+        assertTrue(out.toString().contains("Good \"castvault-recording\" signature for " + org.orgId()), out.toString());
+        assertTrue(out.toString().contains("recording.cast: OK") && out.toString().contains("recording.json: OK"), out.toString());
+        // one byte changed in the cast, the summary or the manifest: the commands fail
+        String script = String.join("\n", commands);
+        for (String name : List.of("recording.cast", "recording.json", "manifest.json")) {
+            Path copy = copyDir(extracted, tmp.resolve("bundle-" + name));
+            flipByte(copy.resolve(name));
+            SshsigRun run = sh(copy, script);
+            assertNotEquals(0, run.exit(), name + " changed, yet: " + run.out());
+        }
+        // the bundle of another recording of the org does not pass for this one
+        Path other = bundle(late, "bundle-other");
+        SshsigRun wrong = sh(other, commands.get(1));
+        assertNotEquals(0, wrong.exit(), wrong.out());
 
         assertEquals(404, app.get("/api/session-recording/" + org.orgId() + "/" + adminDeleted + "/evidence",
                 app.token(org.adminId())).status());
@@ -376,6 +455,39 @@ class EvidenceTest extends ServiceTest {
                 app.token(stranger.adminId())).status());
         assertEquals(403, app.get("/api/session-recording/" + org.orgId() + "/" + kept + "/evidence",
                 app.token(org.memberId())).status(), "a member reads only their own recordings");
+    }
+
+    @Test
+    void aSwappedCastWithAConsistentChecksumFileFailsTheVerifyMdCommands() throws Exception {
+        Path dir = bundle(kept, "bundle-swapped");
+        List<String> commands = verifyMdCommands(dir);
+        String script = String.join("\n", commands);
+        Path cast = dir.resolve("recording.cast");
+        String genuineSha = Hashing.hex(Hashing.sha256(Files.readAllBytes(cast)));
+        byte[] forged = (Files.readString(cast) + "[3.0, \"o\", \"nothing to see\\r\\n\"]\n").getBytes(StandardCharsets.UTF_8);
+        Files.write(cast, forged);
+        String forgedSha = Hashing.hex(Hashing.sha256(forged));
+        // everything unsigned agrees with the forgery: the summary's hash and a checksum file beside it
+        Path summary = dir.resolve("recording.json");
+        Files.writeString(summary, Files.readString(summary).replace(genuineSha, forgedSha));
+        Files.writeString(dir.resolve("SHA256SUMS"), forgedSha + "  recording.cast\n"
+                + Hashing.hex(Hashing.sha256(Files.readAllBytes(summary))) + "  recording.json\n");
+        assertEquals(0, sh(dir, "sha256sum -c SHA256SUMS").exit(), "a checksum file proves nothing on its own");
+
+        assertEquals(0, sh(dir, commands.get(0)).exit(), "the manifest itself is untouched");
+        SshsigRun castCheck = sh(dir, commands.get(2));
+        assertNotEquals(0, castCheck.exit(), castCheck.out());
+        assertTrue(castCheck.out().contains("recording.cast: FAILED"), castCheck.out());
+        assertNotEquals(0, sh(dir, commands.get(3)).exit(), "the summary differs from the one the manifest lists");
+        assertNotEquals(0, sh(dir, script).exit());
+
+        // rewriting the manifest's hash as well makes the cast check pass, and breaks the signature
+        Path manifest = dir.resolve("manifest.json");
+        Files.writeString(manifest, Files.readString(manifest).replace(genuineSha, forgedSha));
+        assertEquals(0, sh(dir, commands.get(2)).exit(), "the cast check reads the hash from the manifest");
+        SshsigRun sig = sh(dir, commands.get(0));
+        assertNotEquals(0, sig.exit(), sig.out());
+        assertNotEquals(0, sh(dir, script).exit());
     }
 
     @Test
@@ -410,6 +522,218 @@ class EvidenceTest extends ServiceTest {
         assertEquals(404, o.asAdmin(Map.of("action", "verify", "session_id", UUID.randomUUID().toString())).status());
         assertEquals(404, o.asAdmin(Map.of("action", "verify", "session_id", kept.toString())).status(),
                 "another org's recording is not found");
+    }
+
+    @Test
+    void theManifestStatesWhatTheIssueLists() throws Exception {
+        byte[] bytes;
+        try (InputStream in = app.blobs().get(ObjectKey.manifest(org.orgId(), kept))) {
+            bytes = in.readAllBytes();
+        }
+        String text = new String(bytes, StandardCharsets.UTF_8);
+        JsonNode m = TestApp.JSON.readTree(bytes);
+        // canonical: no insignificant whitespace, keys sorted at every level
+        assertEquals(TestApp.JSON.writeValueAsString(m), text);
+        for (JsonNode n : List.of(m, m.get("objects").get(0), m.get("chunks").get(0))) {
+            List<String> names = new ArrayList<>();
+            n.fieldNames().forEachRemaining(names::add);
+            assertEquals(names.stream().sorted().toList(), names, n.toString());
+        }
+        List<String> keys = new ArrayList<>();
+        m.fieldNames().forEachRemaining(keys::add);
+        assertEquals(List.of("chunks", "duration_seconds", "ended_at", "format", "key_fingerprint", "machine_id",
+                "objects", "org_id", "recording_sha256", "sealed_at", "session_id", "session_type", "started_at",
+                "user_id"), keys);
+
+        JsonNode summary;
+        byte[] summaryBytes;
+        try (InputStream in = app.blobs().get(ObjectKey.summary(org.orgId(), kept))) {
+            summaryBytes = in.readAllBytes();
+            summary = TestApp.JSON.readTree(summaryBytes);
+        }
+        byte[] cast;
+        try (InputStream in = app.blobs().get(ObjectKey.cast(org.orgId(), kept))) {
+            cast = in.readAllBytes();
+        }
+        assertEquals("castvault-manifest/1", m.get("format").asText());
+        assertEquals(org.orgId().toString(), m.get("org_id").asText());
+        assertEquals(kept.toString(), m.get("session_id").asText());
+        assertEquals(org.machine().machineId().toString(), m.get("machine_id").asText());
+        assertEquals(org.adminId().toString(), m.get("user_id").asText(), "the recording was started by the admin");
+        assertEquals("ssh", m.get("session_type").asText());
+        java.time.Instant started = java.time.Instant.parse(m.get("started_at").asText());
+        assertEquals(java.time.Instant.parse(summary.get("started_at").asText()).truncatedTo(java.time.temporal.ChronoUnit.MILLIS), started);
+        assertTrue(m.get("started_at").asText().matches("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z"), m.toString());
+        java.time.Instant ended = java.time.Instant.parse(m.get("ended_at").asText());
+        java.time.Instant sealed = java.time.Instant.parse(m.get("sealed_at").asText());
+        assertFalse(ended.isBefore(started) || sealed.isBefore(ended), m.toString());
+        assertEquals(summary.get("duration_seconds").asDouble(), m.get("duration_seconds").asDouble());
+        assertEquals(2.5, m.get("duration_seconds").asDouble(), "the last event's time");
+
+        String castSha = Hashing.hex(Hashing.sha256(cast));
+        assertEquals(castSha, m.get("recording_sha256").asText());
+        JsonNode objects = m.get("objects");
+        assertEquals(2, objects.size(), "the sealed cast and the summary: " + objects);
+        assertEquals(ObjectKey.cast(org.orgId(), kept).value(), objects.get(0).get("key").asText());
+        assertEquals(cast.length, objects.get(0).get("bytes").asLong());
+        assertEquals(castSha, objects.get(0).get("sha256").asText());
+        assertEquals(ObjectKey.summary(org.orgId(), kept).value(), objects.get(1).get("key").asText());
+        assertEquals(summaryBytes.length, objects.get(1).get("bytes").asLong());
+        assertEquals(Hashing.hex(Hashing.sha256(summaryBytes)), objects.get(1).get("sha256").asText());
+        List<String> chunkTexts = List.of(RecordingLifecycleTest.CHUNK0, RecordingLifecycleTest.CHUNK1);
+        JsonNode chunks = m.get("chunks");
+        assertEquals(2, chunks.size());
+        for (int i = 0; i < 2; i++) {
+            byte[] received = chunkTexts.get(i).getBytes(StandardCharsets.UTF_8);
+            assertEquals(i, chunks.get(i).get("index").asInt());
+            assertEquals(received.length, chunks.get(i).get("bytes").asLong(), "chunk " + i + " as received");
+            assertEquals(Hashing.hex(Hashing.sha256(received)), chunks.get(i).get("sha256").asText(), "chunk " + i);
+            assertEquals(summary.get("chunks").get(i).get("sha256").asText(), chunks.get(i).get("sha256").asText());
+        }
+        JsonNode keys1 = org.asMember(Map.of("action", "get_public_keys")).data().get("keys");
+        assertEquals(keys1.get(keys1.size() - 1).get("fingerprint").asText(), m.get("key_fingerprint").asText());
+        // and it is the manifest the first digest lists, by its SHA-256
+        JsonNode digest;
+        try (InputStream in = app.blobs().get(digests.get(0))) {
+            digest = TestApp.JSON.readTree(in);
+        }
+        String listed = null;
+        for (JsonNode e : digest.get("sealed")) {
+            if (kept.toString().equals(e.get("session_id").asText())) {
+                listed = e.get("manifest_sha256").asText();
+            }
+        }
+        assertEquals(Hashing.hex(Hashing.sha256(bytes)), listed, digest.toString());
+    }
+
+    @Test
+    void sinceLeavesOlderTamperingOutButStillChecksTheChainAfterIt() throws Exception {
+        TestOrg o = app.newOrg(true);
+        DigestWriter writer = app.bean(DigestWriter.class);
+        UUID old = RetentionTest.recording(app, o, 80);
+        // A digest due three days ago that the store refused until now (the outage case: its claim row waits, the
+        // next run writes it late with its own due time), listing a recording sealed just before it.
+        java.time.Instant dueAt = java.time.Instant.now().minus(java.time.Duration.ofDays(3)).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        ObjectKey first = ObjectKey.digest(o.orgId(), dueAt);
+        app.db().acrossOrgs(tx -> {
+            TestSql.execute(tx, "UPDATE evidence_seals SET sealed_at = ?::timestamptz - interval '1 minute', "
+                    + "manifest_sha256 = NULL, digest_seq = 1 WHERE recording_id = ?", dueAt.toString(), old);
+            return TestSql.execute(tx, "INSERT INTO evidence_digests (org_id, seq, object_key, due_at) VALUES (?, 1, ?, ?::timestamptz)",
+                    o.orgId(), first.value(), dueAt.toString());
+        });
+        assertEquals(first, writer.runOrg(o.orgId(), false).orElseThrow());
+        UUID recent = RetentionTest.recording(app, o, 1);
+        ObjectKey second = writer.runOrg(o.orgId(), true).orElseThrow();
+        UUID newest = RetentionTest.recording(app, o, 1);
+        writer.runOrg(o.orgId(), true).orElseThrow();
+        String signers = o.asAdmin(Map.of("action", "get_public_keys")).data().get("allowed_signers").asText();
+        String since = java.time.LocalDate.now(java.time.ZoneOffset.UTC).minusDays(1).toString();
+
+        Path clean = copyBucket(o, "since-clean");
+        assertEquals(0, verify(clean, o.orgId(), signers).exit());
+        assertEquals(0, verify(clean, o.orgId(), signers, "--since", since).exit());
+
+        // before --since: the old recording's cast changed and its digest deleted
+        Path older = copyBucket(o, "since-older");
+        flipByte(file(older, ObjectKey.cast(o.orgId(), old)));
+        Files.delete(file(older, first));
+        Files.delete(file(older, ObjectKey.signatureOf(first)));
+        Run whole = verify(older, o.orgId(), signers);
+        assertEquals(1, whole.exit(), "without --since it is found: " + whole.out());
+        Run recentOnly = verify(older, o.orgId(), signers, "--since", since);
+        assertEquals(0, recentOnly.exit(), recentOnly.out());
+        assertFalse(recentOnly.out().contains(old.toString()), recentOnly.out());
+        assertTrue(recentOnly.out().lines().anyMatch(l -> l.startsWith("OK") && l.contains(recent.toString())), recentOnly.out());
+
+        // after --since: a tampered recording and a deleted digest are still found
+        Path tampered = copyBucket(o, "since-tampered");
+        flipByte(file(tampered, ObjectKey.cast(o.orgId(), newest)));
+        Run t = verify(tampered, o.orgId(), signers, "--since", since);
+        assertEquals(1, t.exit(), t.out());
+        assertTrue(t.out().lines().anyMatch(l -> l.startsWith("TAMPERED") && l.contains(newest.toString())), t.out());
+        Path gap = copyBucket(o, "since-gap");
+        Files.delete(file(gap, second));
+        Files.delete(file(gap, ObjectKey.signatureOf(second)));
+        Run g = verify(gap, o.orgId(), signers, "--since", since);
+        assertEquals(1, g.exit(), g.out());
+        assertTrue(g.out().lines().anyMatch(l -> l.startsWith("CHAIN GAP") && l.contains(second.value())), g.out());
+    }
+
+    @Test
+    void aDailyHeartbeatDigestIsWrittenWhenNothingHappened() throws Exception {
+        TestOrg o = app.newOrg(true);
+        DigestWriter writer = app.bean(DigestWriter.class);
+        RetentionTest.recording(app, o, 1);
+        ObjectKey first = writer.runOrg(o.orgId(), false).orElseThrow();
+        assertTrue(writer.runOrg(o.orgId(), false).isEmpty(), "nothing new and the heartbeat is not due");
+        // a day and an hour pass without a seal or a removal
+        app.db().acrossOrgs(tx -> TestSql.execute(tx, "UPDATE evidence_digests SET due_at = due_at - interval '25 hours', "
+                + "written_at = written_at - interval '25 hours' WHERE org_id = ?", o.orgId()));
+        ObjectKey beat = writer.runOrg(o.orgId(), false).orElseThrow();
+        assertNotEquals(first, beat);
+        assertTrue(writer.runOrg(o.orgId(), false).isEmpty(), "one heartbeat a day");
+
+        Path dir = copyBucket(o, "heartbeat");
+        JsonNode d = TestApp.JSON.readTree(file(dir, beat).toFile());
+        assertEquals(2, d.get("seq").asInt());
+        assertEquals(0, d.get("sealed").size(), d.toString());
+        assertEquals(0, d.get("removed").size(), d.toString());
+        assertEquals(first.value(), d.get("previous").get("key").asText());
+        assertEquals(Hashing.hex(Hashing.sha256(Files.readAllBytes(file(dir, first)))), d.get("previous").get("sha256").asText());
+        assertEquals(java.util.Base64.getEncoder().encodeToString(
+                        Sshsig.parse(Files.readString(file(dir, ObjectKey.signatureOf(first)))).signature()),
+                d.get("previous").get("signature").asText());
+        String signers = o.asAdmin(Map.of("action", "get_public_keys")).data().get("allowed_signers").asText();
+        SshsigRun keygen = sshKeygenVerify(dir, signers, o.orgId().toString(), Sshsig.DIGEST_NAMESPACE,
+                file(dir, ObjectKey.signatureOf(beat)), file(dir, beat));
+        assertEquals(0, keygen.exit(), keygen.out());
+        Run run = verify(dir, o.orgId(), signers);
+        assertEquals(0, run.exit(), run.out());
+        assertTrue(run.out().lines().anyMatch(l -> l.startsWith("OK") && l.contains(beat.value())
+                && l.contains("number 2, 0 sealed, 0 removed")), run.out());
+    }
+
+    @Test
+    void aDigestReSignedWithAnotherPublishedKeyBreaksTheLinkToItsSignature() throws Exception {
+        TestOrg o = app.newOrg(true);
+        DigestWriter writer = app.bean(DigestWriter.class);
+        RetentionTest.recording(app, o, 1);
+        ObjectKey first = writer.runOrg(o.orgId(), true).orElseThrow();
+        RetentionTest.recording(app, o, 1);
+        writer.runOrg(o.orgId(), true).orElseThrow();
+        assertEquals(200, o.asAdmin(Map.of("action", "rotate_signing_key")).status());
+        String signers = o.asAdmin(Map.of("action", "get_public_keys")).data().get("allowed_signers").asText();
+        Path dir = copyBucket(o, "resigned-digest");
+        assertEquals(0, verify(dir, o.orgId(), signers).exit());
+        // The first digest signed again, unchanged, with the org's new key: a valid signature on its own (as
+        // aws-cli's CloudTrail validator would see it); only the next digest's record of the old one tells.
+        byte[] content = Files.readAllBytes(file(dir, first));
+        Files.writeString(file(dir, ObjectKey.signatureOf(first)),
+                app.bean(SigningKeys.class).current(o.orgId()).sign(Sshsig.DIGEST_NAMESPACE, content));
+        SshsigRun keygen = sshKeygenVerify(dir, signers, o.orgId().toString(), Sshsig.DIGEST_NAMESPACE,
+                file(dir, ObjectKey.signatureOf(first)), file(dir, first));
+        assertEquals(0, keygen.exit(), keygen.out());
+        Run run = verify(dir, o.orgId(), signers);
+        assertEquals(1, run.exit(), run.out());
+        assertTrue(run.out().lines().anyMatch(l -> l.startsWith("TAMPERED") && l.contains(first.value())
+                && l.contains("its signature differs from the one digest")), run.out());
+    }
+
+    @Test
+    void aRetentionRemovalBeforeThePolicyAllowsIsRemovedOutsideRetention() throws Exception {
+        TestOrg o = app.newOrg(true); // default retention: 90 days
+        UUID young = RetentionTest.recording(app, o, 24);
+        // an insider hides a day-old recording, claiming retention for it
+        app.db().acrossOrgs(tx -> {
+            EvidenceQueries.stateRemovalReason(tx, "retention", null);
+            return TestSql.execute(tx, "UPDATE session_recordings SET status = 'deleting' WHERE id = ?", young);
+        });
+        app.bean(DigestWriter.class).runOrg(o.orgId(), true).orElseThrow();
+        String signers = o.asAdmin(Map.of("action", "get_public_keys")).data().get("allowed_signers").asText();
+        Run run = verify(copyBucket(o, "early-retention"), o.orgId(), signers);
+        assertEquals(1, run.exit(), run.out());
+        assertTrue(run.out().lines().anyMatch(l -> l.startsWith("REMOVED OUTSIDE RETENTION") && l.contains(young.toString())
+                && l.contains("within the 90-day policy")), run.out());
     }
 
     static void swap(Path a, Path b) throws IOException {

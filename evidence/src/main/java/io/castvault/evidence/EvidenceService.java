@@ -71,26 +71,24 @@ public final class EvidenceService {
 
     /**
      * Streams the evidence bundle of a sealed recording as a tar: the cast, summary, manifest and signature,
-     * allowed_signers, SHA256SUMS and VERIFY.md. {@code cast} is the recording as the cast route serves it,
-     * {@code castLength} bytes long.
+     * allowed_signers and VERIFY.md. {@code cast} is the recording as the cast route serves it, {@code castLength}
+     * bytes long. There is deliberately no checksum file: whatever the bundle says about the cast and the summary
+     * must come from the signed manifest, or a swapped cast with a rewritten checksum file would pass.
      */
-    public void writeBundle(UUID orgId, UUID sessionId, String recordingSha256, long castLength, InputStream cast,
-                            OutputStream out) throws IOException {
+    public void writeBundle(UUID orgId, UUID sessionId, long castLength, InputStream cast, OutputStream out)
+            throws IOException {
         String dir = "castvault-evidence-" + sessionId + "/";
         byte[] summary = read(ObjectKey.summary(orgId, sessionId));
         ObjectKey manifestKey = ObjectKey.manifest(orgId, sessionId);
         byte[] manifest = read(manifestKey);
         byte[] sig = read(ObjectKey.signatureOf(manifestKey));
         String signers = publicKeys(orgId).allowedSigners();
-        String sums = recordingSha256 + "  recording.cast\n"
-                + Hashing.hex(Hashing.sha256(summary)) + "  recording.json\n";
         TarWriter tar = new TarWriter(out, Instant.now().getEpochSecond());
         tar.add(dir + "VERIFY.md", verifyMd(orgId, sessionId).getBytes(StandardCharsets.UTF_8));
         tar.add(dir + "allowed_signers", signers.getBytes(StandardCharsets.UTF_8));
         tar.add(dir + "manifest.json", manifest);
         tar.add(dir + "manifest.json.sig", sig);
         tar.add(dir + "recording.json", summary);
-        tar.add(dir + "SHA256SUMS", sums.getBytes(StandardCharsets.UTF_8));
         tar.add(dir + "recording.cast", castLength, cast);
         tar.finish();
     }
@@ -139,30 +137,56 @@ public final class EvidenceService {
         }
     }
 
-    private static String verifyMd(UUID orgId, UUID sessionId) {
+    /**
+     * The auditor's commands. Each hash they compare is cut out of the signed manifest (canonical JSON: sorted keys,
+     * no whitespace, and a quote inside a value is escaped, so a fixed grep pattern matches only the real field);
+     * the signature check comes first, so every byte relied on traces back to the org's key.
+     */
+    static String verifyMd(UUID orgId, UUID sessionId) {
         return """
                 # Verifying recording %2$s
 
-                This bundle proves, with stock tools only, that `recording.cast` is the recording Castvault sealed.
+                This bundle proves, with stock tools only (OpenSSH's `ssh-keygen`, `sha256sum`, `grep`, `cut` and a
+                POSIX `sh`), that `recording.cast` and `recording.json` are the recording and the summary Castvault
+                sealed for org %1$s. Run the four commands below in this folder, in order: each must succeed (exit
+                status 0). Every hash they compare is taken from `manifest.json`, whose signature the first one
+                checks, so no other file of the bundle needs to be trusted.
 
-                1. The recording and its summary hash to the values below (also in `manifest.json`, field
-                   `recording_sha256`, and in `recording.json`):
+                ## 1. The manifest is signed by the org's key
 
-                       sha256sum -c SHA256SUMS
+                `allowed_signers` lists every key the org ever used. It is the one file the bundle cannot vouch for:
+                compare its keys with the ones the org publishes (the `get_public_keys` action) or a copy you kept.
 
-                2. The manifest was signed by org %1$s's key (`allowed_signers` lists every key the org ever used;
-                   compare it with the keys the org publishes, e.g. the `get_public_keys` action):
+                ```sh
+                ssh-keygen -Y verify -f allowed_signers -I %1$s -n castvault-recording -s manifest.json.sig < manifest.json
+                ```
 
-                       ssh-keygen -Y verify -f allowed_signers -I %1$s -n castvault-recording -s manifest.json.sig < manifest.json
+                It prints `Good "castvault-recording" signature for %1$s with ED25519 key SHA256:…`.
 
-                   It prints `Good "castvault-recording" signature for %1$s with ED25519 key SHA256:…`.
+                ## 2. The manifest is this recording's
 
-                3. `manifest.json` lists every stored object with its length and SHA-256, the chunks as received, and
-                   `recording_sha256`; check that the value in `SHA256SUMS` for recording.cast equals it:
+                ```sh
+                grep -o '"session_id":"%2$s"' manifest.json
+                ```
 
-                       grep -o '"recording_sha256":"[0-9a-f]*"' manifest.json
+                ## 3. The cast is the one the manifest signed
 
-                That the recording was never removed or replaced is shown by the org's digest chain: run
+                `manifest.json` is canonical JSON (sorted keys, no whitespace), so its `recording_sha256` is cut out
+                with `grep` and `cut` and handed to `sha256sum`, which prints `recording.cast: OK`.
+
+                ```sh
+                echo "$(grep -o '"recording_sha256":"[0-9a-f]\\{64\\}"' manifest.json | cut -d'"' -f4)  recording.cast" | sha256sum --strict -c -
+                ```
+
+                ## 4. The summary is the one the manifest lists
+
+                ```sh
+                echo "$(grep -o '"key":"session-recordings/%1$s/%2$s/recording.json","sha256":"[0-9a-f]\\{64\\}"' manifest.json | cut -d'"' -f8)  recording.json" | sha256sum --strict -c -
+                ```
+
+                `manifest.json` also states the machine, the user, start, end and duration, the length of every
+                stored object, and each chunk as it was received (index, length, SHA-256). That the recording was
+                never removed or replaced in the bucket is shown by the org's digest chain: run
                 `scripts/verify --dir <bucket copy> --org %1$s --allowed-signers allowed_signers`.
                 """.formatted(orgId, sessionId);
     }

@@ -8,8 +8,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
 
@@ -128,9 +130,26 @@ class SshsigTest {
         assertThrows(RuntimeException.class, () -> other.open(sealed, "org:a"));
         assertThrows(IllegalStateException.class, () -> MasterKey.ofBase64("c2hvcnQ="));
         assertThrows(IllegalStateException.class, () -> MasterKey.resolve("", false, dir));
-        MasterKey dev = MasterKey.resolve(null, true, dir.resolve("data"));
-        assertArrayEquals(secret, MasterKey.resolve(null, true, dir.resolve("data")).open(dev.seal(secret, "c"), "c"),
-                "development keeps its generated key across restarts");
+    }
+
+    @Test
+    void developmentCreatesAnOwnerOnlyMasterKeyOnceAndKeepsItAcrossStarts() throws Exception {
+        Path data = dir.resolve("data");
+        MasterKey first = MasterKey.resolve(null, true, data);
+        Path file = data.resolve("master.key");
+        assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(file));
+        String stored = Files.readString(file, StandardCharsets.US_ASCII);
+        assertEquals(32, Base64.getDecoder().decode(stored.strip()).length);
+        byte[] seed = "seed-seed-seed-seed-seed-seed-32".getBytes(StandardCharsets.UTF_8);
+        byte[] sealed = first.seal(seed, "org:a");
+
+        // the next start, still without CASTVAULT_MASTER_KEY: the same file, the same key
+        MasterKey second = MasterKey.resolve("", true, data);
+        assertEquals(stored, Files.readString(file, StandardCharsets.US_ASCII), "the key file is not regenerated");
+        assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(file));
+        assertArrayEquals(seed, second.open(sealed, "org:a"), "signing keys sealed before the restart still open");
+        // a new key (another data folder) would not open them: the reuse above is what keeps them usable
+        assertThrows(RuntimeException.class, () -> MasterKey.resolve(null, true, dir.resolve("other")).open(sealed, "org:a"));
     }
 
     @Test

@@ -31,7 +31,7 @@ import java.util.UUID;
 
 /**
  * {@code GET /api/session-recording/{org}/{session}/evidence}: a tar bundle an auditor verifies offline with
- * {@code sha256sum} and {@code ssh-keygen -Y verify} (same rights as {@code get}). Streamed: the cast is never
+ * {@code ssh-keygen -Y verify} and {@code sha256sum} against the signed manifest (same rights as {@code get}). Streamed: the cast is never
  * held in memory.
  */
 @Controller("/api/session-recording")
@@ -67,7 +67,6 @@ public class EvidenceController {
         UUID session = Ids.parse("session_id", sessionId);
         Audit.Target target = Audit.Target.recording(session);
         InputStream cast;
-        String sha;
         long length;
         try {
             Caller caller = auth.caller(user, org).with(context);
@@ -76,7 +75,6 @@ public class EvidenceController {
                 throw new CastvaultException(ErrorCode.NOT_FOUND, "the recording is not completed; it has no evidence yet");
             }
             evidence.requireManifest(org, session);
-            sha = summary.get("recording_sha256").asText();
             length = summary.get("recording_bytes").asLong();
             cast = downloads.open(downloads.describe(caller, session));
             audit.read(caller, EVIDENCE_DOWNLOAD, target, null);
@@ -89,7 +87,7 @@ public class EvidenceController {
         FailableStream in = new FailableStream(pipe);
         Thread.ofVirtual().name("evidence-" + session).start(() -> {
             try {
-                evidence.writeBundle(org, session, sha, length, cast, out);
+                evidence.writeBundle(org, session, length, cast, out);
             } catch (IOException | RuntimeException e) {
                 // the status line is gone already: the reader fails (set before the pipe closes), so the
                 // connection breaks instead of ending a short tar
