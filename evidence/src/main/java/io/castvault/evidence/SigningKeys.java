@@ -1,7 +1,5 @@
 package io.castvault.evidence;
 
-import io.castvault.db.Tx;
-import java.util.function.BiConsumer;
 import io.castvault.db.Database;
 import io.castvault.db.EvidenceQueries;
 import io.castvault.db.EvidenceQueries.SigningKeyRow;
@@ -12,6 +10,7 @@ import java.security.PrivateKey;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.BiConsumer;
 
 /**
  * One Ed25519 key pair per org. The current key signs; rotation retires it (valid_until) and makes a new one;
@@ -46,12 +45,14 @@ public final class SigningKeys {
         return open(orgId, row);
     }
 
-    /** Retires the current key and installs a new one; answers the new fingerprint. */
     /** A rotation: the key retired (null when the org had none yet) and the new one. */
     public record Rotation(String previousFingerprint, String fingerprint) {
     }
 
-    /** {@code inSameTransaction} records the rotation (audit entry, event) in the transaction that makes it. */
+    /**
+     * Retires the current key and installs a new one; answers the new fingerprint. {@code inSameTransaction}
+     * records the rotation (audit entry, event) in the transaction that makes it.
+     */
     public String rotate(UUID orgId, BiConsumer<Tx, Rotation> inSameTransaction) {
         return db.inOrg(orgId, tx -> {
             EvidenceQueries.lockKeys(tx);
