@@ -7,7 +7,13 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.io.SequenceInputStream;
+import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.Map;
 
 import static io.castvault.api.SettingsAndAuthTest.assertError;
@@ -77,8 +83,66 @@ class AgentLimitsTest {
         }
     }
 
+    /**
+     * The report's own limit, 6 × the transcript cap + 64 KiB (here 448 KiB), under the server's 1 MB: whitespace
+     * between members, which the reader skips, can only be refused by it. Before, the route read up to the
+     * server's limit.
+     */
     @Test
     @Order(3)
+    void theReportHasItsOwnBodyLimitCountedWhileStreaming() {
+        TestOrg org = app.newOrg(true);
+        long limit = 6L * CAP + 64 * 1024;
+        String head = "{\"node_key\": \"" + org.machine().nodeKey() + "\", \"session_type\": \"ssh\",";
+        String tail = "\"session_data\": {\"transcript\": "
+                + TestApp.JSON.getNodeFactory().textNode(AgentIngestTest.ST5_TRANSCRIPT) + "}}";
+        int padding = (int) limit - head.length() - tail.length();
+        assertEquals(201, AgentHttp.post(app, head + " ".repeat(padding) + tail, null).status());
+        // one byte over, refused on its Content-Length before it is read
+        TestApp.Response over = AgentHttp.post(app, head + " ".repeat(padding + 1) + tail, null);
+        assertError(over, 413, "PAYLOAD_TOO_LARGE");
+        assertTrue(over.body().contains(Long.toString(limit)), over.body());
+        // no Content-Length (chunked) and far over: refused once the limit is read, not at the server's 1 MB
+        byte[] headBytes = head.getBytes(StandardCharsets.UTF_8);
+        HttpRequest chunked = HttpRequest.newBuilder(app.url(AgentHttp.AGENT_PATH)).timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new SequenceInputStream(
+                        new ByteArrayInputStream(headBytes), new Spaces(16L * 1024 * 1024))))
+                .build();
+        TestApp.Response streamed = app.send(chunked);
+        assertError(streamed, 413, "PAYLOAD_TOO_LARGE");
+        assertTrue(streamed.body().contains(Long.toString(limit)), streamed.body());
+        assertEquals(201, AgentHttp.post(app, AgentHttp.report(org.machine().nodeKey(), AgentIngestTest.ST5_TRANSCRIPT, null), null).status());
+        assertEquals(2, org.asAdmin(Map.of("action", "list")).data().get("recordings").size());
+    }
+
+    /** {@code count} JSON whitespace bytes, made as they are read. */
+    private static final class Spaces extends InputStream {
+        private long left;
+
+        Spaces(long count) {
+            left = count;
+        }
+
+        @Override
+        public int read() {
+            return left-- > 0 ? ' ' : -1;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) {
+            if (left <= 0) {
+                return -1;
+            }
+            int n = (int) Math.min(len, left);
+            Arrays.fill(b, off, off + n, (byte) ' ');
+            left -= n;
+            return n;
+        }
+    }
+
+    @Test
+    @Order(4)
     void aRefusedKeyWithALargeBodyLeavesTheClientWorking() {
         TestOrg org = app.newOrg(true);
         String transcript = ("[1, \"o\", \"" + "w".repeat(1000) + "\"]\n").repeat(60); // under the cap, over one read
@@ -88,7 +152,7 @@ class AgentLimitsTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void forwardedForFromAnUntrustedPeerIsIgnored() {
         TestOrg org = app.newOrg(true);
         String bad = AgentHttp.report("12".repeat(32), AgentIngestTest.ST5_TRANSCRIPT, null);

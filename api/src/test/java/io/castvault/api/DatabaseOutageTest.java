@@ -2,6 +2,7 @@ package io.castvault.api;
 
 import io.castvault.testing.TcpRelay;
 import io.castvault.testing.TestPostgres;
+import io.castvault.testing.ThrowawayPostgres;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
@@ -20,10 +21,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Issue 11: PostgreSQL goes away under load (its backends terminated, the database read-only as after a
- * failover, the server unreachable and back) while a client uploads chunks and another lists. Every answer is
+ * failover, the server unreachable and back, the server stopped and started) while a client uploads chunks and
+ * another lists. Every answer is
  * 2xx or a retryable 503 with Retry-After, never a 500; the service recovers without a restart; every chunk that
  * was acknowledged is in the completed recording.
  */
@@ -43,27 +46,7 @@ class DatabaseOutageTest {
              Connection admin = DriverManager.getConnection(db.url(), db.user(), db.password())) {
             TestOrg org = app.newOrg(true);
             UUID session = org.start(org.adminId());
-            Set<Integer> acknowledged = ConcurrentHashMap.newKeySet();
-            List<String> wrong = java.util.Collections.synchronizedList(new ArrayList<>());
-            Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
-            AtomicBoolean running = new AtomicBoolean(true);
-            Thread writer = Thread.ofPlatform().start(() -> {
-                for (int i = 0; running.get(); i++) {
-                    TestApp.Response r = org.upload(org.adminId(), session, i, "[" + i + ", \"o\", \"chunk " + i + "\"]");
-                    check(r, wrong);
-                    statuses.merge(r.status(), 1, Integer::sum);
-                    if (r.status() == 200) {
-                        acknowledged.add(i);
-                    }
-                }
-            });
-            Thread reader = Thread.ofPlatform().start(() -> {
-                while (running.get()) {
-                    TestApp.Response r = org.asAdmin(Map.of("action", "list"));
-                    check(r, wrong);
-                    statuses.merge(r.status(), 1, Integer::sum);
-                }
-            });
+            Load load = new Load(org, session, Set.of("DATABASE_UNAVAILABLE", "STORAGE_UNAVAILABLE"));
             try {
                 Thread.sleep(1000);
                 // 1. an operator's pg_terminate_backend (or a restart) kills every connection of the service
@@ -85,19 +68,104 @@ class DatabaseOutageTest {
                 waitForRecovery(org);
                 Thread.sleep(1000);
             } finally {
-                running.set(false);
-                writer.join();
-                reader.join();
+                load.stop();
             }
+            load.verify("database outage");
+        }
+    }
+
+    /**
+     * The real thing, not a cut relay: a PostgreSQL of the test's own is shut down with {@code pg_ctl stop -m fast}
+     * (every backend terminated, new connections refused while it shuts down and while it is down) and started
+     * again during the uploads. The service is not restarted and must be back within seconds.
+     */
+    @Test
+    void aStopAndStartOfPostgresAnswers503AndLosesNothing() throws Exception {
+        assumeTrue(ThrowawayPostgres.available(), "no PostgreSQL 15 binaries under /usr/lib/postgresql/15/bin");
+        try (ThrowawayPostgres pg = ThrowawayPostgres.start();
+             TestApp app = TestApp.start(Map.of(
+                     "castvault.database.url", pg.database().url(),
+                     "castvault.database.user", pg.database().user(),
+                     "castvault.database.password", pg.database().password(),
+                     "castvault.database.connect-timeout", "2s"), false)) {
+            TestOrg org = app.newOrg(true);
+            // two recordings uploaded at once, each with a client listing beside it
+            List<Load> loads = List.of(new Load(org, org.start(org.adminId()), Set.of("DATABASE_UNAVAILABLE")),
+                    new Load(org, org.start(org.adminId()), Set.of("DATABASE_UNAVAILABLE")));
+            long recoveryMillis;
+            try {
+                Thread.sleep(1500);
+                pg.stopServer();
+                Thread.sleep(3000);
+                pg.startServer();
+                long started = System.nanoTime();
+                waitForRecovery(org);
+                recoveryMillis = (System.nanoTime() - started) / 1_000_000;
+                Thread.sleep(1000);
+            } finally {
+                for (Load load : loads) {
+                    load.stop();
+                }
+            }
+            assertTrue(recoveryMillis < 10_000, "answering again " + recoveryMillis + " ms after PostgreSQL was back");
+            for (Load load : loads) {
+                load.verify("pg_ctl stop/start (back after " + recoveryMillis + " ms)");
+            }
+        }
+    }
+
+    /**
+     * A client uploading chunks in order and another listing, until stopped; every answer must be 2xx or a 503
+     * with Retry-After and one of {@code retryable}.
+     */
+    private static final class Load {
+        private final TestOrg org;
+        private final UUID session;
+        private final Set<Integer> acknowledged = ConcurrentHashMap.newKeySet();
+        private final List<String> wrong = java.util.Collections.synchronizedList(new ArrayList<>());
+        private final Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final Thread writer;
+        private final Thread reader;
+
+        Load(TestOrg org, UUID session, Set<String> retryable) {
+            this.org = org;
+            this.session = session;
+            writer = Thread.ofPlatform().start(() -> {
+                for (int i = 0; running.get(); i++) {
+                    TestApp.Response r = org.upload(org.adminId(), session, i, chunk(i));
+                    check(r, retryable, wrong);
+                    statuses.merge(r.status(), 1, Integer::sum);
+                    if (r.status() == 200) {
+                        acknowledged.add(i);
+                    }
+                }
+            });
+            reader = Thread.ofPlatform().start(() -> {
+                while (running.get()) {
+                    TestApp.Response r = org.asAdmin(Map.of("action", "list"));
+                    check(r, retryable, wrong);
+                    statuses.merge(r.status(), 1, Integer::sum);
+                }
+            });
+        }
+
+        void stop() throws InterruptedException {
+            running.set(false);
+            writer.join();
+            reader.join();
+        }
+
+        /** The answers were right, and after the client retried what was not acknowledged nothing is missing. */
+        void verify(String what) {
             assertTrue(wrong.isEmpty(), "answers other than 2xx or 503 with Retry-After: " + wrong);
             assertTrue(statuses.getOrDefault(503, 0) > 0, "the outages were seen: " + statuses);
             assertTrue(acknowledged.size() > 5, "uploads went through between the outages: " + statuses);
-            // the client retries what was not acknowledged; then nothing may be missing
             int highest = acknowledged.stream().mapToInt(Integer::intValue).max().orElseThrow();
             Set<Integer> retried = new TreeSet<>();
             for (int i = 0; i <= highest; i++) {
                 if (!acknowledged.contains(i)) {
-                    TestApp.Response r = org.upload(org.adminId(), session, i, "[" + i + ", \"o\", \"chunk " + i + "\"]");
+                    TestApp.Response r = org.upload(org.adminId(), session, i, chunk(i));
                     assertEquals(200, r.status(), r.body());
                     retried.add(i);
                 }
@@ -110,17 +178,21 @@ class DatabaseOutageTest {
             for (int i : acknowledged) {
                 assertTrue(cast.contains("\"chunk " + i + "\""), "acknowledged chunk " + i + " is in the recording");
             }
-            System.out.printf("database outage: answers %s, %d acknowledged, %d retried%n", statuses, acknowledged.size(), retried.size());
+            System.out.printf("%s: answers %s, %d acknowledged, %d retried%n", what, statuses, acknowledged.size(),
+                    retried.size());
+        }
+
+        private static String chunk(int i) {
+            return "[" + i + ", \"o\", \"chunk " + i + "\"]";
         }
     }
 
-    private static void check(TestApp.Response r, List<String> wrong) {
+    private static void check(TestApp.Response r, Set<String> retryable, List<String> wrong) {
         int s = r.status();
         if (s >= 200 && s < 300) {
             return;
         }
-        if (s == 503 && r.raw().headers().firstValue("Retry-After").isPresent()
-                && Set.of("DATABASE_UNAVAILABLE", "STORAGE_UNAVAILABLE").contains(r.errorCode())) {
+        if (s == 503 && r.raw().headers().firstValue("Retry-After").isPresent() && retryable.contains(r.errorCode())) {
             return;
         }
         wrong.add(s + " " + r.body());

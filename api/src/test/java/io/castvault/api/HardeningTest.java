@@ -29,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Issue 11: hostile input that used to poison an org, burn CPU, answer 500 or be let through. */
 class HardeningTest {
@@ -245,5 +246,23 @@ class HardeningTest {
         }
         assertTrue(messages.toString().contains("AUTH_JWT_SECRET is unset or a built-in development value")
                 || messages.toString().contains("AUTH_JWT_SECRET, "), messages.toString());
+    }
+
+    /** The bare service (a {@code java -jar}, a container) is production unless told otherwise. */
+    @Test
+    void withoutCastvaultEnvTheServiceIsProductionAndRefusesTheDevelopmentSecrets() throws Exception {
+        assumeTrue(System.getenv("CASTVAULT_ENV") == null, "CASTVAULT_ENV is set in the test's environment");
+        RuntimeException e = assertThrows(RuntimeException.class, () -> TestApp.startWithoutEnvironment(Map.of(
+                "castvault.auth.jwt-secret", "castvault-development-secret-change-me-0123456789")));
+        StringBuilder messages = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            messages.append(t.getMessage()).append('\n');
+        }
+        assertTrue(messages.toString().contains("CASTVAULT_ENV=production: AUTH_JWT_SECRET is unset or a built-in"
+                + " development value"), messages.toString());
+        // the same start with this deployment's own secret runs: it was the secret that was refused
+        try (TestApp own = TestApp.startWithoutEnvironment(Map.of())) {
+            assertEquals(200, own.get("/health", null).status());
+        }
     }
 }

@@ -78,7 +78,7 @@ public final class TestApp implements AutoCloseable {
         url += (url.contains("?") ? "&" : "?") + "sslmode=disable";
         Map<String, Object> props = new HashMap<>(extraProperties);
         props.put("castvault.database.url", url);
-        TestApp app = start(db, props, false);
+        TestApp app = start(db, props, false, true);
         app.databaseRelay = dbRelay;
         return app;
     }
@@ -88,10 +88,19 @@ public final class TestApp implements AutoCloseable {
     }
 
     public static TestApp start(Map<String, Object> extraProperties, boolean behindRelay) {
-        return start(TestPostgres.instance().freshDatabase(), extraProperties, behindRelay);
+        return start(TestPostgres.instance().freshDatabase(), extraProperties, behindRelay, true);
     }
 
-    private static TestApp start(TestPostgres.Coordinates db, Map<String, Object> extraProperties, boolean behindRelay) {
+    /**
+     * As a bare {@code java -jar} or a container runs the service: without {@code CASTVAULT_ENV}, so in production
+     * (the test servers' credentials and {@link #JWT_SECRET} are no built-in development values).
+     */
+    public static TestApp startWithoutEnvironment(Map<String, Object> extraProperties) {
+        return start(TestPostgres.instance().freshDatabase(), extraProperties, false, false);
+    }
+
+    private static TestApp start(TestPostgres.Coordinates db, Map<String, Object> extraProperties, boolean behindRelay,
+                                 boolean development) {
         TestS3 s3 = TestS3.instance();
         TcpRelay relay = null;
         URI endpoint = s3.endpoint();
@@ -117,8 +126,10 @@ public final class TestApp implements AutoCloseable {
         props.put("castvault.s3.access-key", s3.accessKey());
         props.put("castvault.s3.secret-key", s3.secretKey());
         props.put("castvault.auth.jwt-secret", JWT_SECRET);
-        // the test servers' credentials are development ones
-        props.put("castvault.env", "development");
+        if (development) {
+            // the test servers' credentials are development ones
+            props.put("castvault.env", "development");
+        }
         // tests run the sweeper themselves
         props.put("castvault.retention.initial-delay", "1h");
         props.put("castvault.evidence.initial-delay", "1h");

@@ -25,7 +25,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Issue 11: how PostgreSQL's failures reach callers, and V3's repair of non-finite numbers, on the real server. */
+/**
+ * Issue 11: how PostgreSQL's failures reach callers, V3's repair of non-finite numbers and V12's of flat gap lists,
+ * on the real server.
+ */
 class DatabaseFailuresTest {
 
     @Test
@@ -84,6 +87,24 @@ class DatabaseFailuresTest {
             tx.dsl().execute("UPDATE orgs SET name = name WHERE id = ?", second);
             return null;
         });
+    }
+
+    @Test
+    void spentRetriesAreDatabaseUnavailableNotAConflict() {
+        TestPostgres.Coordinates c = TestPostgres.instance().freshDatabase();
+        try (Database db = Database.connect(new DatabaseSettings(c.url(), c.user(), c.password(), 2))) {
+            for (String state : new String[] {"40001", "40P01"}) {
+                AtomicInteger attempts = new AtomicInteger();
+                // a transaction that loses every time, as under a storm of concurrent updates
+                CastvaultException e = assertThrows(CastvaultException.class, () -> db.acrossOrgs(tx -> {
+                    attempts.incrementAndGet();
+                    tx.dsl().execute("DO $$ BEGIN RAISE EXCEPTION 'lost again' USING ERRCODE = '" + state + "'; END $$");
+                    return null;
+                }));
+                assertEquals(ErrorCode.DATABASE_UNAVAILABLE, e.code(), state + ": " + e.getMessage());
+                assertEquals(Database.MAX_ATTEMPTS, attempts.get(), state);
+            }
+        }
     }
 
     @Test
@@ -166,6 +187,49 @@ class DatabaseFailuresTest {
                         "UPDATE recording_chunks SET last_event_time = " + value + " WHERE recording_id = '" + bad + "'"));
                 assertEquals("23514", e.getSQLState(), value);
             }
+        }
+    }
+
+    @Test
+    void v12RewritesFlatMissingChunkListsAsRanges() throws Exception {
+        TestPostgres.Coordinates c = TestPostgres.instance().freshDatabase();
+        Flyway.configure().dataSource(c.url(), c.user(), c.password()).locations("classpath:db/migration")
+                .target("11").load().migrate();
+        UUID org = UUID.randomUUID();
+        UUID user = UUID.randomUUID();
+        // before: metadata as the old code stored it (a flat list of every missing index), and as it is stored now
+        String[][] rows = {
+                {"'{\"recording_sha256\": \"ab\"}'::jsonb || jsonb_build_object('missing_chunks',"
+                        + " (SELECT jsonb_agg(i) FROM generate_series(2, 999999) i))", "[[2, 999999]]"},
+                {"'{\"missing_chunks\": [1, 3, 4, 5, 9]}'", "[[1, 1], [3, 5], [9, 9]]"},
+                {"'{\"missing_chunks\": [[1, 1], [3, 4]]}'", "[[1, 1], [3, 4]]"},
+                {"'{\"missing_chunks\": []}'", "[]"},
+                {"'{\"reported_by_agent\": true}'", null}};
+        UUID[] ids = new UUID[rows.length];
+        try (Connection conn = DriverManager.getConnection(c.url(), c.user(), c.password())) {
+            exec(conn, "SELECT set_config('castvault.all_orgs', 'on', false)");
+            exec(conn, "INSERT INTO orgs (id, name) VALUES ('" + org + "', 'o')");
+            exec(conn, "INSERT INTO users (id, name) VALUES ('" + user + "', 'u')");
+            for (int i = 0; i < rows.length; i++) {
+                ids[i] = UUID.randomUUID();
+                exec(conn, "INSERT INTO session_recordings (id, org_id, user_id, session_type, status, duration_seconds,"
+                        + " metadata) VALUES ('" + ids[i] + "', '" + org + "', '" + user + "', 'ssh', 'completed', 3, "
+                        + rows[i][0] + ")");
+            }
+        }
+        try (Database db = Database.connect(new DatabaseSettings(c.url(), c.user(), c.password(), 2));
+             Connection conn = DriverManager.getConnection(c.url(), c.user(), c.password())) {
+            db.migrate();
+            exec(conn, "SELECT set_config('castvault.all_orgs', 'on', false)");
+            for (int i = 0; i < rows.length; i++) {
+                assertEquals(rows[i][1], scalar(conn, "SELECT (metadata -> 'missing_chunks')::text FROM session_recordings"
+                        + " WHERE id = '" + ids[i] + "'"), rows[i][0]);
+            }
+            assertEquals("ab", scalar(conn, "SELECT metadata ->> 'recording_sha256' FROM session_recordings WHERE id = '" + ids[0] + "'"));
+            assertEquals("true", scalar(conn, "SELECT metadata ->> 'reported_by_agent' FROM session_recordings WHERE id = '" + ids[4] + "'"));
+            // the counters are untouched by a metadata-only rewrite
+            assertEquals("5 15", scalar(conn, "SELECT recordings || ' ' || total_duration FROM recording_stats"
+                    + " WHERE org_id = '" + org + "'"));
         }
     }
 

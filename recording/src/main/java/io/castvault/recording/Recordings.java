@@ -44,7 +44,7 @@ public final class Recordings {
     public record Started(UUID sessionId, String status) {
     }
 
-    /** The recording and, once completed, its summary document as stored. */
+    /** The recording and, once completed, its summary document as stored (in today's shape, see {@link SummaryUpgrade}). */
     public record Details(Recording recording, JsonNode summary) {
     }
 
@@ -98,7 +98,7 @@ public final class Recordings {
         if (row.r2Key() != null) {
             ObjectKey key = ObjectKey.summary(caller.orgId(), sessionId);
             try (InputStream in = blobs.get(key)) {
-                summary = Json.MAPPER.readTree(in);
+                summary = SummaryUpgrade.apply(Json.MAPPER.readTree(in));
             } catch (IOException e) {
                 throw StoreFailures.unavailable(new StorageException(StorageException.Kind.UNAVAILABLE,
                         "reading the summary failed", e));

@@ -36,14 +36,16 @@ public class AgentController {
     private final AgentIngest ingest;
     private final AuditService audit;
     private final RequestContexts contexts;
-    private final long maxRequestBytes;
+    private final long maxBodyBytes;
 
     public AgentController(AgentIngest ingest, AuditService audit, RequestContexts contexts,
                            HttpServerConfiguration server) {
         this.ingest = ingest;
         this.audit = audit;
         this.contexts = contexts;
-        this.maxRequestBytes = server.getMaxRequestSize();
+        // the largest transcript escaped as JSON at worst, plus the report around it; never above the server's
+        // own cut-off, which with the default 64 MiB transcripts is the tighter of the two
+        this.maxBodyBytes = Math.min(server.getMaxRequestSize(), JsonBodyLimit.around(ingest.maxTranscriptBytes()));
     }
 
     /**
@@ -64,10 +66,11 @@ public class AgentController {
     public HttpResponse<Envelope> report(HttpRequest<?> request, @Body InputStream body) throws IOException {
         RequestContext context = contexts.of(request);
         try (body) {
-            if (request.getContentLength() > maxRequestBytes) {
+            if (request.getContentLength() > maxBodyBytes) {
                 return closing(Envelope.error(request, tooLarge()));
             }
-            AgentIngest.Ingested done = ingest.report(body, context);
+            // counted as it streams: a body without a Content-Length, or one that lies, stops at the limit too
+            AgentIngest.Ingested done = ingest.report(new LimitedBody(body, maxBodyBytes), context);
             RequestTags.bytes(request, done.transcriptBytes());
             return Envelope.created(new Reported(done.sessionId(), "completed"));
         } catch (CastvaultException e) {
@@ -78,7 +81,7 @@ public class AgentController {
     }
 
     private CastvaultException tooLarge() {
-        return new CastvaultException(ErrorCode.PAYLOAD_TOO_LARGE, "the request body is larger than " + maxRequestBytes
+        return new CastvaultException(ErrorCode.PAYLOAD_TOO_LARGE, "the request body is larger than " + maxBodyBytes
                 + " bytes");
     }
 

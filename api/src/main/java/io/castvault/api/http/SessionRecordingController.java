@@ -59,9 +59,6 @@ public class SessionRecordingController {
     static final int MAX_PAGE = 200;
     private static final Set<RecordingStatus> LISTABLE_STATUSES = Set.of(RecordingStatus.ACTIVE, RecordingStatus.COMPLETED);
 
-    /** Room for the envelope around the largest chunk: the action, ids and the other fields. */
-    static final long ENVELOPE_BYTES = 64 * 1024;
-
     private final long maxBodyBytes;
     private final BearerAuth auth;
     private final SettingsService settings;
@@ -80,7 +77,7 @@ public class SessionRecordingController {
                                       ChunkUploads uploads, Sealing sealing, CastDownloads downloads, Deletion deletion,
                                       RetentionService retention, LimitsConfig limits, LegalHoldService holds,
                                       AuditService audit, RequestContexts contexts, EvidenceService evidence) {
-        this.maxBodyBytes = maxBodyBytes(limits.maxChunkBytes());
+        this.maxBodyBytes = JsonBodyLimit.around(limits.maxChunkBytes());
         this.auth = auth;
         this.settings = settings;
         this.recordings = recordings;
@@ -274,15 +271,6 @@ public class SessionRecordingController {
             }
             default -> throw new IllegalStateException(action);
         };
-    }
-
-    /**
-     * The largest body: the largest chunk written as JSON in the worst case, every character a six-byte
-     * {@code \\u00XX} escape (terminal output is full of control characters that encoders write that way), plus
-     * the envelope.
-     */
-    static long maxBodyBytes(long maxChunkBytes) {
-        return 6 * maxChunkBytes + ENVELOPE_BYTES;
     }
 
     /**
