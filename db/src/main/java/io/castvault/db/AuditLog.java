@@ -56,7 +56,12 @@ public final class AuditLog {
     }
 
     public static long append(Tx tx, AuditEntry e) {
-        return tx.dsl().select(DSL.field("castvault_audit_append({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, {10}, {11})",
+        return append(tx, e, "");
+    }
+
+    /** {@code prefix}: SQL evaluated in the same statement, before the append (one round trip for both). */
+    private static long append(Tx tx, AuditEntry e, String prefix) {
+        return tx.dsl().select(DSL.field(prefix + "castvault_audit_append({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, {10}, {11})",
                         Long.class,
                         DSL.val(e.orgId(), UUID.class), DSL.val(e.actorType()), DSL.val(e.actorId(), UUID.class),
                         DSL.val(e.actorName(), String.class), DSL.val(e.action()), DSL.val(e.targetType(), String.class),
@@ -97,8 +102,9 @@ public final class AuditLog {
      * everything before it), never entries of changes, which commit with their change.
      */
     public static long appendUnflushed(Tx tx, AuditEntry e) {
-        tx.dsl().execute("SET LOCAL synchronous_commit TO OFF");
-        return append(tx, e);
+        // set_config(..., true) is SET LOCAL; in the append's own statement, it costs no round trip of its own
+        // (a read's entry is on the path of every get and list)
+        return append(tx, e, "(SELECT 0 FROM set_config('synchronous_commit', 'off', true)) + ");
     }
 
     /** Up to {@code limit} entries of the transaction's org matching {@code filter}, newest first, after {@code after}. */
