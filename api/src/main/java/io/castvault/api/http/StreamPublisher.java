@@ -1,13 +1,16 @@
 package io.castvault.api.http;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.buffer.UnpooledHeapByteBuf;
 import org.reactivestreams.Publisher;
 import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -20,7 +23,15 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class StreamPublisher implements Publisher<ByteBuf> {
     private static final int CHUNK = 64 * 1024;
+    private static final int PIECES = 4;
     private final InputStream in;
+    /**
+     * The arrays of pieces Netty has written and released, reused for the next ones. Handed over as {@code byte[]},
+     * each piece was copied into a buffer of Netty's adaptive allocator, which off the event loop kept allocating
+     * and zeroing fresh native chunks (a third of the service's CPU per MiB, bench/README.md). Wrapped instead, a
+     * fresh 64 KiB array per piece would be garbage made at the download's rate; reused, a download holds a few.
+     */
+    private final BlockingQueue<byte[]> pieces = new ArrayBlockingQueue<>(PIECES);
     private final AtomicBoolean subscribed = new AtomicBoolean();
 
     StreamPublisher(InputStream in) {
@@ -69,22 +80,18 @@ final class StreamPublisher implements Publisher<ByteBuf> {
     private void pump(Subscriber<? super ByteBuf> subscriber, AtomicLong demand, AtomicBoolean cancelled) {
         try (InputStream stream = in) {
             while (!cancelled.get()) {
-                // the next piece is read before there is demand for it, so reading from the store overlaps
-                // writing the previous piece to the client; one piece of read-ahead per download
-                // handed over as a wrapped heap buffer: as byte[], Micronaut copied every piece into a buffer of
-                // Netty's adaptive allocator, which off the event loop kept allocating and zeroing fresh native
-                // chunks (a third of the service's CPU per MiB downloaded, bench/README.md)
-                byte[] piece = new byte[CHUNK];
-                int n = stream.readNBytes(piece, 0, CHUNK);
-                while (n > 0 && demand.get() == 0 && !cancelled.get()) {
+                while (demand.get() == 0 && !cancelled.get()) {
                     LockSupport.park(this);
                 }
+                byte[] array = pieces.poll();
+                byte[] piece = array != null ? array : new byte[CHUNK];
+                int n = stream.readNBytes(piece, 0, CHUNK);
                 if (cancelled.get()) {
                     return;
                 }
                 if (n > 0) {
                     demand.decrementAndGet();
-                    subscriber.onNext(Unpooled.wrappedBuffer(piece, 0, n));
+                    subscriber.onNext(new Piece(piece, n, pieces));
                 }
                 if (n < CHUNK) {
                     subscriber.onComplete();
@@ -95,6 +102,22 @@ final class StreamPublisher implements Publisher<ByteBuf> {
             if (!cancelled.get()) {
                 subscriber.onError(e);
             }
+        }
+    }
+
+    /** A heap buffer over one piece whose array goes back to the download's pool when Netty releases it. */
+    private static final class Piece extends UnpooledHeapByteBuf {
+        private final BlockingQueue<byte[]> pool;
+
+        Piece(byte[] array, int length, BlockingQueue<byte[]> pool) {
+            super(UnpooledByteBufAllocator.DEFAULT, array, array.length);
+            this.pool = pool;
+            writerIndex(length);
+        }
+
+        @Override
+        protected void freeArray(byte[] array) {
+            pool.offer(array); // a full pool drops it to the garbage collector
         }
     }
 }
