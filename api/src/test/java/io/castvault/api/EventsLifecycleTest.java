@@ -53,7 +53,7 @@ class EventsLifecycleTest {
             assertEquals(201, ingested.status(), ingested.body());
             UUID agent = UUID.fromString(ingested.data().get("session_id").asText());
 
-            List<EventStream.Received> events = EventStream.awaitEvents(app, nats.url(), 13, Duration.ofSeconds(30));
+            List<EventStream.Received> events = EventStream.awaitEvents(app, nats, 13, Duration.ofSeconds(30));
             assertEquals(13, events.size(), events.toString());
 
             Set<String> ids = new HashSet<>();

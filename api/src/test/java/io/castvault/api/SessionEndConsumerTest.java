@@ -156,7 +156,7 @@ class SessionEndConsumerTest {
         publish(org.machine().machineId(), event);
         EventStream.await("the duplicate", Duration.ofSeconds(30), () -> stats().duplicates() == duplicatesBefore + 1);
         assertEquals(1, app.db().inOrg(org.orgId(), GatewaySessionQueries::sessionEnds));
-        List<EventStream.Received> sealed = EventStream.awaitEvents(app, nats.url(), 1, Duration.ofSeconds(30)).stream()
+        List<EventStream.Received> sealed = EventStream.awaitEvents(app, nats, 1, Duration.ofSeconds(30)).stream()
                 .filter(r -> r.type().equals("recording.sealed") && r.data().get("recording_id").asText().equals(recording.toString()))
                 .toList();
         assertEquals(1, sealed.size(), "sealed once");
