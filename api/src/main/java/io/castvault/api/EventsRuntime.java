@@ -67,6 +67,14 @@ public class EventsRuntime implements AutoCloseable {
         return Optional.of(m);
     }
 
+    /** For /health/ready: a JetStream round trip; throws when NATS is down (or not configured). */
+    public void pingNats() {
+        if (nats == null) {
+            throw new IllegalStateException("NATS_URL is not set");
+        }
+        nats.ping();
+    }
+
     public Optional<SessionEndConsumer.Stats> consumerStats() {
         return Optional.ofNullable(consumer).map(SessionEndConsumer::stats);
     }

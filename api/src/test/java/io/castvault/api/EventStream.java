@@ -3,6 +3,7 @@ package io.castvault.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.castvault.db.OutboxQueries;
 import io.castvault.events.OutboxRelay;
+import io.castvault.testing.TestNats;
 import io.nats.client.Connection;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
@@ -67,6 +68,26 @@ final class EventStream {
         }
     }
 
+    /**
+     * What the stream holds now, for a time-out message: its message count and first and last sequence (a stream
+     * created anew after a loss starts again at 1; a count below {@code last - first + 1} means messages vanished).
+     */
+    static String state(String url, String stream) {
+        try (Connection nc = Nats.connect(url)) {
+            StreamInfo info = nc.jetStreamManagement().getStreamInfo(stream);
+            var s = info.getStreamState();
+            return "stream " + stream + ": " + s.getMsgCount() + " messages, sequences " + s.getFirstSequence()
+                    + ".." + s.getLastSequence() + ", created " + info.getCreateTime();
+        } catch (JetStreamApiException e) {
+            return "stream " + stream + ": " + e.getMessage();
+        } catch (IOException e) {
+            return "stream " + stream + ": NATS unreachable (" + e.getMessage() + ")";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "stream " + stream + ": interrupted";
+        }
+    }
+
     /** The service's events: CASTVAULT_EVENTS without dead letters. */
     static List<Received> events(String url) {
         return read(url, OutboxRelay.STREAM).stream().filter(r -> !r.subject().startsWith("castvault.deadletter.")).toList();
@@ -96,10 +117,25 @@ final class EventStream {
         }
     }
 
+    /**
+     * As {@link #await(String, Duration, BooleanSupplier, java.util.function.Supplier)}, about events on
+     * {@code nats}: a time-out's message also says what the stream holds and ends with the server's log tail, and
+     * the server keeps its logs and store after the test ({@link TestNats#failed()}).
+     */
+    static void await(TestNats nats, String what, Duration timeout, BooleanSupplier condition,
+                      java.util.function.Supplier<String> state) {
+        try {
+            await(what, timeout, condition, () -> state.get() + "\n" + state(nats.url(), OutboxRelay.STREAM));
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\nnats-server log:\n" + nats.failed(), e);
+        }
+    }
+
     /** All published and nothing more coming: the outbox is empty and the stream holds {@code expected}. */
-    static List<Received> awaitEvents(TestApp app, String url, int expected, Duration timeout) {
-        await(expected + " events", timeout, () -> outboxSize(app) == 0 && events(url).size() >= expected,
-                () -> "(outbox " + outboxSize(app) + ", stream " + events(url).size() + ", relay "
+    static List<Received> awaitEvents(TestApp app, TestNats nats, int expected, Duration timeout) {
+        String url = nats.url();
+        await(nats, expected + " events", timeout, () -> outboxSize(app) == 0 && events(url).size() >= expected,
+                () -> "(outbox " + outboxSize(app) + ", events in the stream " + events(url).size() + ", relay "
                         + app.bean(EventsRuntime.class).health().map(Object::toString).orElse("off") + ")");
         try {
             Thread.sleep(500); // a late duplicate would show up now

@@ -29,53 +29,63 @@ class EventsDeliveryTest {
     void natsDownForThirtySecondsDuringAThousandChangesLosesAndDoublesNothing() throws Exception {
         try (TestNats nats = TestNats.start();
              TestApp app = TestApp.start(Map.of("castvault.events.nats-url", nats.url()), false)) {
-            TestOrg org = app.newOrg(true);
-            try (io.nats.client.Connection gateway = io.nats.client.Nats.connect(nats.url())) {
-                gateway.jetStreamManagement().addStream(io.nats.client.api.StreamConfiguration.builder()
-                        .name("DEVICE_EVENTS").subjects("audit.>").build());
+            try {
+                survivesTheOutage(nats, app);
+            } catch (Throwable t) {
+                nats.failed(); // closing it prints the server's log, which says whether the stream was recovered
+                throw t;
             }
-            Recordings recordings = app.bean(Recordings.class);
-            Sealing sealing = app.bean(Sealing.class);
-            Caller admin = new Caller(org.adminId(), org.orgId(), Role.ADMIN);
-            UUID machine = org.machine().machineId();
-            // one writer, so the order of the changes is the order the events must arrive in
-            List<String> changes = java.util.Collections.synchronizedList(new ArrayList<>());
-            changes.add("settings.changed -");
-            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-                for (int i = 0; i < 500; i++) {
-                    UUID id = recordings.start(admin, machine, "ssh", null).sessionId();
-                    changes.add("recording.started " + id);
-                    sealing.complete(admin, id, new Sealing.CompleteRequest(1.0, null, null));
-                    changes.add("recording.sealed " + id);
-                    pause(60);
-                }
-            });
-            EventStream.await("the first events", Duration.ofSeconds(30), () -> EventStream.events(nats.url()).size() >= 50);
-            nats.kill();
-            long down = System.nanoTime();
-            Thread.sleep(30_000);
-            int writtenWhileDown = changes.size();
-            nats.restart();
-            writer.get();
-            assertTrue(writtenWhileDown > 200 && writtenWhileDown < 1001, "the outage fell in the middle: " + writtenWhileDown);
-            assertTrue(System.nanoTime() - down >= 30_000_000_000L);
-
-            List<EventStream.Received> events = EventStream.awaitEvents(app, nats.url(), 1001, Duration.ofSeconds(180));
-            Set<String> ids = new HashSet<>();
-            events.forEach(e -> assertTrue(ids.add(e.msgId()), "delivered twice: " + e.payload()));
-            List<String> order = events.stream().map(e -> e.type() + " " + e.data().path("recording_id").asText("-")).toList();
-            assertEquals(changes, order, "every event, once, in the order of the changes");
-
-            // the session-end consumer came back with NATS too
-            try (io.nats.client.Connection gateway = io.nats.client.Nats.connect(nats.url())) {
-                String end = java.time.Instant.now().toString();
-                gateway.jetStream().publish("audit.session.end." + machine, ("{\"session_id\":\"after-outage\",\"tenant_id\":\""
-                        + org.orgId() + "\",\"device_id\":\"" + machine + "\",\"end_time\":\"" + end + "\"}")
-                        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            }
-            EventStream.await("the session end after the outage", Duration.ofSeconds(60),
-                    () -> app.bean(EventsRuntime.class).consumerStats().orElseThrow().handled() == 1);
         }
+    }
+
+    private static void survivesTheOutage(TestNats nats, TestApp app) throws Exception {
+        TestOrg org = app.newOrg(true);
+        try (io.nats.client.Connection gateway = io.nats.client.Nats.connect(nats.url())) {
+            gateway.jetStreamManagement().addStream(io.nats.client.api.StreamConfiguration.builder()
+                    .name("DEVICE_EVENTS").subjects("audit.>").build());
+        }
+        Recordings recordings = app.bean(Recordings.class);
+        Sealing sealing = app.bean(Sealing.class);
+        Caller admin = new Caller(org.adminId(), org.orgId(), Role.ADMIN);
+        UUID machine = org.machine().machineId();
+        // one writer, so the order of the changes is the order the events must arrive in
+        List<String> changes = java.util.Collections.synchronizedList(new ArrayList<>());
+        changes.add("settings.changed -");
+        CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+            for (int i = 0; i < 500; i++) {
+                UUID id = recordings.start(admin, machine, "ssh", null).sessionId();
+                changes.add("recording.started " + id);
+                sealing.complete(admin, id, new Sealing.CompleteRequest(1.0, null, null));
+                changes.add("recording.sealed " + id);
+                pause(60);
+            }
+        });
+        EventStream.await(nats, "the first events", Duration.ofSeconds(30), () -> EventStream.events(nats.url()).size() >= 50,
+                () -> "");
+        nats.kill();
+        long down = System.nanoTime();
+        Thread.sleep(30_000);
+        int writtenWhileDown = changes.size();
+        nats.restart();
+        writer.get();
+        assertTrue(writtenWhileDown > 200 && writtenWhileDown < 1001, "the outage fell in the middle: " + writtenWhileDown);
+        assertTrue(System.nanoTime() - down >= 30_000_000_000L);
+
+        List<EventStream.Received> events = EventStream.awaitEvents(app, nats, 1001, Duration.ofSeconds(180));
+        Set<String> ids = new HashSet<>();
+        events.forEach(e -> assertTrue(ids.add(e.msgId()), "delivered twice: " + e.payload()));
+        List<String> order = events.stream().map(e -> e.type() + " " + e.data().path("recording_id").asText("-")).toList();
+        assertEquals(changes, order, "every event, once, in the order of the changes");
+
+        // the session-end consumer came back with NATS too
+        try (io.nats.client.Connection gateway = io.nats.client.Nats.connect(nats.url())) {
+            String end = java.time.Instant.now().toString();
+            gateway.jetStream().publish("audit.session.end." + machine, ("{\"session_id\":\"after-outage\",\"tenant_id\":\""
+                    + org.orgId() + "\",\"device_id\":\"" + machine + "\",\"end_time\":\"" + end + "\"}")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        EventStream.await(nats, "the session end after the outage", Duration.ofSeconds(60),
+                () -> app.bean(EventsRuntime.class).consumerStats().orElseThrow().handled() == 1, () -> "");
     }
 
     @Test
@@ -89,7 +99,7 @@ class EventsDeliveryTest {
                 assertEquals(200, app.get("/health", null).status(), "NATS down does not fail the health check");
                 assertEquals("down", app.get("/health", null).json().at("/nats/status").asText());
                 nats.restart();
-                List<EventStream.Received> events = EventStream.awaitEvents(app, nats.url(), 2, Duration.ofSeconds(30));
+                List<EventStream.Received> events = EventStream.awaitEvents(app, nats, 2, Duration.ofSeconds(30));
                 assertEquals(List.of("settings.changed", "recording.started"),
                         events.stream().map(EventStream.Received::type).toList());
                 assertEquals(id.toString(), events.get(1).data().get("recording_id").asText());
@@ -115,7 +125,7 @@ class EventsDeliveryTest {
                 }
                 TestOrg org = apps.get(0).newOrg(true);
                 int expected = 1 + changesThroughEvery(apps, org, 60);
-                List<EventStream.Received> events = EventStream.awaitEvents(apps.get(0), nats.url(), expected, Duration.ofSeconds(30));
+                List<EventStream.Received> events = EventStream.awaitEvents(apps.get(0), nats, expected, Duration.ofSeconds(30));
                 assertEquals(expected, events.size());
                 assertEquals(expected, events.stream().map(EventStream.Received::msgId).distinct().count());
                 long[] published = apps.stream().mapToLong(EventsDeliveryTest::published).toArray();
@@ -127,7 +137,7 @@ class EventsDeliveryTest {
                 leader.close();
                 TestOrg org2 = new TestOrg(apps.get(0), org.orgId(), org.adminId(), org.memberId(), org.auditorId(), org.machine());
                 int more = changesThroughEvery(apps, org2, 30);
-                events = EventStream.awaitEvents(apps.get(0), nats.url(), expected + more, Duration.ofSeconds(30));
+                events = EventStream.awaitEvents(apps.get(0), nats, expected + more, Duration.ofSeconds(30));
                 assertEquals(expected + more, events.size());
                 assertEquals(expected + more, events.stream().map(EventStream.Received::msgId).distinct().count());
                 assertEquals(more, apps.stream().mapToLong(EventsDeliveryTest::published).sum());

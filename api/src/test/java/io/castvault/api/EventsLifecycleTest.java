@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -53,8 +54,19 @@ class EventsLifecycleTest {
             assertEquals(201, ingested.status(), ingested.body());
             UUID agent = UUID.fromString(ingested.data().get("session_id").asText());
 
-            List<EventStream.Received> events = EventStream.awaitEvents(app, nats.url(), 13, Duration.ofSeconds(30));
-            assertEquals(13, events.size(), events.toString());
+            // legal holds, on one recording and org-wide, and a rotation of the org's signing key
+            TestApp.Response held = org.asAdmin(Map.of("action", "set_legal_hold", "session_id", sealed.toString(),
+                    "hold", true, "reason", "litigation 2026-17"));
+            assertEquals(200, held.status(), held.body());
+            assertEquals(200, org.asAdmin(Map.of("action", "update_settings", "legal_hold", true)).status());
+            JsonNode keys = org.asAdmin(Map.of("action", "get_public_keys")).data().get("keys");
+            assertEquals(1, keys.size(), "the seals above made the org's first key: " + keys);
+            String previousKey = keys.get(0).get("fingerprint").asText();
+            TestApp.Response rotated = org.asAdmin(Map.of("action", "rotate_signing_key"));
+            assertEquals(200, rotated.status(), rotated.body());
+
+            List<EventStream.Received> events = EventStream.awaitEvents(app, nats, 17, Duration.ofSeconds(30));
+            assertEquals(17, events.size(), events.toString());
 
             Set<String> ids = new HashSet<>();
             for (EventStream.Received e : events) {
@@ -79,7 +91,11 @@ class EventsLifecycleTest {
                     "retention.completed -",
                     "recording.auto_completed " + abandoned,
                     "retention.completed -",
-                    "recording.sealed " + agent), order);
+                    "recording.sealed " + agent,
+                    "legal_hold.changed " + sealed,
+                    "settings.changed -",
+                    "legal_hold.changed -",
+                    "signing_key.rotated -"), order);
 
             JsonNode settings = events.get(0).data();
             assertEquals(org.adminId().toString(), settings.get("actor_id").asText());
@@ -106,6 +122,20 @@ class EventsLifecycleTest {
             assertEquals("cleanup", events.get(11).data().get("trigger").asText());
             assertEquals(0, events.get(11).data().get("recordings_expired").asInt());
             assertEquals(org.adminId().toString(), events.get(11).data().get("actor_id").asText());
+            JsonNode recordingHold = events.get(13).data();
+            assertTrue(recordingHold.get("hold").asBoolean());
+            assertEquals("litigation 2026-17", recordingHold.get("reason").asText());
+            assertEquals(org.adminId().toString(), recordingHold.get("actor_id").asText());
+            JsonNode orgHold = events.get(15).data();
+            assertTrue(orgHold.get("recording_id").isNull(), "org-wide: " + orgHold);
+            assertTrue(orgHold.get("hold").asBoolean());
+            assertTrue(orgHold.get("reason").isNull());
+            assertEquals(org.adminId().toString(), orgHold.get("actor_id").asText());
+            JsonNode rotation = events.get(16).data();
+            assertEquals(rotated.data().get("fingerprint").asText(), rotation.get("fingerprint").asText());
+            assertEquals(previousKey, rotation.get("previous_fingerprint").asText());
+            assertNotEquals(previousKey, rotation.get("fingerprint").asText());
+            assertEquals(org.adminId().toString(), rotation.get("actor_id").asText());
 
             // a second recording of one gateway session is refused, and no event is written for it
             TestApp.Response again = org.asMember(Map.of("action", "start", "machine_id", machine,
@@ -115,11 +145,11 @@ class EventsLifecycleTest {
                     "session_type", "ssh", "gateway_session_id", "has spaces"));
             assertEquals("INVALID_INPUT", bad.errorCode());
             Thread.sleep(1000);
-            assertEquals(13, EventStream.events(nats.url()).size());
+            assertEquals(17, EventStream.events(nats.url()).size());
             assertEquals(0, EventStream.outboxSize(app));
             JsonNode health = app.get("/health", null).json().get("nats");
             assertEquals("up", health.get("status").asText());
-            assertEquals(13, health.get("events_published").asInt());
+            assertEquals(17, health.get("events_published").asInt());
         }
     }
 

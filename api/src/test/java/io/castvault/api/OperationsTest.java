@@ -1,14 +1,18 @@
 package io.castvault.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.castvault.api.jobs.DigestJob;
+import io.castvault.api.jobs.RetentionJob;
 import io.castvault.api.ops.Draining;
 import io.castvault.api.ops.ServiceGauges;
-import io.castvault.api.ops.SweepMetrics;
-import io.castvault.recording.RetentionService;
+import io.castvault.db.TestSql;
+import io.castvault.storage.ObjectKey;
+import io.castvault.testing.TestNats;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpRequest;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Matcher;
@@ -17,9 +21,13 @@ import java.util.regex.Pattern;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Metrics scraped before and after a scripted workload, the probes, the request id, and where /metrics lives. */
+/**
+ * Metrics scraped before and after a scripted workload, the probes (NATS included when configured), the request
+ * id, and where /metrics lives.
+ */
 class OperationsTest extends ServiceTest {
     private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*})? (\\S+)$", Pattern.MULTILINE);
 
@@ -123,16 +131,117 @@ class OperationsTest extends ServiceTest {
         assertTrue(value(after, "process_cpu_usage") >= 0 && after.containsKey("process_uptime_seconds"));
     }
 
+    /** An agent report and an asciinema upload: the counter moves by the bytes stored, nothing else by any. */
+    @Test
+    void transcriptBytesAreThoseOfTheStoredUploads() {
+        TestOrg org = app.newOrg(true);
+        Map<String, Double> before = scrape();
+        TestApp.Response reported = AgentHttp.post(app, AgentHttp.report(org.machine().nodeKey(),
+                "[0, \"o\", \"h\u00e9llo\\r\\n\"]\n[0.5, \"o\", \"$ \"]", 2.0), null);
+        assertEquals(201, reported.status(), reported.body());
+        TestApp.Response uploaded = AgentHttp.upload(app, org.machine().nodeKey(),
+                "{\"version\": 2, \"width\": 80, \"height\": 24}\n[0.1, \"o\", \"x\"]\n".getBytes(java.nio.charset.StandardCharsets.UTF_8), true);
+        assertEquals(201, uploaded.status(), uploaded.body());
+        Map<String, Double> after = scrape();
+        // the asciinema client is answered with the recording's URL: .../{org}/{session}/cast
+        String[] location = uploaded.raw().headers().firstValue("Location").orElseThrow().split("/");
+        long stored = 0;
+        for (String id : List.of(reported.data().get("session_id").asText(), location[location.length - 2])) {
+            TestApp.Response cast = org.cast(org.memberId(), UUID.fromString(id));
+            assertEquals(200, cast.status());
+            stored += cast.raw().body().length;
+        }
+        assertTrue(stored > 0);
+        assertEquals(stored, delta(before, after, "castvault_transcript_received_bytes_total"));
+        assertEquals(0, delta(before, after, "castvault_chunk_received_bytes_total"));
+    }
+
+    /**
+     * MAX_INFLIGHT_UPLOADS = 1, the one slot held by an upload whose object-store call hangs: the next upload is
+     * refused at once, and counted.
+     */
+    @Test
+    void uploadsRefusedByTheInFlightLimitAreCounted() throws Exception {
+        try (TestApp limited = TestApp.start(Map.of("castvault.limits.max-inflight-uploads", 1), true)) {
+            TestOrg org = limited.newOrg(true);
+            UUID slow = org.start(org.memberId());
+            UUID refused = org.start(org.memberId());
+            Map<String, Double> before = scrape(limited);
+            limited.relay().stall();
+            java.util.concurrent.CompletableFuture<TestApp.Response> holding;
+            TestApp.Response answer;
+            try {
+                holding = java.util.concurrent.CompletableFuture.supplyAsync(
+                        () -> org.upload(org.memberId(), slow, 0, "[0.5, \"o\", \"slow\"]"));
+                // its chunk is claimed once it holds the slot, right before the object-store call that hangs
+                long deadline = System.nanoTime() + 30_000_000_000L;
+                while (limited.db().inOrg(org.orgId(), tx -> TestSql.count(tx,
+                        "SELECT count(*) FROM recording_chunks WHERE recording_id = ?", slow)) == 0) {
+                    assertTrue(System.nanoTime() < deadline, "the first upload never claimed its chunk");
+                    Thread.sleep(20);
+                }
+                answer = org.upload(org.memberId(), refused, 0, "[0.5, \"o\", \"refused\"]");
+            } finally {
+                limited.relay().resume();
+            }
+            assertEquals(503, answer.status(), answer.body());
+            assertEquals("STORAGE_UNAVAILABLE", answer.errorCode());
+            assertTrue(answer.raw().headers().firstValue("Retry-After").isPresent());
+            assertEquals(200, holding.get(60, java.util.concurrent.TimeUnit.SECONDS).status(), "the held upload completes");
+            Map<String, Double> after = scrape(limited);
+            assertEquals(1, delta(before, after, "castvault_upload_rejections_total", "reason=\"limit\""));
+            assertEquals(1, delta(before, after, "castvault_requests_seconds_count", "action=\"upload_chunk\"",
+                    "outcome=\"STORAGE_UNAVAILABLE\""));
+            assertEquals("[0.5, \"o\", \"slow\"]".length(), delta(before, after, "castvault_chunk_received_bytes_total"));
+        }
+    }
+
+    /** Two expired recordings and one abandoned: the sweeper's counters move by exactly those. */
     @Test
     void sweeperRunsAreRecorded() {
+        TestOrg org = app.newOrg(true);
+        UUID[] expired = {RetentionTest.recording(app, org, 100 * 24), RetentionTest.recording(app, org, 100 * 24)};
+        int objects = 0;
+        for (UUID id : expired) {
+            for (var prefix : ObjectKey.recordingPrefixes(org.orgId(), id)) {
+                objects += app.blobs().list(prefix).size();
+            }
+        }
+        assertTrue(objects >= 2, "objects of the expired recordings: " + objects);
+        UUID abandoned = org.start(org.memberId());
+        assertEquals(200, org.upload(org.memberId(), abandoned, 0, "[0.5, \"o\", \"left\"]").status());
+        RetentionTest.backdate(app, abandoned, 48);
+
         Map<String, Double> before = scrape();
-        app.bean(SweepMetrics.class).completed(app.bean(RetentionService.class).sweep());
+        app.bean(RetentionJob.class).sweep();
         Map<String, Double> after = scrape();
         assertEquals(1, delta(before, after, "castvault_sweep_duration_seconds_count"));
+        assertEquals(2, delta(before, after, "castvault_sweep_recordings_deleted_total"));
+        assertEquals(objects, delta(before, after, "castvault_sweep_objects_deleted_total"));
+        assertEquals(1, delta(before, after, "castvault_sweep_abandoned_completed_total"));
+        assertEquals(0, value(after, "castvault_sweep_pending"));
+        assertEquals(0, delta(before, after, "castvault_sweep_failures_total"));
+        assertTrue(has(after, "castvault_sweep_failures_total", "kind=\"run\""));
         double lastRun = value(after, "castvault_sweep_last_run_timestamp_seconds");
         assertTrue(Math.abs(lastRun - System.currentTimeMillis() / 1000.0) < 60, "last run " + lastRun);
-        assertTrue(after.containsKey("castvault_sweep_recordings_deleted_total"));
-        assertTrue(after.containsKey("castvault_sweep_failures_total{kind=\"run\",}") || value(after, "castvault_sweep_failures_total", "kind=\"run\"") == 0);
+        assertEquals(lastRun, value(after, "castvault_sweep_last_success_timestamp_seconds"), "a run without failures");
+        assertTrue(RetentionTest.gone(app, org, expired[0]) && RetentionTest.gone(app, org, expired[1]));
+        assertEquals("completed", org.asAdmin(Map.of("action", "get", "session_id", abandoned.toString()))
+                .data().at("/recording/status").asText());
+    }
+
+    @Test
+    void digestRunsAreRecorded() {
+        Map<String, Double> before = scrape();
+        assertTrue(has(before, "castvault_digest_last_success_timestamp_seconds"), "exported before the first run");
+        assertTrue(has(before, "castvault_digest_failures_total"));
+        long started = System.currentTimeMillis() / 1000;
+        app.bean(DigestJob.class).run();
+        Map<String, Double> after = scrape();
+        double last = value(after, "castvault_digest_last_success_timestamp_seconds");
+        assertTrue(last >= started && last > value(before, "castvault_digest_last_success_timestamp_seconds"),
+                "last success " + last + ", before " + value(before, "castvault_digest_last_success_timestamp_seconds"));
+        assertEquals(0, delta(before, after, "castvault_digest_failures_total"));
     }
 
     @Test
@@ -154,6 +263,8 @@ class OperationsTest extends ServiceTest {
         assertEquals("up", checks.get("database").get("status").asText());
         assertEquals("up", checks.get("object_store").get("status").asText());
         assertTrue(checks.get("database").get("latency_ms").isNumber());
+        assertTrue(checks.get("object_store").get("latency_ms").isNumber());
+        assertFalse(checks.has("nats"), "NATS_URL is not set: " + ready.body());
         assertEquals(0, ready.json().get("custom_stores").get("failing").asInt(), ready.body());
         assertEquals(200, app.get("/health", null).status());
     }
@@ -169,6 +280,12 @@ class OperationsTest extends ServiceTest {
         TestApp.Response replaced = app.send(HttpRequest.newBuilder(app.url("/health/live"))
                 .header("X-Request-Id", "bad id\"with{labels}").GET().build());
         assertNotEquals("bad id\"with{labels}", replaced.raw().headers().firstValue("X-Request-Id").orElseThrow());
+        // up to 128 characters, as openapi.yaml and the README say (and the audit log's column holds)
+        String longest = "a1.:-".repeat(25) + "xyz";
+        assertEquals(longest, app.send(HttpRequest.newBuilder(app.url("/health/live")).header("X-Request-Id", longest)
+                .GET().build()).raw().headers().firstValue("X-Request-Id").orElseThrow());
+        assertNotEquals(longest + "z", app.send(HttpRequest.newBuilder(app.url("/health/live"))
+                .header("X-Request-Id", longest + "z").GET().build()).raw().headers().firstValue("X-Request-Id").orElseThrow());
         // an error answer carries it too
         TestApp.Response denied = app.action(null, Map.of("action", "list"));
         assertEquals(401, denied.status());
@@ -185,6 +302,80 @@ class OperationsTest extends ServiceTest {
             assertTrue(r.json().get("draining").asBoolean());
             assertEquals(200, other.get("/health/live", null).status());
         }
+    }
+
+    /**
+     * With NATS_URL set, readiness includes NATS with its latency and fails while NATS is down; the outbox backlog
+     * gauge shows the events waiting meanwhile.
+     */
+    @Test
+    void readinessIncludesNatsAndTheBacklogShowsWhileItIsDown() throws Exception {
+        try (TestNats nats = TestNats.start();
+             TestApp withNats = TestApp.start(Map.of("castvault.events.nats-url", nats.url()), false)) {
+            try {
+                readinessFollowsNats(nats, withNats);
+            } catch (Throwable t) {
+                nats.failed(); // closing it prints the server's log
+                throw t;
+            }
+        }
+    }
+
+    private static void readinessFollowsNats(TestNats nats, TestApp withNats) {
+        TestOrg org = withNats.newOrg(true);
+        JsonNode ready = awaitReadiness(withNats, 200);
+        JsonNode check = ready.at("/checks/nats");
+        assertEquals("up", check.get("status").asText(), ready.toString());
+        assertTrue(check.get("latency_ms").isNumber() && check.get("latency_ms").asDouble() >= 0, ready.toString());
+        EventStream.await("the outbox drained", java.time.Duration.ofSeconds(30), () -> EventStream.outboxSize(withNats) == 0);
+
+        nats.kill();
+        JsonNode down = awaitReadiness(withNats, 503);
+        assertEquals("down", down.at("/checks/nats/status").asText(), down.toString());
+        assertTrue(down.at("/checks/nats/latency_ms").isNumber());
+        assertEquals("up", down.at("/checks/database/status").asText());
+        assertEquals("up", down.at("/checks/object_store/status").asText());
+        assertFalse(down.get("draining").asBoolean());
+        assertEquals(200, withNats.get("/health", null).status(), "/health reports NATS but does not fail on it");
+        org.start(org.memberId());
+        org.start(org.memberId());
+        assertEquals(2, EventStream.outboxSize(withNats));
+        withNats.bean(ServiceGauges.class).refresh();
+        assertEquals(2, value(scrape(withNats), "castvault_events_outbox_backlog"));
+
+        nats.restart();
+        assertEquals("up", awaitReadiness(withNats, 200).at("/checks/nats/status").asText());
+        EventStream.await(nats, "the backlog published", java.time.Duration.ofSeconds(30),
+                () -> EventStream.outboxSize(withNats) == 0, () -> "(relay " + withNats.bean(EventsRuntime.class).health() + ")");
+        withNats.bean(ServiceGauges.class).refresh();
+        assertEquals(0, value(scrape(withNats), "castvault_events_outbox_backlog"));
+    }
+
+    private static JsonNode awaitReadiness(TestApp service, int status) {
+        TestApp.Response[] last = new TestApp.Response[1];
+        EventStream.await("/health/ready " + status, java.time.Duration.ofSeconds(30), () -> {
+            last[0] = service.get("/health/ready", null);
+            return last[0].status() == status;
+        }, () -> last[0] == null ? "" : last[0].body());
+        return last[0].json();
+    }
+
+    @Test
+    void managementPortMustDifferFromPort() {
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = socket.getLocalPort();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        RuntimeException e = assertThrows(RuntimeException.class,
+                () -> TestApp.start(Map.of("micronaut.server.port", port, "endpoints.all.port", port), false).close());
+        StringBuilder messages = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            messages.append(t.getMessage()).append('\n');
+        }
+        assertTrue(messages.toString().contains("MANAGEMENT_PORT (" + port + ") must differ from PORT (" + port + ")"),
+                messages.toString());
     }
 
     @Test

@@ -104,6 +104,14 @@ class SessionEndConsumerTest {
         return app.db().inOrg(org.orgId(), tx -> GatewaySessionQueries.findSessionEnd(tx, sessionId));
     }
 
+    /** The audit trail's ssh_session_end entries of one gateway session. */
+    private static org.jooq.Result<org.jooq.Record> auditEntries(TestOrg org, String sessionId) {
+        return app.db().inOrg(org.orgId(), tx -> TestSql.rows(tx,
+                "SELECT actor_type, target_id, outcome, (details->>'duration_seconds')::float8 AS duration,"
+                        + " details->>'end_time' AS end_time FROM audit_log"
+                        + " WHERE action = 'ssh_session_end' AND details->>'gateway_session_id' = ?", sessionId));
+    }
+
     private static UUID startGatewaySession(TestOrg org, String gatewaySessionId) {
         TestApp.Response r = org.asMember(Map.of("action", "start", "machine_id", org.machine().machineId().toString(),
                 "session_type", "ssh", "gateway_session_id", gatewaySessionId));
@@ -150,13 +158,21 @@ class SessionEndConsumerTest {
                 "SELECT extract(epoch FROM ended_at)::bigint FROM session_recordings WHERE id = ?", recording));
         assertEquals(end.getEpochSecond(), endedAt, "sealed with the gateway's end time");
         assertEquals(handledBefore + 1, stats().handled());
+        var audited = auditEntries(org, gw);
+        assertEquals(1, audited.size(), "one entry in the audit trail: " + audited);
+        assertEquals("system", audited.get(0).get("actor_type", String.class));
+        assertEquals(recording, audited.get(0).get("target_id", UUID.class));
+        assertEquals("ok", audited.get(0).get("outcome", String.class));
+        assertEquals(95.0, audited.get(0).get("duration", Double.class), "end_time - start_time");
+        assertEquals(end, Instant.parse(audited.get(0).get("end_time", String.class)));
 
         // the same event again (a redelivery): nothing changes twice
         long duplicatesBefore = stats().duplicates();
         publish(org.machine().machineId(), event);
         EventStream.await("the duplicate", Duration.ofSeconds(30), () -> stats().duplicates() == duplicatesBefore + 1);
         assertEquals(1, app.db().inOrg(org.orgId(), GatewaySessionQueries::sessionEnds));
-        List<EventStream.Received> sealed = EventStream.awaitEvents(app, nats.url(), 1, Duration.ofSeconds(30)).stream()
+        assertEquals(1, auditEntries(org, gw).size(), "not audited twice");
+        List<EventStream.Received> sealed = EventStream.awaitEvents(app, nats, 1, Duration.ofSeconds(30)).stream()
                 .filter(r -> r.type().equals("recording.sealed") && r.data().get("recording_id").asText().equals(recording.toString()))
                 .toList();
         assertEquals(1, sealed.size(), "sealed once");
@@ -166,6 +182,10 @@ class SessionEndConsumerTest {
         publish(org.machine().machineId(), sessionEnd(org, other, end.minusSeconds(10), end));
         EventStream.await("the unmapped session's entry", Duration.ofSeconds(30), () -> entry(org, other).isPresent());
         assertEquals(null, entry(org, other).orElseThrow().recordingId());
+        var unmapped = auditEntries(org, other);
+        assertEquals(1, unmapped.size());
+        assertEquals(null, unmapped.get(0).get("target_id", UUID.class));
+        assertEquals(10.0, unmapped.get(0).get("duration", Double.class));
     }
 
     @Test

@@ -40,6 +40,11 @@ public final class TestApp implements AutoCloseable {
     private final EmbeddedServer server;
     private final TcpRelay relay;
     private TcpRelay databaseRelay;
+    /**
+     * With a database relay: a direct session for the app's lifetime, because while the relay is cut the database
+     * would have none, and a scripts/test run of another checkout drops idle cv_test_* databases.
+     */
+    private java.sql.Connection keepAlive;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private final int managementPort;
@@ -67,6 +72,11 @@ public final class TestApp implements AutoCloseable {
      * relay can recognise a reply (to lose the one to a COMMIT).
      */
     public static TestApp startWithDatabaseRelay(Map<String, Object> extraProperties) {
+        return startWithDatabaseRelay(extraProperties, false);
+    }
+
+    /** As above, and with {@code behindRelay} the object store too is reached through a relay ({@link #relay()}). */
+    public static TestApp startWithDatabaseRelay(Map<String, Object> extraProperties, boolean behindRelay) {
         TestPostgres.Coordinates db = TestPostgres.instance().freshDatabase();
         TcpRelay dbRelay;
         try {
@@ -78,8 +88,13 @@ public final class TestApp implements AutoCloseable {
         url += (url.contains("?") ? "&" : "?") + "sslmode=disable";
         Map<String, Object> props = new HashMap<>(extraProperties);
         props.put("castvault.database.url", url);
-        TestApp app = start(db, props, false, true);
+        TestApp app = start(db, props, behindRelay, true);
         app.databaseRelay = dbRelay;
+        try {
+            app.keepAlive = java.sql.DriverManager.getConnection(db.url(), db.user(), db.password());
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("a direct session to the test database", e);
+        }
         return app;
     }
 
@@ -296,6 +311,13 @@ public final class TestApp implements AutoCloseable {
         }
         if (databaseRelay != null) {
             databaseRelay.close();
+        }
+        if (keepAlive != null) {
+            try {
+                keepAlive.close();
+            } catch (java.sql.SQLException ignored) {
+                // the session ends with the test JVM anyway
+            }
         }
         if (!violations.isEmpty()) {
             throw new AssertionError("answers that openapi.yaml does not describe:\n  " + String.join("\n  ", violations));

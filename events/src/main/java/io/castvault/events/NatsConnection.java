@@ -146,12 +146,16 @@ public final class NatsConnection implements AutoCloseable {
         return require().jetStreamManagement();
     }
 
-    /** Creates the file-backed stream when it does not exist yet; an existing stream is left as configured. */
-    void ensureStream(String name, String subjects, Duration duplicateWindow) throws IOException, JetStreamApiException {
+    /**
+     * Creates the file-backed stream when it does not exist yet; an existing stream is left as configured. Returns
+     * true when this call created it (the caller decides how loudly to say so), false when it was there already or
+     * another instance created it meanwhile.
+     */
+    boolean ensureStream(String name, String subjects, Duration duplicateWindow) throws IOException, JetStreamApiException {
         JetStreamManagement jsm = management();
         try {
             jsm.getStreamInfo(name);
-            return;
+            return false;
         } catch (JetStreamApiException e) {
             if (e.getApiErrorCode() != STREAM_NOT_FOUND) {
                 throw e;
@@ -160,12 +164,28 @@ public final class NatsConnection implements AutoCloseable {
         try {
             jsm.addStream(StreamConfiguration.builder().name(name).subjects(subjects)
                     .storageType(StorageType.File).duplicateWindow(duplicateWindow).build());
-            LOG.info("created JetStream stream {} for {}", name, subjects);
+            return true;
         } catch (JetStreamApiException e) {
             // "already in use": another instance created it meanwhile, which is as good
             if (e.getApiErrorCode() != STREAM_NAME_IN_USE) {
                 throw e;
             }
+            return false;
+        }
+    }
+
+    /**
+     * One JetStream round trip (the account's statistics), for readiness: throws at once when the connection is
+     * down (a request would wait in the reconnect buffer), and when JetStream does not answer.
+     */
+    public void ping() {
+        if (!connected()) {
+            throw new IllegalStateException("NATS at " + url + " is not connected");
+        }
+        try {
+            management().getAccountStatistics();
+        } catch (IOException | JetStreamApiException e) {
+            throw new IllegalStateException("JetStream at " + url + " did not answer: " + e.getMessage(), e);
         }
     }
 

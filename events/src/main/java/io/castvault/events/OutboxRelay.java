@@ -25,10 +25,13 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Order and uniqueness: one instance at a time holds the relay lease (a row with an expiry, renewed on every
  * pass), and it publishes one event at a time, the next only after the previous one's acknowledgement, so the
- * stream receives events in outbox order. Every message carries {@code Nats-Msg-Id} = the event id: a
- * re-send after a lost acknowledgement, or by a new lease holder while the old one was still finishing a batch,
- * is dropped by the stream's duplicate window, and since both publish in outbox order the first copy of every
- * event lands in order too. No database transaction stays open while NATS is waited on.
+ * stream receives events in outbox order. A pass publishes only while its lease is certainly held: no publish
+ * starts later than {@link Settings#publishWindow()} after the renewal, and none waits longer than
+ * {@link Settings#effectivePublishTimeout()}, so the last one ends within half the lease, and another instance
+ * cannot have taken over meanwhile (a batch of 200 slow publishes would otherwise outlast the lease). Every
+ * message carries {@code Nats-Msg-Id} = the event id: a re-send after a lost acknowledgement (or by a new holder
+ * after this one died between a publish and the outbox delete) is dropped by the stream's duplicate window.
+ * No database transaction stays open while NATS is waited on.
  */
 public final class OutboxRelay implements AutoCloseable {
     public static final String STREAM = "CASTVAULT_EVENTS";
@@ -46,6 +49,20 @@ public final class OutboxRelay implements AutoCloseable {
         public static Settings defaults() {
             return new Settings(Duration.ofMillis(200), Duration.ofSeconds(15), 200, Duration.ofSeconds(5));
         }
+
+        /** The publish timeout, at most a quarter of the lease (a short lease in tests shortens it). */
+        Duration effectivePublishTimeout() {
+            Duration quarter = leaseTtl.dividedBy(4);
+            return publishTimeout.compareTo(quarter) < 0 ? publishTimeout : quarter;
+        }
+
+        /**
+         * How long after the lease was renewed a publish may still start: the last one then ends within half the
+         * lease, and the other half is left for deleting what was published.
+         */
+        Duration publishWindow() {
+            return leaseTtl.dividedBy(2).minus(effectivePublishTimeout());
+        }
     }
 
     private final Database db;
@@ -54,6 +71,8 @@ public final class OutboxRelay implements AutoCloseable {
     private final UUID instance = UUID.randomUUID();
     private final AtomicLong published = new AtomicLong();
     private volatile boolean streamReady;
+    /** The stream was found or created once: not finding it again means it was lost. */
+    private volatile boolean streamSeen;
     private volatile boolean running;
     private volatile String lastError;
     private Thread thread;
@@ -93,11 +112,13 @@ public final class OutboxRelay implements AutoCloseable {
     }
 
     /**
-     * One pass: renews the lease and publishes up to a batch. Returns how many events went out, or -1 when
-     * another instance holds the lease. A failed publish ends the pass with an exception after the events
-     * acknowledged before it were deleted.
+     * One pass: renews the lease and publishes up to a batch, for as long as the lease is certainly held. Returns
+     * how many events went out, or -1 when another instance holds the lease. A failed publish ends the pass with
+     * an exception after the events acknowledged before it were deleted.
      */
     public int relayOnce() {
+        // read before the renewal: the lease then lasts at least leaseTtl from here
+        long renewed = System.nanoTime();
         boolean leader = db.acrossOrgs(tx -> OutboxQueries.holdLease(tx, LEASE, instance, settings.leaseTtl()));
         if (!leader) {
             return -1;
@@ -116,8 +137,12 @@ public final class OutboxRelay implements AutoCloseable {
         }
         List<Long> done = new ArrayList<>(rows.size());
         RuntimeException failure = null;
+        long window = settings.publishWindow().toNanos();
         try {
             for (OutboxRow row : rows) {
+                if (System.nanoTime() - renewed > window) {
+                    break; // the rest after the next renewal, so that no publish can outlast the lease
+                }
                 publish(row);
                 done.add(row.seq());
             }
@@ -139,7 +164,16 @@ public final class OutboxRelay implements AutoCloseable {
             return;
         }
         try {
-            nats.ensureStream(STREAM, SUBJECT_PREFIX + ">", DUPLICATE_WINDOW);
+            boolean created = nats.ensureStream(STREAM, SUBJECT_PREFIX + ">", DUPLICATE_WINDOW);
+            if (created && streamSeen) {
+                // the stream existed before: the server lost it (its store gone, or not recovered after a crash),
+                // and with it every event published so far; consumers will not see those again
+                LOG.warn("JetStream stream {} was gone and has been created anew, empty: events published before "
+                        + "are no longer in NATS (was the server's store lost, or not recovered after a crash?)", STREAM);
+            } else if (created) {
+                LOG.info("created JetStream stream {} for {}", STREAM, SUBJECT_PREFIX + ">");
+            }
+            streamSeen = true;
             streamReady = true;
         } catch (IOException e) {
             throw new UncheckedIOException("JetStream unavailable: " + e.getMessage(), e);
@@ -152,7 +186,7 @@ public final class OutboxRelay implements AutoCloseable {
         Headers headers = new Headers();
         headers.put("Content-Type", "application/json");
         PublishOptions options = PublishOptions.builder().messageId(row.id().toString()).expectedStream(STREAM)
-                .streamTimeout(settings.publishTimeout()).build();
+                .streamTimeout(settings.effectivePublishTimeout()).build();
         try {
             PublishAck ack = nats.jetStream().publish(subject(row), headers, payload(row), options);
             if (ack.isDuplicate()) {

@@ -14,13 +14,18 @@ import java.util.stream.Stream;
 /**
  * A real {@code nats-server -js} for one test: its own free loopback port and a temporary store, never the
  * server that may run on the default port of this machine. It can be killed (SIGKILL, as a crash) and
- * restarted on the same port with the same store.
+ * restarted on the same port with the same store. The server's log of every start is kept: a test that fails
+ * calls {@link #failed()}, and {@link #close()} then prints the log's tail and leaves the logs and the store in
+ * place.
  */
 public final class TestNats implements AutoCloseable {
     private final Path dir;
     private final int port;
+    private static final int TAIL_LINES = 60;
+
     private Process process;
     private int starts;
+    private volatile boolean failed;
 
     private TestNats(Path dir, int port) {
         this.dir = dir;
@@ -103,10 +108,55 @@ public final class TestNats implements AutoCloseable {
         return "nats-server"; // from PATH; scripts/test installs the Debian package when it is missing
     }
 
+    /**
+     * The last lines of the server's logs, every start's in turn (a restart's log says whether JetStream
+     * recovered its streams), for a failure message.
+     */
+    public synchronized String logTail() {
+        StringBuilder out = new StringBuilder();
+        for (int i = 1; i <= starts; i++) {
+            Path log = dir.resolve("nats-" + i + ".log");
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(log);
+            } catch (IOException e) {
+                out.append("--- ").append(log).append(": ").append(e).append('\n');
+                continue;
+            }
+            out.append("--- ").append(log).append(" (start ").append(i).append(", last ")
+                    .append(Math.min(TAIL_LINES, lines.size())).append(" of ").append(lines.size()).append(" lines)\n");
+            for (String line : lines.subList(Math.max(0, lines.size() - TAIL_LINES), lines.size())) {
+                out.append(line).append('\n');
+            }
+        }
+        return out.toString();
+    }
+
+    /**
+     * Says the test using this server failed: {@link #close()} prints the log's tail and keeps the directory.
+     * Returns the tail, for the failure's own message.
+     */
+    public String failed() {
+        failed = true;
+        return logTail();
+    }
+
     @Override
     public void close() {
         kill();
-        try (Stream<Path> files = Files.walk(dir)) {
+        if (failed) {
+            // the store too: what the server held (or failed to recover) can be looked at
+            System.err.println("nats-server on port " + port + " (logs and store kept in " + dir + "):\n" + logTail());
+        } else {
+            deleteTree(dir);
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(root)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException ignored) {
             // a temporary directory; the OS cleans it eventually

@@ -31,8 +31,9 @@ public class DigestJob {
         failures = Counter.builder("castvault.digest.failures").description("Digest runs that failed").register(registry);
     }
 
+    /** Public so a test need not wait for the schedule. */
     @Scheduled(initialDelay = "${castvault.evidence.initial-delay:1m}", fixedDelay = "${castvault.evidence.digest-check}")
-    void run() {
+    public void run() {
         try {
             digests.runAll();
             lastSuccess.set(Instant.now().getEpochSecond());

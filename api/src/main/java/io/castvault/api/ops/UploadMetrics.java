@@ -9,7 +9,6 @@ import io.castvault.recording.ChunkUploads;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.LongSupplier;
 
 /**
  * Uploads in flight ({@code castvault_uploads_in_flight}) and uploads refused by the back-pressure limit
@@ -25,8 +24,9 @@ public class UploadMetrics {
     public UploadMetrics(MeterRegistry registry, ChunkUploads uploads) {
         Gauge.builder("castvault.uploads.in.flight", observed, AtomicInteger::get)
                 .description("Uploads being received now (chunks and agent transcripts)").register(registry);
-        LongSupplier refused = uploads::rejected;
-        FunctionCounter.builder("castvault.upload.rejections", refused, LongSupplier::getAsLong)
+        // Micrometer holds the counted object weakly: the bean itself, which the context keeps, not a method
+        // reference to it, which nothing else holds (the counter froze at its last value after a garbage collection)
+        FunctionCounter.builder("castvault.upload.rejections", uploads, ChunkUploads::rejected)
                 .tag("reason", "limit").description("Uploads refused by the back-pressure limit").register(registry);
     }
 
