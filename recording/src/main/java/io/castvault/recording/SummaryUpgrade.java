@@ -7,7 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Arrays;
 
 /**
- * Brings a summary document (recording.json) written before issue 11 to today's shape as it is read. Such a
+ * Brings a summary document (recording.json) written before numbers and gaps were bounded to today's shape as it
+ * is read. Such a
  * summary may list every missing chunk index ({@code [2, 3, ..., 999999]}, now ranges {@code [[2, 999999]]})
  * and may hold a duration of {@code "Infinity"} or {@code "NaN"} (how Jackson wrote a non-finite double; now
  * refused where it is parsed). The rows were repaired by migrations V3 and V12; the stored object cannot be:

@@ -10,8 +10,8 @@ import jakarta.inject.Singleton;
 
 /**
  * The readiness checks: PostgreSQL and the object store, which every deployment has, and NATS when
- * {@code NATS_URL} is set. NATS down makes the instance unready, as the issue asks of readiness; the events wait in
- * the outbox meanwhile (README, Probes).
+ * {@code NATS_URL} is set. NATS down makes the instance unready: it cannot do all it is configured to do (publish
+ * events, consume session ends), although the events wait in the outbox meanwhile (README, Probes).
  */
 @Factory
 class DependencyChecks {
