@@ -10,8 +10,8 @@ import java.util.Arrays;
  * Brings a summary document (recording.json) written before numbers and gaps were bounded to today's shape as it
  * is read. Such a summary may list every missing chunk index ({@code [2, 3, ..., 999999]}, now ranges
  * {@code [[2, 999999]]}) and may hold a duration of {@code "Infinity"} or {@code "NaN"} (how Jackson wrote a
- * non-finite double; now refused where it is parsed). The rows were repaired by migrations V3 and V12; the stored object cannot be:
- * evidence manifests vouch for its exact bytes, so it is translated on every read instead.
+ * non-finite double; now refused where it is parsed). The rows were repaired by migrations V3 and V12; the stored
+ * object cannot be: evidence manifests vouch for its exact bytes, so it is translated on every read instead.
  */
 final class SummaryUpgrade {
     /** The summary's only fractional number, the one field a non-finite double could have reached. */
