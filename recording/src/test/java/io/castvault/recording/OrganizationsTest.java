@@ -3,11 +3,9 @@ package io.castvault.recording;
 import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
 import io.castvault.db.Database;
-import io.castvault.db.DatabaseSettings;
 import io.castvault.db.OrgQueries;
 import io.castvault.db.Role;
 import io.castvault.db.TestSql;
-import io.castvault.testing.TestPostgres;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,9 +25,7 @@ class OrganizationsTest {
 
     @BeforeAll
     static void database() {
-        TestPostgres.Coordinates c = TestPostgres.instance().freshDatabase();
-        db = Database.connect(new DatabaseSettings(c.url(), c.user(), c.password(), 4));
-        db.migrate();
+        db = TestTenant.empty(4);
     }
 
     @AfterAll

@@ -2,14 +2,12 @@ package io.castvault.recording;
 
 import io.castvault.core.Hashing;
 import io.castvault.db.Database;
-import io.castvault.db.DatabaseSettings;
 import io.castvault.db.MachineQueries;
 import io.castvault.db.MachineRow;
 import io.castvault.db.Role;
 import io.castvault.db.SettingsQueries;
 import io.castvault.events.Outbox;
 import io.castvault.storage.FaultyBlobStore;
-import io.castvault.testing.TestPostgres;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,9 +23,7 @@ class ServiceCountsTest {
 
     @BeforeAll
     static void database() {
-        TestPostgres.Coordinates c = TestPostgres.instance().freshDatabase();
-        db = Database.connect(new DatabaseSettings(c.url(), c.user(), c.password(), 4));
-        db.migrate();
+        db = TestTenant.empty(4);
     }
 
     @AfterAll

@@ -13,15 +13,22 @@ import io.castvault.testing.TestPostgres;
 import java.util.Set;
 import java.util.UUID;
 
-/** A fresh migrated database holding one recording org with an admin and a machine, for the use-case tests. */
+/** Fresh migrated databases for the recording module's tests, empty or holding one recording org. */
 final class TestTenant {
     private TestTenant() {
     }
 
-    static Database database(String orgName, UUID org, UUID admin, UUID machine) {
+    /** A fresh database with the schema and nothing in it. */
+    static Database empty(int poolSize) {
         TestPostgres.Coordinates c = TestPostgres.instance().freshDatabase();
-        Database db = Database.connect(new DatabaseSettings(c.url(), c.user(), c.password(), 8));
+        Database db = Database.connect(new DatabaseSettings(c.url(), c.user(), c.password(), poolSize));
         db.migrate();
+        return db;
+    }
+
+    /** A fresh database with one recording org, its admin and a machine. */
+    static Database database(String orgName, UUID org, UUID admin, UUID machine) {
+        Database db = empty(8);
         db.acrossOrgs(tx -> {
             OrgQueries.createOrg(tx, org, orgName, Set.of(OrgQueries.RECORDING_FEATURE));
             return null;
