@@ -12,6 +12,7 @@ import io.castvault.recording.UseCases;
 import io.castvault.storage.BlobStore;
 import io.micronaut.context.annotation.Context;
 import io.micronaut.context.annotation.Requires;
+import io.micronaut.http.server.HttpServerConfiguration;
 import jakarta.annotation.PreDestroy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,11 +31,14 @@ public class Startup implements AutoCloseable {
 
     // MasterKey is injected so that production without CASTVAULT_MASTER_KEY fails here, before serving
     public Startup(Database db, BlobStore blobs, Organizations orgs, NodeKeyDirectory nodeKeys, MasterKey masterKey,
-                   AgentConfig agent, S3Config s3) {
+                   AgentConfig agent, S3Config s3, HttpServerConfiguration server) {
         db.migrate();
         db.requireRowLevelSecurity();
         blobs.ensureBucket();
-        SpoolJanitor.removeStale(agent.spoolPath(), UseCases.Settings.leaseFor(s3.callTimeout()));
+        // an agent's transcript is spooled as it arrives and its connection may sit idle up to the server's idle
+        // timeout before the last write; storing the file then takes at most a lease
+        SpoolJanitor.removeStale(agent.spoolPath(),
+                server.getIdleTimeout().plus(UseCases.Settings.leaseFor(s3.callTimeout())));
         changes = db.listenForChanges(table -> {
             orgs.invalidateAll();
             // a deleted machine's key, or an org losing the feature, must stop working at once

@@ -13,8 +13,8 @@ import java.time.Instant;
 /**
  * Removes the spool files (seal and agent transcripts, {@code castvault-*.cast}) that a killed process left in the
  * spool directory: a live process deletes its own when done. A file is taken only when it was last written longer
- * ago than the write path's lease, so a file still being written or uploaded by another instance sharing the
- * directory is never touched: no seal or upload outlives its lease.
+ * ago than the caller's bound on how long a file in use goes unwritten, so one still being written or stored by
+ * another instance sharing the directory is never touched.
  */
 public final class SpoolJanitor {
     private static final Logger LOG = LoggerFactory.getLogger(SpoolJanitor.class);
