@@ -16,9 +16,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * {@code GET /health}: 200 only when PostgreSQL and the object store both answer. NATS, when configured, is
- * reported but does not fail the check: events wait in the outbox while it is away. A stalled object store makes
- * the check say "down" quickly instead of making it hang (see {@link StoreHealth}).
+ * {@code GET /health}: 200 while PostgreSQL answers, 503 when it does not. The object store and NATS are reported
+ * but do not fail the check (issue 12): with the store away, everything that only needs the database (settings,
+ * {@code list}, {@code get} of metadata, the dashboard) still works, and a balancer routing on this check would
+ * otherwise take every instance out at once over a store they all share. {@code /health/ready} is the check that
+ * fails on the store. A stalled store is reported "down" quickly instead of making the check hang (see
+ * {@link StoreHealth}).
  */
 @Controller("/health")
 @ExecuteOn(TaskExecutors.BLOCKING)
@@ -42,13 +45,13 @@ public class HealthController {
     public HttpResponse<Map<String, Object>> health() {
         String database = check(db::ping);
         String storage = store.up() ? "up" : "down";
-        boolean up = "up".equals(database) && "up".equals(storage);
+        boolean databaseUp = "up".equals(database);
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("status", up ? "up" : "down");
+        body.put("status", !databaseUp ? "down" : "up".equals(storage) ? "up" : "degraded");
         body.put("database", database);
         body.put("object_store", storage);
         events.health().ifPresent(nats -> body.put("nats", nats)); // issue 16 hook
-        return HttpResponse.<Map<String, Object>>status(up ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE).body(body);
+        return HttpResponse.<Map<String, Object>>status(databaseUp ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE).body(body);
     }
 
     @PreDestroy
