@@ -84,8 +84,12 @@ public final class AuditLog {
             return;
         }
         AuditEntry e = template;
-        tx.dsl().resultQuery("SELECT count(castvault_audit_append(t.org, {2}, {3}, {4}, {5}, {6}, t.target, {7}, {8}, {9}, {10}, {11})) "
-                        + "FROM unnest({0}, {1}) AS t(org, target)",
+        // one call per org (migration V13), in the order of the orgs' first targets; ordinality keeps each org's
+        // targets in list order
+        long appended = tx.dsl().resultQuery("SELECT coalesce(sum(castvault_audit_append_each(g.org, g.targets, {2}, {3}, "
+                        + "{4}, {5}, {6}, {7}, {8}, {9}, {10}, {11})), 0) FROM ("
+                        + "SELECT t.org, array_agg(t.target ORDER BY t.ord) AS targets, min(t.ord) AS first "
+                        + "FROM unnest({0}, {1}) WITH ORDINALITY AS t(org, target, ord) GROUP BY t.org ORDER BY first) AS g",
                 DSL.val(orgIds.toArray(UUID[]::new)), DSL.val(targetIds.toArray(UUID[]::new)),
                 DSL.val(e.actorType()), DSL.val(e.actorId(), UUID.class), DSL.val(e.actorName(), String.class),
                 DSL.val(e.action()), DSL.val(e.targetType(), String.class), DSL.val(e.outcome()),
@@ -93,6 +97,9 @@ public final class AuditLog {
                 DSL.val(e.requestId(), String.class),
                 DSL.val(JSONB.valueOf(e.detailsJson() == null ? "{}" : e.detailsJson()), JSONB.class))
                 .fetchOne(0, Long.class);
+        if (appended != orgIds.size()) {
+            throw new IllegalStateException("appended " + appended + " audit entries of " + orgIds.size());
+        }
     }
 
     /**

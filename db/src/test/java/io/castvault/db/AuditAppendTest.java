@@ -5,6 +5,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 
@@ -72,6 +73,45 @@ class AuditAppendTest {
         long after = db.inOrg(ORG, tx -> AuditLog.head(tx).orElseThrow().seq());
         assertEquals(before + 1, after);
         assertTrue(db.inOrg(ORG, AuditLog::verify).ok());
+    }
+
+    @Test
+    void appendEachWritesWhatOneAppendPerTargetWouldInListOrderPerOrg() {
+        UUID other = UUID.randomUUID();
+        db.acrossOrgs(tx -> {
+            OrgQueries.createOrg(tx, other, "audit-other", Set.of());
+            return null;
+        });
+        long before = db.inOrg(ORG, tx -> AuditLog.head(tx).orElseThrow().seq());
+        List<UUID> ours = java.util.stream.Stream.generate(UUID::randomUUID).limit(300).toList();
+        List<UUID> theirs = java.util.stream.Stream.generate(UUID::randomUUID).limit(200).toList();
+        List<UUID> orgs = new java.util.ArrayList<>();
+        List<UUID> targets = new java.util.ArrayList<>();
+        ours.forEach(t -> { orgs.add(ORG); targets.add(t); });
+        theirs.forEach(t -> { orgs.add(other); targets.add(t); });
+        AuditEntry template = new AuditEntry(null, "system", null, "system", "retention_delete", "recording", null,
+                AuditEntry.OK, null, null, null, "{\"retention_days\": 7}");
+        long[] scans = db.acrossOrgs(tx -> {
+            long[] b = tableScans(tx);
+            AuditLog.appendEach(tx, template, orgs, targets);
+            return new long[] {tableScans(tx)[0] - b[0]};
+        });
+        assertEquals(0, scans[0], "sequential scans of audit_log while appending a batch");
+
+        // each chain goes on gap-free, in list order, and still verifies hash by hash
+        List<UUID> written = db.inOrg(ORG, tx -> tx.dsl().fetch("SELECT target_id FROM audit_log WHERE org_id = ? "
+                + "AND seq > ? ORDER BY seq", ORG, before).getValues(0, UUID.class));
+        assertEquals(ours, written);
+        assertEquals(before + ours.size(), (long) db.inOrg(ORG, tx -> AuditLog.head(tx).orElseThrow().seq()));
+        assertEquals(theirs, db.inOrg(other, tx -> tx.dsl().fetch("SELECT target_id FROM audit_log WHERE org_id = ? "
+                + "ORDER BY seq", other).getValues(0, UUID.class)));
+        AuditLog.Verification ok = db.inOrg(ORG, AuditLog::verify);
+        assertTrue(ok.ok(), ok.findings().toString());
+        assertTrue(db.inOrg(other, AuditLog::verify).ok());
+        // and a single append after the batch continues its chain
+        db.inOrg(other, tx -> AuditLog.append(tx, entry(other)));
+        assertTrue(db.inOrg(other, AuditLog::verify).ok());
+        assertEquals(201L, (long) db.inOrg(other, tx -> AuditLog.head(tx).orElseThrow().seq()));
     }
 
     /** Sequential and index scans of audit_log in this transaction so far. */
