@@ -28,6 +28,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.BooleanSupplier;
 
 /**
  * Deleting recordings in three steps, none holding a row lock while the store is called: mark {@code deleting}
@@ -38,6 +39,7 @@ import java.util.concurrent.Future;
 public final class Deletion {
     static final int BATCH = 500;
     static final int WORKERS = 2;
+    private static final Duration MARKING_POLL = Duration.ofMillis(20);
 
     private final Database db;
     private final BlobStore blobs;
@@ -90,11 +92,21 @@ public final class Deletion {
      * row work.
      */
     Outcome deleteMarked(UUID orgId) {
+        return deleteMarked(orgId, () -> true);
+    }
+
+    /**
+     * As {@link #deleteMarked(UUID)} while another thread is still marking: a worker that finds nothing to lease
+     * waits for more until {@code markingDone} says no more will come. Retention marks in batches of thousands
+     * (a transaction of row updates and audit entries, one core's work) and deletes while it marks, so both cores
+     * are busy from the first batch on instead of the marking running alone before any deletion.
+     */
+    Outcome deleteMarked(UUID orgId, BooleanSupplier markingDone) {
         Set<UUID> failed = ConcurrentHashMap.newKeySet();
         List<Future<Outcome>> workers = new ArrayList<>();
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int i = 0; i < WORKERS; i++) {
-                workers.add(pool.submit(() -> drain(orgId, failed)));
+                workers.add(pool.submit(() -> drain(orgId, failed, markingDone)));
             }
         }
         Outcome total = new Outcome(Set.of(), 0, 0, 0);
@@ -115,14 +127,28 @@ public final class Deletion {
         return total;
     }
 
-    private Outcome drain(UUID orgId, Set<UUID> failed) {
+    private Outcome drain(UUID orgId, Set<UUID> failed, BooleanSupplier markingDone) {
         Outcome total = new Outcome(Set.of(), 0, 0, 0);
         while (true) {
+            // read before leasing: marking that ends after an empty lease may have marked more, so go round again
+            boolean finalRound = markingDone.getAsBoolean();
             Outcome batch = deleteBatch(orgId, failed);
-            if (batch == null) {
+            if (batch != null) {
+                total = total.plus(batch);
+            } else if (finalRound) {
                 return total;
+            } else {
+                pauseForMarking();
             }
-            total = total.plus(batch);
+        }
+    }
+
+    private static void pauseForMarking() {
+        try {
+            Thread.sleep(MARKING_POLL);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while deleting recordings", e);
         }
     }
 

@@ -16,6 +16,10 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.function.IntSupplier;
 
 /**
  * The sweeper's run: recordings older than their org's retention (database clock) are hidden, then removed from
@@ -59,15 +63,12 @@ public final class RetentionService {
     public SweepReport sweep() {
         long start = System.nanoTime();
         RetentionRun events = RetentionRun.sweep();
-        while (db.acrossOrgs(tx -> {
+        Deletion.Outcome outcome = markAndDelete(null, () -> db.acrossOrgs(tx -> {
             EvidenceQueries.stateRemovalReason(tx, "retention", null);
             List<RecordingRef> marked = RecordingQueries.markExpired(tx, MARK_BATCH);
             Audit.expired(tx, null, marked);
             return events.expired(tx, marked);
-        }) > 0) {
-            // mark in bounded batches so no transaction holds many row locks for long
-        }
-        Deletion.Outcome outcome = deletion.deleteMarked(null);
+        }));
         events.completed(db);
         int reconciled = reconcileClaims();
         int[] completed = completeAbandoned();
@@ -92,19 +93,48 @@ public final class RetentionService {
         return report;
     }
 
+    /**
+     * Marks expired recordings in bounded batches ({@code markBatch} marks one and returns how many; a transaction
+     * never holds many row locks for long) on a thread of its own, while {@link Deletion} deletes what is marked
+     * so far: the marking's row updates and audit entries use one core, the deletion's object and row work the
+     * other. A failure of the marking fails the run, as when it ran first.
+     */
+    private Deletion.Outcome markAndDelete(UUID orgId, IntSupplier markBatch) {
+        FutureTask<Void> marking = new FutureTask<>(() -> {
+            while (markBatch.getAsInt() > 0) {
+                // until a batch finds nothing left to mark
+            }
+            return null;
+        });
+        Thread.ofVirtual().name("retention-marking").start(marking);
+        try {
+            return deletion.deleteMarked(orgId, marking::isDone);
+        } finally {
+            awaitMarking(marking);
+        }
+    }
+
+    private static void awaitMarking(FutureTask<Void> marking) {
+        try {
+            marking.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while marking expired recordings", e);
+        }
+    }
+
     /** The cleanup action: the org's retention applied now, in this org only. */
     public CleanupResult cleanup(Caller caller) {
         caller.requireRole(Role.ADMIN);
         RetentionRun events = RetentionRun.cleanup(caller.orgId(), caller.userId());
-        while (db.inOrg(caller.orgId(), tx -> {
+        Deletion.Outcome outcome = markAndDelete(caller.orgId(), () -> db.inOrg(caller.orgId(), tx -> {
             EvidenceQueries.stateRemovalReason(tx, "retention", null);
             List<RecordingRef> marked = RecordingQueries.markExpired(tx, MARK_BATCH);
             Audit.expired(tx, caller, marked);
             return events.expired(tx, marked);
-        }) > 0) {
-            // as in sweep()
-        }
-        Deletion.Outcome outcome = deletion.deleteMarked(caller.orgId());
+        }));
         events.completed(db);
         if (outcome.recordingsFailed() > 0 && outcome.recordingsDeleted() == 0) {
             throw new CastvaultException(ErrorCode.STORAGE_UNAVAILABLE,

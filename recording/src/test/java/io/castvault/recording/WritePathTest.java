@@ -373,6 +373,41 @@ class WritePathTest {
     }
 
     @Test
+    void deletionWaitsForWhatIsStillBeingMarkedAndStopsOnceTheMarkingEnds() throws Exception {
+        UUID[] ids = new UUID[3];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = start();
+            uc.uploads().upload(ADMIN, ids[i], 0, CHUNK0);
+            uc.sealing().complete(ADMIN, ids[i], new Sealing.CompleteRequest(null, null, null));
+        }
+        java.util.concurrent.atomic.AtomicBoolean markingDone = new java.util.concurrent.atomic.AtomicBoolean();
+        // the row itself, whatever its status: find() already hides a recording marked deleting
+        java.util.function.IntPredicate rowGone = i -> "0".equals(db.inOrg(ORG,
+                tx -> TestSql.text(tx, "SELECT count(*) FROM session_recordings WHERE id = ?", ids[i])));
+        db.inOrg(ORG, tx -> RecordingQueries.markDeleting(tx, ids[0]));
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            var deleting = pool.submit(() -> uc.deletion().deleteMarked(ORG, markingDone::get));
+            awaitTrue(() -> rowGone.test(0), "the recording marked first is deleted while marking goes on");
+            db.inOrg(ORG, tx -> RecordingQueries.markDeleting(tx, ids[1]));
+            awaitTrue(() -> rowGone.test(1), "one marked later is deleted too: the deletion waited for it");
+            assertFalse(deleting.isDone(), "still waiting: the marking has not ended");
+            markingDone.set(true);
+            Deletion.Outcome outcome = deleting.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(2, outcome.recordingsDeleted());
+        }
+        assertFalse(rowGone.test(2), "an unmarked recording is kept");
+        assertEquals(List.of(), store.keys().stream().filter(k -> k.contains(ids[0].toString()) || k.contains(ids[1].toString())).toList());
+    }
+
+    static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, what);
+            Thread.sleep(10);
+        }
+    }
+
+    @Test
     void theOrphanSweepRemovesOldObjectsNoRowNamesAndKeepsTheRest() {
         UUID live = start();
         uc.uploads().upload(ADMIN, live, 0, CHUNK0);
