@@ -120,9 +120,13 @@ public final class Audit {
         machine(tx, orgId, machineId, r, action, Target.recording(sessionId), d);
     }
 
-    /** delete: refused with LEGAL_HOLD while the recording or its org is held; recorded otherwise. */
+    /**
+     * delete, once the recording is marked. After the mark, not before: every transaction that both changes a
+     * recording's status and appends to the audit chain does the row change first, so none holds the chain's lock
+     * while waiting for a row (or the status counters) another holds while waiting for the chain: a delete that
+     * took the lock first deadlocked with the sweep's marking (PostgreSQL log of CrashKillIT).
+     */
     public static void deleting(Tx tx, Caller caller, UUID sessionId) {
-        LegalHoldService.requireDeletable(tx, sessionId);
         change(tx, caller, "delete", Target.recording(sessionId), null);
     }
 

@@ -65,11 +65,13 @@ public final class Deletion {
     public String delete(Caller caller, UUID sessionId) {
         caller.requireRole(Role.ADMIN);
         db.inOrg(caller.orgId(), tx -> {
-            Audit.deleting(tx, caller, sessionId);
+            // refused with LEGAL_HOLD while the recording or its org is held (the controller records the refusal)
+            LegalHoldService.requireDeletable(tx, sessionId);
             EvidenceQueries.stateRemovalReason(tx, "admin_delete", caller.userId());
             if (!RecordingQueries.markDeleting(tx, sessionId)) {
                 throw CastvaultException.notFound("recording");
             }
+            Audit.deleting(tx, caller, sessionId);
             Outbox.append(tx, Events.recordingDeleted(caller.orgId(), sessionId, Events.DeleteReason.ADMIN, caller.userId()));
             return null;
         });
