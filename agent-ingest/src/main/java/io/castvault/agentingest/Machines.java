@@ -1,6 +1,7 @@
 package io.castvault.agentingest;
 
 import io.castvault.core.CastvaultException;
+import io.castvault.db.AuditLog;
 import io.castvault.db.Database;
 import io.castvault.db.MachineQueries;
 import io.castvault.db.MachineRow;
@@ -46,10 +47,12 @@ public final class Machines {
     public void delete(UUID machineId) {
         // the operator names only the machine, so its org is found across all of them
         db.acrossOrgs(tx -> {
-            Audit.machineDeleting(tx, machineId);
+            UUID orgId = AuditLog.orgOfMachine(tx, machineId)
+                    .orElseThrow(() -> CastvaultException.notFound("machine " + machineId));
             if (!MachineQueries.delete(tx, machineId)) {
                 throw CastvaultException.notFound("machine " + machineId);
             }
+            Audit.machineDeleted(tx, orgId, machineId);
             return null;
         });
     }

@@ -83,9 +83,12 @@ public final class Audit {
         operator(tx, orgId, "add_machine", Target.machine(machineId), d);
     }
 
-    /** Before the machine's row goes; an unknown machine leaves no entry (the caller reports it). */
-    public static void machineDeleting(Tx tx, UUID machineId) {
-        AuditLog.orgOfMachine(tx, machineId).ifPresent(org -> operator(tx, org, "delete_machine", Target.machine(machineId), null));
+    /**
+     * The machine of {@code orgId} was deleted. Appended after the deletion, which detaches the machine's recordings
+     * (their rows and status counters change), like every change of recordings: rows first, the chain's lock last.
+     */
+    public static void machineDeleted(Tx tx, UUID orgId, UUID machineId) {
+        operator(tx, orgId, "delete_machine", Target.machine(machineId), null);
     }
 
     // --- the lifecycle's hooks ------------------------------------------------------------------------------
