@@ -1,6 +1,7 @@
 package io.castvault.db;
 
 import org.jooq.Condition;
+import org.jooq.Field;
 import org.jooq.JSONB;
 import org.jooq.Record;
 import org.jooq.impl.DSL;
@@ -56,19 +57,18 @@ public final class AuditLog {
     }
 
     public static long append(Tx tx, AuditEntry e) {
-        return append(tx, e, "");
+        return tx.dsl().select(appendCall(e, "")).fetchOne(0, Long.class);
     }
 
-    /** {@code prefix}: SQL evaluated in the same statement, before the append (one round trip for both). */
-    private static long append(Tx tx, AuditEntry e, String prefix) {
-        return tx.dsl().select(DSL.field(prefix + "castvault_audit_append({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, {10}, {11})",
-                        Long.class,
-                        DSL.val(e.orgId(), UUID.class), DSL.val(e.actorType()), DSL.val(e.actorId(), UUID.class),
-                        DSL.val(e.actorName(), String.class), DSL.val(e.action()), DSL.val(e.targetType(), String.class),
-                        DSL.val(e.targetId(), UUID.class), DSL.val(e.outcome()), DSL.val(e.sourceIp(), String.class),
-                        DSL.val(e.userAgent(), String.class), DSL.val(e.requestId(), String.class),
-                        DSL.val(JSONB.valueOf(e.detailsJson() == null ? "{}" : e.detailsJson()), JSONB.class)))
-                .fetchOne(0, Long.class);
+    /** {@code prefix}: SQL evaluated in the same expression, before the append (one round trip for both). */
+    private static Field<Long> appendCall(AuditEntry e, String prefix) {
+        return DSL.field(prefix + "castvault_audit_append({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, {10}, {11})",
+                Long.class,
+                DSL.val(e.orgId(), UUID.class), DSL.val(e.actorType()), DSL.val(e.actorId(), UUID.class),
+                DSL.val(e.actorName(), String.class), DSL.val(e.action()), DSL.val(e.targetType(), String.class),
+                DSL.val(e.targetId(), UUID.class), DSL.val(e.outcome()), DSL.val(e.sourceIp(), String.class),
+                DSL.val(e.userAgent(), String.class), DSL.val(e.requestId(), String.class),
+                DSL.val(JSONB.valueOf(e.detailsJson() == null ? "{}" : e.detailsJson()), JSONB.class));
     }
 
     /**
@@ -109,9 +109,16 @@ public final class AuditLog {
      * everything before it), never entries of changes, which commit with their change.
      */
     public static long appendUnflushed(Tx tx, AuditEntry e) {
-        // set_config(..., true) is SET LOCAL; in the append's own statement, it costs no round trip of its own
-        // (a read's entry is on the path of every get and list)
-        return append(tx, e, "(SELECT 0 FROM set_config('synchronous_commit', 'off', true)) + ");
+        return tx.dsl().select(unflushedAppend(e)).fetchOne(0, Long.class);
+    }
+
+    /**
+     * {@link #appendUnflushed} as an expression, for a read that appends its entry in the statement that reads
+     * ({@link RecordingQueries#statsRecordingRead}). set_config(..., true) is SET LOCAL: in the append's own
+     * expression it costs no round trip of its own (a read's entry is on the path of every get and list).
+     */
+    static Field<Long> unflushedAppend(AuditEntry e) {
+        return appendCall(e, "(SELECT 0 FROM set_config('synchronous_commit', 'off', true)) + ");
     }
 
     /** Up to {@code limit} entries of the transaction's org matching {@code filter}, newest first, after {@code after}. */

@@ -37,6 +37,9 @@ public final class RecordingQueries {
 
     private static final Field<Long> CHUNK_COUNT = DSL.field(DSL.name("chunk_count"), Long.class);
     private static final Field<Long> BYTE_COUNT = DSL.field(DSL.name("byte_count"), Long.class);
+    private static final Field<BigDecimal> RECORDINGS = DSL.field(DSL.name("recordings"), BigDecimal.class);
+    private static final Field<BigDecimal> TOTAL_DURATION = DSL.field(DSL.name("total_duration"), BigDecimal.class);
+    private static final Field<Long> AUDIT_ID = DSL.field(DSL.name("audit_id"), Long.class);
 
     private RecordingQueries() {
     }
@@ -128,9 +131,14 @@ public final class RecordingQueries {
 
     /**
      * Per-status count and total duration over every recording matching the filter (not just one page), read from
-     * the counters the triggers of migration V2 keep, so its cost does not grow with the org's recordings.
+     * the counters the triggers of migration V2 keep, so its cost does not grow with the org's recordings; and, in
+     * the same statement, the read's audit entry {@code read} appended (see {@link AuditLog#appendUnflushed}):
+     * {@code list} records itself without a round trip of its own. The entry is the outer side of the join, so it
+     * is appended exactly once even when no recording matches (a subquery with a volatile function is not flattened
+     * into the query around it); that is also why it comes last in {@code list}: the chain's lock is then held for
+     * this statement's aggregate and the commit only.
      */
-    public static List<StatusStats> stats(Tx tx, RecordingFilter filter) {
+    public static List<StatusStats> statsRecordingRead(Tx tx, RecordingFilter filter, AuditEntry read) {
         var s = RECORDING_STATS;
         Condition c = s.ORG_ID.eq(tx.requireOrg()).and(s.STATUS.ne(DELETING));
         if (filter.machineId() != null) {
@@ -140,13 +148,23 @@ public final class RecordingQueries {
             c = c.and(s.STATUS.eq(filter.status().dbValue()));
         }
         Field<BigDecimal> count = DSL.sum(s.RECORDINGS);
-        return tx.dsl().select(s.STATUS, count, DSL.sum(s.TOTAL_DURATION))
+        Table<?> stats = DSL.select(s.STATUS, count.as(RECORDINGS), DSL.sum(s.TOTAL_DURATION).as(TOTAL_DURATION))
                 .from(s)
                 .where(c)
                 .groupBy(s.STATUS)
                 .having(count.gt(BigDecimal.ZERO))
-                .orderBy(s.STATUS.desc())
-                .fetch(r -> new StatusStats(RecordingStatus.of(r.value1()), r.value2().longValue(), r.value3().doubleValue()));
+                .asTable("stats");
+        Table<?> audit = DSL.select(AuditLog.unflushedAppend(read).as(AUDIT_ID)).asTable("audit");
+        Field<String> status = stats.field(s.STATUS);
+        return tx.dsl().select(audit.field(AUDIT_ID), status, stats.field(RECORDINGS), stats.field(TOTAL_DURATION))
+                .from(audit)
+                .leftJoin(stats).on(DSL.trueCondition())
+                .orderBy(status.desc())
+                .fetch()
+                .stream()
+                .filter(r -> r.value2() != null)
+                .map(r -> new StatusStats(RecordingStatus.of(r.value2()), r.value3().longValue(), r.value4().doubleValue()))
+                .toList();
     }
 
     private static Condition visible(Tx tx, RecordingFilter filter) {

@@ -15,8 +15,12 @@ import java.util.UUID;
 
 import static io.castvault.db.jooq.Tables.SESSION_RECORDINGS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** list's stats come from trigger-kept counters; they must always equal an aggregate over the rows themselves. */
+/**
+ * list's stats come from trigger-kept counters; they must always equal an aggregate over the rows themselves. The
+ * statement that reads them also appends list's audit entry: exactly one per call, whatever matches.
+ */
 class RecordingStatsTest {
     private static Database db;
     private static final UUID ORG = UUID.randomUUID();
@@ -51,6 +55,7 @@ class RecordingStatsTest {
 
     @Test
     void countersFollowInsertsCompletionsDeletionsAndMachineRemoval() {
+        assertMatchesRows();
         List<UUID> ids = new ArrayList<>();
         db.inOrg(ORG, tx -> {
             for (int i = 0; i < 12; i++) {
@@ -85,9 +90,21 @@ class RecordingStatsTest {
 
     private static void assertMatchesRows() {
         for (RecordingFilter f : List.of(new RecordingFilter(null, null), new RecordingFilter(MACHINE_A, null),
-                new RecordingFilter(null, RecordingStatus.COMPLETED), new RecordingFilter(MACHINE_A, RecordingStatus.ACTIVE))) {
-            assertEquals(aggregate(f), db.inOrg(ORG, tx -> RecordingQueries.stats(tx, f)), f.toString());
+                new RecordingFilter(null, RecordingStatus.COMPLETED), new RecordingFilter(MACHINE_A, RecordingStatus.ACTIVE),
+                new RecordingFilter(UUID.randomUUID(), null))) {
+            long before = auditHead();
+            AuditEntry read = new AuditEntry(ORG, "user", USER, null, "list", null, null, AuditEntry.OK, "192.0.2.7",
+                    null, null, null);
+            assertEquals(aggregate(f), db.inOrg(ORG, tx -> RecordingQueries.statsRecordingRead(tx, f, read)), f.toString());
+            assertEquals(before + 1, auditHead(), "one audit entry per read, " + f);
+            AuditRow entry = db.inOrg(ORG, tx -> AuditLog.page(tx, AuditFilter.ALL, 1, null)).getFirst();
+            assertEquals(List.of("list", "u", "192.0.2.7"), List.of(entry.action(), entry.actorName(), entry.sourceIp()));
         }
+        assertTrue(db.inOrg(ORG, AuditLog::verify).ok());
+    }
+
+    private static long auditHead() {
+        return db.inOrg(ORG, tx -> AuditLog.head(tx).map(AuditLog.Head::seq).orElse(0L));
     }
 
     /** What the stats were computed from before the counters: the rows themselves. */

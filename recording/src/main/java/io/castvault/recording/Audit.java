@@ -55,9 +55,14 @@ public final class Audit {
      * ({@link AuditService#read}). Committed without waiting for the WAL flush (see {@link AuditLog#appendUnflushed}).
      */
     public static void read(Tx tx, Caller caller, String action, Target target, ObjectNode details) {
+        AuditLog.appendUnflushed(tx, readEntry(caller, action, target, details));
+    }
+
+    /** The entry {@link #read} appends, for a read that appends it in its own statement ({@code list}). */
+    public static AuditEntry readEntry(Caller caller, String action, Target target, ObjectNode details) {
         RequestContext r = caller.request();
-        AuditLog.appendUnflushed(tx, new AuditEntry(caller.orgId(), USER, caller.userId(), null, action, target.type(),
-                target.id(), AuditEntry.OK, r.sourceIp(), r.userAgent(), r.requestId(), json(details)));
+        return new AuditEntry(caller.orgId(), USER, caller.userId(), null, action, target.type(), target.id(),
+                AuditEntry.OK, r.sourceIp(), r.userAgent(), r.requestId(), json(details));
     }
 
     public static void system(Tx tx, UUID orgId, String action, Target target, ObjectNode details) {

@@ -113,7 +113,7 @@ public final class Recordings {
     /**
      * One page of {@code list}, from {@code offset} or from {@code cursor} (one of the two). One row past the page
      * is read to know whether a next page exists, so the last page carries no cursor. The read is recorded in
-     * the audit trail in the same transaction.
+     * the audit trail by the statement that reads the stats.
      */
     public Page list(Caller caller, RecordingFilter filter, int limit, int offset, String cursor) {
         caller.requireRole(Role.ADMIN, Role.AUDITOR);
@@ -129,10 +129,8 @@ public final class Recordings {
                 Recording last = rows.getLast();
                 next = ListCursor.encode(new RecordingQueries.ListPosition(last.startedAt(), last.id()));
             }
-            Page page = new Page(rows, RecordingQueries.stats(tx, filter), next);
-            // last, so the audit chain's lock is held only for the commit
-            Audit.read(tx, caller, "list", Audit.Target.NONE, null);
-            return page;
+            return new Page(rows, RecordingQueries.statsRecordingRead(tx, filter,
+                    Audit.readEntry(caller, "list", Audit.Target.NONE, null)), next);
         });
     }
 
