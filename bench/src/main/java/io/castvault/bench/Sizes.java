@@ -7,7 +7,7 @@ record Sizes(Duration warmup, Duration ingestRun, int ingestClients, int listRow
              int listDeepOffset, long downloadBytes, int downloadChunkBytes, int downloadRepeats, int agentClients,
              int agentTranscriptBytes, int sweepRecordings) {
 
-    static final Sizes FULL = new Sizes(Duration.ofSeconds(3), Duration.ofSeconds(15), 16, 1_000_000, 200,
+    static final Sizes FULL = new Sizes(Duration.ofSeconds(3), Duration.ofSeconds(15), 16, 1_000_000, 600,
             100_000, 100L << 20, 64 << 10, 3, 8, 32 << 20, 100_000);
 
     static final Sizes QUICK = new Sizes(Duration.ofMillis(300), Duration.ofMillis(1500), 16, 2_000, 20,

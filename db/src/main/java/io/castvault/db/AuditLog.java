@@ -8,7 +8,9 @@ import org.jooq.impl.DSL;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -57,18 +59,47 @@ public final class AuditLog {
     }
 
     public static long append(Tx tx, AuditEntry e) {
-        return tx.dsl().select(appendCall(e, "")).fetchOne(0, Long.class);
+        return appendWith(tx, APPEND, e);
     }
 
-    /** {@code prefix}: SQL evaluated in the same expression, before the append (one round trip for both). */
-    private static Field<Long> appendCall(AuditEntry e, String prefix) {
+    private static final String UNFLUSHED = "(SELECT 0 FROM set_config('synchronous_commit', 'off', true)) + ";
+    private static final RenderedQuery APPEND = RenderedQuery.of(DSL.select(appendOfParams("")));
+    private static final RenderedQuery APPEND_UNFLUSHED = RenderedQuery.of(DSL.select(unflushedAppendOfParams()));
+
+    private static long appendWith(Tx tx, RenderedQuery query, AuditEntry e) {
+        Map<String, Object> values = new HashMap<>();
+        putAppendValues(values, e);
+        return query.fetch(tx, values, r -> r.get(0, Long.class)).getFirst();
+    }
+
+    /**
+     * The call of castvault_audit_append on parameters {@link #putAppendValues} gives values to; {@code prefix}:
+     * SQL evaluated in the same expression, before the append (one round trip for both).
+     */
+    private static Field<Long> appendOfParams(String prefix) {
         return DSL.field(prefix + "castvault_audit_append({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, {10}, {11})",
                 Long.class,
-                DSL.val(e.orgId(), UUID.class), DSL.val(e.actorType()), DSL.val(e.actorId(), UUID.class),
-                DSL.val(e.actorName(), String.class), DSL.val(e.action()), DSL.val(e.targetType(), String.class),
-                DSL.val(e.targetId(), UUID.class), DSL.val(e.outcome()), DSL.val(e.sourceIp(), String.class),
-                DSL.val(e.userAgent(), String.class), DSL.val(e.requestId(), String.class),
-                DSL.val(JSONB.valueOf(e.detailsJson() == null ? "{}" : e.detailsJson()), JSONB.class));
+                RenderedQuery.param("a_org", UUID.class), RenderedQuery.param("a_actor_type", String.class),
+                RenderedQuery.param("a_actor_id", UUID.class), RenderedQuery.param("a_actor_name", String.class),
+                RenderedQuery.param("a_action", String.class), RenderedQuery.param("a_target_type", String.class),
+                RenderedQuery.param("a_target_id", UUID.class), RenderedQuery.param("a_outcome", String.class),
+                RenderedQuery.param("a_source_ip", String.class), RenderedQuery.param("a_user_agent", String.class),
+                RenderedQuery.param("a_request_id", String.class), RenderedQuery.param("a_details", JSONB.class));
+    }
+
+    static void putAppendValues(Map<String, Object> values, AuditEntry e) {
+        values.put("a_org", e.orgId());
+        values.put("a_actor_type", e.actorType());
+        values.put("a_actor_id", e.actorId());
+        values.put("a_actor_name", e.actorName());
+        values.put("a_action", e.action());
+        values.put("a_target_type", e.targetType());
+        values.put("a_target_id", e.targetId());
+        values.put("a_outcome", e.outcome());
+        values.put("a_source_ip", e.sourceIp());
+        values.put("a_user_agent", e.userAgent());
+        values.put("a_request_id", e.requestId());
+        values.put("a_details", JSONB.valueOf(e.detailsJson() == null ? "{}" : e.detailsJson()));
     }
 
     /**
@@ -109,16 +140,17 @@ public final class AuditLog {
      * everything before it), never entries of changes, which commit with their change.
      */
     public static long appendUnflushed(Tx tx, AuditEntry e) {
-        return tx.dsl().select(unflushedAppend(e)).fetchOne(0, Long.class);
+        return appendWith(tx, APPEND_UNFLUSHED, e);
     }
 
     /**
-     * {@link #appendUnflushed} as an expression, for a read that appends its entry in the statement that reads
-     * ({@link RecordingQueries#statsRecordingRead}). set_config(..., true) is SET LOCAL: in the append's own
-     * expression it costs no round trip of its own (a read's entry is on the path of every get and list).
+     * {@link #appendUnflushed} as an expression on the parameters {@link #putAppendValues} gives values to, for a
+     * read that appends its entry in the statement that reads ({@link RecordingQueries#statsRecordingRead}).
+     * set_config(..., true) is SET LOCAL: in the append's own expression it costs no round trip of its own (a
+     * read's entry is on the path of every get and list).
      */
-    static Field<Long> unflushedAppend(AuditEntry e) {
-        return appendCall(e, "(SELECT 0 FROM set_config('synchronous_commit', 'off', true)) + ");
+    static Field<Long> unflushedAppendOfParams() {
+        return appendOfParams(UNFLUSHED);
     }
 
     /** Up to {@code limit} entries of the transaction's org matching {@code filter}, newest first, after {@code after}. */

@@ -10,16 +10,19 @@ import org.jooq.Field;
 import org.jooq.JSONB;
 import org.jooq.Record;
 import org.jooq.Record3;
+import org.jooq.ResultQuery;
 import org.jooq.Table;
 import org.jooq.impl.DSL;
 
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 
 import static io.castvault.db.jooq.Tables.MACHINES;
 import static io.castvault.db.jooq.Tables.ORG_SETTINGS;
@@ -63,12 +66,10 @@ public final class RecordingQueries {
 
     /** The recording with its machine name and chunk totals, unless it is unknown or being deleted. */
     public static Optional<Recording> find(Tx tx, UUID id) {
-        return withDetails(tx, DSL.select(SESSION_RECORDINGS.ID).from(SESSION_RECORDINGS)
-                .where(SESSION_RECORDINGS.ORG_ID.eq(tx.requireOrg()))
-                .and(SESSION_RECORDINGS.ID.eq(id))
-                .and(SESSION_RECORDINGS.STATUS.ne(DELETING))
-                .asTable("page"))
-                .stream().findFirst();
+        Map<String, Object> values = new HashMap<>();
+        values.put("org", tx.requireOrg());
+        values.put("id", id);
+        return FIND.fetch(tx, values, RecordingQueries::row).stream().findFirst();
     }
 
     /**
@@ -118,14 +119,47 @@ public final class RecordingQueries {
      * page at any depth costs what the first page costs.
      */
     public static List<Recording> list(Tx tx, RecordingFilter filter, int limit, int offset, ListPosition after) {
-        Condition c = visible(tx, filter);
-        if (after != null) {
-            c = c.and(DSL.row(SESSION_RECORDINGS.STARTED_AT, SESSION_RECORDINGS.ID).lt(after.startedAt(), after.id()));
+        PageShape shape = new PageShape(filter.machineId() != null, filter.status() != null, after != null);
+        Map<String, Object> values = new HashMap<>();
+        values.put("org", tx.requireOrg());
+        values.put("machine", filter.machineId());
+        values.put("status", filter.status() == null ? null : filter.status().dbValue());
+        values.put("after_started", after == null ? null : after.startedAt());
+        values.put("after_id", after == null ? null : after.id());
+        values.put("limit", limit);
+        values.put("offset", offset);
+        return RenderedQuery.cached(PAGES, shape, () -> pageQuery(shape)).fetch(tx, values, RecordingQueries::row);
+    }
+
+    /** What changes the SQL text of a {@code list} page: which filters are given. */
+    private record PageShape(boolean machine, boolean status, boolean after) {
+    }
+
+    private static final Map<PageShape, RenderedQuery> PAGES = new ConcurrentHashMap<>();
+    private static final RenderedQuery FIND = RenderedQuery.of(withDetails(
+            DSL.select(SESSION_RECORDINGS.ID).from(SESSION_RECORDINGS)
+                    .where(SESSION_RECORDINGS.ORG_ID.eq(RenderedQuery.param("org", UUID.class)))
+                    .and(SESSION_RECORDINGS.ID.eq(RenderedQuery.param("id", UUID.class)))
+                    .and(SESSION_RECORDINGS.STATUS.ne(DSL.inline(DELETING)))
+                    .asTable("page")));
+
+    private static ResultQuery<?> pageQuery(PageShape shape) {
+        var r = SESSION_RECORDINGS;
+        Condition c = r.ORG_ID.eq(RenderedQuery.param("org", UUID.class)).and(r.STATUS.ne(DSL.inline(DELETING)));
+        if (shape.machine()) {
+            c = c.and(r.MACHINE_ID.eq(RenderedQuery.param("machine", UUID.class)));
         }
-        return withDetails(tx, DSL.select(SESSION_RECORDINGS.ID).from(SESSION_RECORDINGS)
+        if (shape.status()) {
+            c = c.and(r.STATUS.eq(RenderedQuery.param("status", String.class)));
+        }
+        if (shape.after()) {
+            c = c.and(DSL.row(r.STARTED_AT, r.ID).lt(RenderedQuery.param("after_started", Instant.class),
+                    RenderedQuery.param("after_id", UUID.class)));
+        }
+        return withDetails(DSL.select(r.ID).from(r)
                 .where(c)
-                .orderBy(SESSION_RECORDINGS.STARTED_AT.desc(), SESSION_RECORDINGS.ID.desc())
-                .limit(limit).offset(offset)
+                .orderBy(r.STARTED_AT.desc(), r.ID.desc())
+                .limit(RenderedQuery.param("limit", Integer.class)).offset(RenderedQuery.param("offset", Integer.class))
                 .asTable("page"));
     }
 
@@ -139,54 +173,58 @@ public final class RecordingQueries {
      * this statement's aggregate and the commit only.
      */
     public static List<StatusStats> statsRecordingRead(Tx tx, RecordingFilter filter, AuditEntry read) {
+        StatsShape shape = new StatsShape(filter.machineId() != null, filter.status() != null);
+        Map<String, Object> values = new HashMap<>();
+        values.put("org", tx.requireOrg());
+        values.put("machine", filter.machineId());
+        values.put("status", filter.status() == null ? null : filter.status().dbValue());
+        AuditLog.putAppendValues(values, read);
+        return RenderedQuery.cached(STATS, shape, () -> statsQuery(shape)).fetch(tx, values, r -> r).stream()
+                .filter(r -> r.get(1) != null)
+                .map(r -> new StatusStats(RecordingStatus.of(r.get(1, String.class)), r.get(2, BigDecimal.class).longValue(),
+                        r.get(3, BigDecimal.class).doubleValue()))
+                .toList();
+    }
+
+    /** What changes the SQL text of list's stats: which filters are given. */
+    private record StatsShape(boolean machine, boolean status) {
+    }
+
+    private static final Map<StatsShape, RenderedQuery> STATS = new ConcurrentHashMap<>();
+
+    private static ResultQuery<?> statsQuery(StatsShape shape) {
         var s = RECORDING_STATS;
-        Condition c = s.ORG_ID.eq(tx.requireOrg()).and(s.STATUS.ne(DELETING));
-        if (filter.machineId() != null) {
-            c = c.and(s.MACHINE_ID.eq(filter.machineId()));
+        Condition c = s.ORG_ID.eq(RenderedQuery.param("org", UUID.class)).and(s.STATUS.ne(DSL.inline(DELETING)));
+        if (shape.machine()) {
+            c = c.and(s.MACHINE_ID.eq(RenderedQuery.param("machine", UUID.class)));
         }
-        if (filter.status() != null) {
-            c = c.and(s.STATUS.eq(filter.status().dbValue()));
+        if (shape.status()) {
+            c = c.and(s.STATUS.eq(RenderedQuery.param("status", String.class)));
         }
         Field<BigDecimal> count = DSL.sum(s.RECORDINGS);
         Table<?> stats = DSL.select(s.STATUS, count.as(RECORDINGS), DSL.sum(s.TOTAL_DURATION).as(TOTAL_DURATION))
                 .from(s)
                 .where(c)
                 .groupBy(s.STATUS)
-                .having(count.gt(BigDecimal.ZERO))
+                .having(count.gt(DSL.inline(BigDecimal.ZERO)))
                 .asTable("stats");
-        Table<?> audit = DSL.select(AuditLog.unflushedAppend(read).as(AUDIT_ID)).asTable("audit");
+        Table<?> audit = DSL.select(AuditLog.unflushedAppendOfParams().as(AUDIT_ID)).asTable("audit");
         Field<String> status = stats.field(s.STATUS);
-        return tx.dsl().select(audit.field(AUDIT_ID), status, stats.field(RECORDINGS), stats.field(TOTAL_DURATION))
+        return DSL.select(audit.field(AUDIT_ID), status, stats.field(RECORDINGS), stats.field(TOTAL_DURATION))
                 .from(audit)
                 .leftJoin(stats).on(DSL.trueCondition())
-                .orderBy(status.desc())
-                .fetch()
-                .stream()
-                .filter(r -> r.value2() != null)
-                .map(r -> new StatusStats(RecordingStatus.of(r.value2()), r.value3().longValue(), r.value4().doubleValue()))
-                .toList();
-    }
-
-    private static Condition visible(Tx tx, RecordingFilter filter) {
-        Condition c = SESSION_RECORDINGS.ORG_ID.eq(tx.requireOrg()).and(SESSION_RECORDINGS.STATUS.ne(DELETING));
-        if (filter.machineId() != null) {
-            c = c.and(SESSION_RECORDINGS.MACHINE_ID.eq(filter.machineId()));
-        }
-        if (filter.status() != null) {
-            c = c.and(SESSION_RECORDINGS.STATUS.eq(filter.status().dbValue()));
-        }
-        return c;
+                .orderBy(status.desc());
     }
 
     /** Joins machine names and chunk totals onto a page of ids; only the page's rows are looked up. */
-    private static List<Recording> withDetails(Tx tx, Table<?> page) {
+    private static ResultQuery<?> withDetails(Table<?> page) {
         Field<UUID> pageId = page.field(SESSION_RECORDINGS.ID);
         var r = SESSION_RECORDINGS;
         Table<?> totals = DSL.select(DSL.count().cast(Long.class).as(CHUNK_COUNT),
-                        DSL.coalesce(DSL.sum(RECORDING_CHUNKS.BYTE_LENGTH), BigDecimal.ZERO).cast(Long.class).as(BYTE_COUNT))
-                .from(RECORDING_CHUNKS).where(RECORDING_CHUNKS.RECORDING_ID.eq(r.ID)).and(RECORDING_CHUNKS.STATE.eq(STORED))
+                        DSL.coalesce(DSL.sum(RECORDING_CHUNKS.BYTE_LENGTH), DSL.inline(BigDecimal.ZERO)).cast(Long.class).as(BYTE_COUNT))
+                .from(RECORDING_CHUNKS).where(RECORDING_CHUNKS.RECORDING_ID.eq(r.ID)).and(RECORDING_CHUNKS.STATE.eq(DSL.inline(STORED)))
                 .asTable("totals");
-        return tx.dsl().select(r.ID, r.ORG_ID, r.MACHINE_ID, r.USER_ID, r.SESSION_TYPE, r.STATUS, r.STARTED_AT,
+        return DSL.select(r.ID, r.ORG_ID, r.MACHINE_ID, r.USER_ID, r.SESSION_TYPE, r.STATUS, r.STARTED_AT,
                         r.ENDED_AT, r.DURATION_SECONDS, r.METADATA, r.R2_KEY, r.SEALED, r.LEGAL_HOLD,
                         r.LEGAL_HOLD_REASON, r.STORE_ID, MACHINES.NAME,
                         totals.field(CHUNK_COUNT), totals.field(BYTE_COUNT))
@@ -194,8 +232,7 @@ public final class RecordingQueries {
                 .join(r).on(r.ID.eq(pageId))
                 .leftJoin(MACHINES).on(MACHINES.ID.eq(r.MACHINE_ID))
                 .crossJoin(DSL.lateral(totals))
-                .orderBy(r.STARTED_AT.desc(), r.ID.desc())
-                .fetch(RecordingQueries::row);
+                .orderBy(r.STARTED_AT.desc(), r.ID.desc());
     }
 
     private static Recording row(Record rec) {
