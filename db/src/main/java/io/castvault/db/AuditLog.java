@@ -29,6 +29,10 @@ public final class AuditLog {
     /** Findings beyond this are counted, not listed: a wholesale rewrite must not produce a huge answer. */
     public static final int MAX_FINDINGS = 100;
     private static final String ZERO_HASH = "0".repeat(64);
+    /** SET LOCAL in the append's own expression: no round trip of its own (see {@link #appendUnflushed}) */
+    private static final String UNFLUSHED = "(SELECT 0 FROM set_config('synchronous_commit', 'off', true)) + ";
+    private static final RenderedQuery APPEND = RenderedQuery.of(DSL.select(appendOfParams("")));
+    private static final RenderedQuery APPEND_UNFLUSHED = RenderedQuery.of(DSL.select(unflushedAppendOfParams()));
 
     private AuditLog() {
     }
@@ -61,10 +65,6 @@ public final class AuditLog {
     public static long append(Tx tx, AuditEntry e) {
         return appendWith(tx, APPEND, e);
     }
-
-    private static final String UNFLUSHED = "(SELECT 0 FROM set_config('synchronous_commit', 'off', true)) + ";
-    private static final RenderedQuery APPEND = RenderedQuery.of(DSL.select(appendOfParams("")));
-    private static final RenderedQuery APPEND_UNFLUSHED = RenderedQuery.of(DSL.select(unflushedAppendOfParams()));
 
     private static long appendWith(Tx tx, RenderedQuery query, AuditEntry e) {
         Map<String, Object> values = new HashMap<>();
@@ -146,8 +146,6 @@ public final class AuditLog {
     /**
      * {@link #appendUnflushed} as an expression on the parameters {@link #putAppendValues} gives values to, for a
      * read that appends its entry in the statement that reads ({@link RecordingQueries#statsRecordingRead}).
-     * set_config(..., true) is SET LOCAL: in the append's own expression it costs no round trip of its own (a
-     * read's entry is on the path of every get and list).
      */
     static Field<Long> unflushedAppendOfParams() {
         return appendOfParams(UNFLUSHED);

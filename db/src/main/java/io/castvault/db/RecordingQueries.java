@@ -43,6 +43,15 @@ public final class RecordingQueries {
     private static final Field<BigDecimal> RECORDINGS = DSL.field(DSL.name("recordings"), BigDecimal.class);
     private static final Field<BigDecimal> TOTAL_DURATION = DSL.field(DSL.name("total_duration"), BigDecimal.class);
     private static final Field<Long> AUDIT_ID = DSL.field(DSL.name("audit_id"), Long.class);
+    /** list's pages and stats, rendered once per shape (see {@link RenderedQuery}) */
+    private static final Map<PageShape, RenderedQuery> PAGES = new ConcurrentHashMap<>();
+    private static final Map<StatsShape, RenderedQuery> STATS = new ConcurrentHashMap<>();
+    private static final RenderedQuery FIND = RenderedQuery.of(withDetails(
+            DSL.select(SESSION_RECORDINGS.ID).from(SESSION_RECORDINGS)
+                    .where(SESSION_RECORDINGS.ORG_ID.eq(RenderedQuery.param("org", UUID.class)))
+                    .and(SESSION_RECORDINGS.ID.eq(RenderedQuery.param("id", UUID.class)))
+                    .and(SESSION_RECORDINGS.STATUS.ne(DSL.inline(DELETING)))
+                    .asTable("page")));
 
     private RecordingQueries() {
     }
@@ -135,14 +144,6 @@ public final class RecordingQueries {
     private record PageShape(boolean machine, boolean status, boolean after) {
     }
 
-    private static final Map<PageShape, RenderedQuery> PAGES = new ConcurrentHashMap<>();
-    private static final RenderedQuery FIND = RenderedQuery.of(withDetails(
-            DSL.select(SESSION_RECORDINGS.ID).from(SESSION_RECORDINGS)
-                    .where(SESSION_RECORDINGS.ORG_ID.eq(RenderedQuery.param("org", UUID.class)))
-                    .and(SESSION_RECORDINGS.ID.eq(RenderedQuery.param("id", UUID.class)))
-                    .and(SESSION_RECORDINGS.STATUS.ne(DSL.inline(DELETING)))
-                    .asTable("page")));
-
     private static ResultQuery<?> pageQuery(PageShape shape) {
         var r = SESSION_RECORDINGS;
         Condition c = r.ORG_ID.eq(RenderedQuery.param("org", UUID.class)).and(r.STATUS.ne(DSL.inline(DELETING)));
@@ -189,8 +190,6 @@ public final class RecordingQueries {
     /** What changes the SQL text of list's stats: which filters are given. */
     private record StatsShape(boolean machine, boolean status) {
     }
-
-    private static final Map<StatsShape, RenderedQuery> STATS = new ConcurrentHashMap<>();
 
     private static ResultQuery<?> statsQuery(StatsShape shape) {
         var s = RECORDING_STATS;
