@@ -1,7 +1,6 @@
 package io.castvault.agentingest;
 
 import io.castvault.core.CastvaultException;
-import io.castvault.db.AuditLog;
 import io.castvault.db.Database;
 import io.castvault.db.MachineQueries;
 import io.castvault.db.MachineRow;
@@ -47,7 +46,7 @@ public final class Machines {
     public void delete(UUID machineId) {
         // the operator names only the machine, so its org is found across all of them
         db.acrossOrgs(tx -> {
-            UUID orgId = AuditLog.orgOfMachine(tx, machineId)
+            UUID orgId = MachineQueries.find(tx, machineId).map(MachineRow::orgId)
                     .orElseThrow(() -> CastvaultException.notFound("machine " + machineId));
             if (!MachineQueries.delete(tx, machineId)) {
                 throw CastvaultException.notFound("machine " + machineId);

@@ -15,7 +15,6 @@ import java.util.Optional;
 import java.util.UUID;
 
 import static io.castvault.db.jooq.Tables.AUDIT_LOG;
-import static io.castvault.db.jooq.Tables.MACHINES;
 import static io.castvault.db.jooq.Tables.ORG_SETTINGS;
 import static io.castvault.db.jooq.Tables.RECORDING_CHUNKS;
 
@@ -256,11 +255,6 @@ public final class AuditLog {
     }
 
     public static final String PRUNE_ACTION = "audit_prune";
-
-    /** The org of a machine, read across orgs (the operator CLI names machines by id alone). */
-    public static Optional<UUID> orgOfMachine(Tx tx, UUID machineId) {
-        return tx.dsl().select(MACHINES.ORG_ID).from(MACHINES).where(MACHINES.ID.eq(machineId)).fetchOptional(MACHINES.ORG_ID);
-    }
 
     /** What a recording received: the chunk count, and the first and last chunk (index, arrival time). */
     public record ChunkSpan(long count, Integer firstIndex, Instant firstAt, Integer lastIndex, Instant lastAt) {

@@ -59,7 +59,7 @@ public final class Audit {
     }
 
     /** The entry {@link #read} appends, for a read that appends it in its own statement ({@code list}). */
-    public static AuditEntry readEntry(Caller caller, String action, Target target, ObjectNode details) {
+    static AuditEntry readEntry(Caller caller, String action, Target target, ObjectNode details) {
         RequestContext r = caller.request();
         return new AuditEntry(caller.orgId(), USER, caller.userId(), null, action, target.type(), target.id(),
                 AuditEntry.OK, r.sourceIp(), r.userAgent(), r.requestId(), json(details));
