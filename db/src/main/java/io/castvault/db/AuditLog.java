@@ -30,8 +30,9 @@ public final class AuditLog {
     private static final String ZERO_HASH = "0".repeat(64);
     /** SET LOCAL in the append's own expression: no round trip of its own (see {@link #appendUnflushed}) */
     private static final String UNFLUSHED = "(SELECT 0 FROM set_config('synchronous_commit', 'off', true)) + ";
-    private static final RenderedQuery APPEND = RenderedQuery.of(DSL.select(appendOfParams("")));
-    private static final RenderedQuery APPEND_UNFLUSHED = RenderedQuery.of(DSL.select(unflushedAppendOfParams()));
+    private static final Field<Long> ENTRY_ID = DSL.field(DSL.name("entry_id"), Long.class);
+    private static final RenderedQuery APPEND = RenderedQuery.of(DSL.select(appendOfParams("").as(ENTRY_ID)));
+    private static final RenderedQuery APPEND_UNFLUSHED = RenderedQuery.of(DSL.select(unflushedAppendOfParams().as(ENTRY_ID)));
 
     private AuditLog() {
     }
@@ -68,7 +69,7 @@ public final class AuditLog {
     private static long appendWith(Tx tx, RenderedQuery query, AuditEntry e) {
         Map<String, Object> values = new HashMap<>();
         putAppendValues(values, e);
-        return query.fetch(tx, values, r -> r.get(0, Long.class)).getFirst();
+        return query.fetch(tx, values, row -> row.get(ENTRY_ID)).getFirst();
     }
 
     /**

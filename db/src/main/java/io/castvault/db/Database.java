@@ -9,8 +9,11 @@ import org.jooq.DSLContext;
 import org.jooq.Record2;
 import org.jooq.SQLDialect;
 import org.jooq.conf.Settings;
+import org.jooq.exception.DataAccessException;
 import org.jooq.impl.DSL;
 
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
@@ -146,11 +149,7 @@ public final class Database implements AutoCloseable {
             try {
                 return dsl.transactionResult(configuration -> {
                     DSLContext tx = configuration.dsl();
-                    if (orgId != null) {
-                        tx.execute("SELECT set_config('castvault.org_id', ?, true)", orgId.toString());
-                    } else {
-                        tx.execute("SELECT set_config('castvault.all_orgs', 'on', true)");
-                    }
+                    scope(tx, orgId);
                     began[0] = true;
                     return work.apply(new Tx(tx, orgId));
                 });
@@ -161,6 +160,25 @@ public final class Database implements AutoCloseable {
                 backOff(attempt);
             }
         }
+    }
+
+    /**
+     * Confines the transaction to {@code orgId}'s rows (row-level security reads the setting), or opens it to all
+     * orgs when null. Straight through JDBC: every transaction runs it, and jOOQ's execution of plain SQL compiled
+     * a regular expression per call to classify the statement (JFR: about a tenth of the service's CPU on list).
+     */
+    private static void scope(DSLContext tx, UUID orgId) {
+        tx.connection(connection -> {
+            try (PreparedStatement ps = connection.prepareStatement(orgId != null
+                    ? "SELECT set_config('castvault.org_id', ?, true)" : "SELECT set_config('castvault.all_orgs', 'on', true)")) {
+                if (orgId != null) {
+                    ps.setString(1, orgId.toString());
+                }
+                ps.execute();
+            } catch (SQLException e) {
+                throw new DataAccessException("setting the transaction's org failed: " + e.getMessage(), e);
+            }
+        });
     }
 
     /**

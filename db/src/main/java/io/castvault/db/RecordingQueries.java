@@ -8,18 +8,19 @@ import io.castvault.core.model.RecordingStatus;
 import org.jooq.Condition;
 import org.jooq.Field;
 import org.jooq.JSONB;
-import org.jooq.Record;
 import org.jooq.Record3;
 import org.jooq.ResultQuery;
 import org.jooq.Table;
 import org.jooq.impl.DSL;
 
 import java.math.BigDecimal;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -180,11 +181,12 @@ public final class RecordingQueries {
         values.put("machine", filter.machineId());
         values.put("status", filter.status() == null ? null : filter.status().dbValue());
         AuditLog.putAppendValues(values, read);
-        return RenderedQuery.cached(STATS, shape, () -> statsQuery(shape)).fetch(tx, values, r -> r).stream()
-                .filter(r -> r.get(1) != null)
-                .map(r -> new StatusStats(RecordingStatus.of(r.get(1, String.class)), r.get(2, BigDecimal.class).longValue(),
-                        r.get(3, BigDecimal.class).doubleValue()))
-                .toList();
+        // the one row of an org without matching recordings has the entry's id and no status
+        return RenderedQuery.cached(STATS, shape, () -> statsQuery(shape)).fetch(tx, values, row -> {
+            String status = row.get(RECORDING_STATS.STATUS);
+            return status == null ? null : new StatusStats(RecordingStatus.of(status), row.get(RECORDINGS).longValue(),
+                    row.get(TOTAL_DURATION).doubleValue());
+        }).stream().filter(Objects::nonNull).toList();
     }
 
     /** What changes the SQL text of list's stats: which filters are given. */
@@ -234,7 +236,8 @@ public final class RecordingQueries {
                 .orderBy(r.STARTED_AT.desc(), r.ID.desc());
     }
 
-    private static Recording row(Record rec) {
+    /** One row of {@link #withDetails}. */
+    private static Recording row(RenderedQuery.Row rec) throws SQLException {
         var r = SESSION_RECORDINGS;
         return new Recording(rec.get(r.ID), rec.get(r.ORG_ID), rec.get(r.MACHINE_ID), rec.get(r.USER_ID),
                 rec.get(r.SESSION_TYPE), RecordingStatus.of(rec.get(r.STATUS)), rec.get(r.STARTED_AT), rec.get(r.ENDED_AT),
