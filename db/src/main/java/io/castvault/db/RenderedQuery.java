@@ -39,13 +39,14 @@ import java.util.regex.Pattern;
  */
 final class RenderedQuery {
     private static final String PREFIX = "cv_";
-    private static final Pattern NAMED = Pattern.compile(":" + PREFIX + "([a-z_]+)");
+    private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]*");
+    private static final Pattern NAMED = Pattern.compile(":" + PREFIX + "(" + NAME.pattern() + ")");
     /** what jOOQ renders for a value that is not a named parameter: :1, :2, ... */
     private static final Pattern UNNAMED = Pattern.compile(":[0-9]+");
     private static final DSLContext RENDERER = DSL.using(SQLDialect.POSTGRES, new Settings().withExecuteLogging(false));
     /** the Java types {@link #bind} and {@link Row#get} know how to pass to and from JDBC */
     private static final Set<Class<?>> TYPES = Set.of(UUID.class, String.class, Instant.class, Integer.class,
-            Long.class, Double.class, Boolean.class, BigDecimal.class, JSONB.class);
+            Long.class, Double.class, Boolean.class, BigDecimal.class, JSONB.class, byte[].class);
 
     private final String sql;
     /** the parameters in the order of their placeholders (one may occur more than once) */
@@ -58,6 +59,9 @@ final class RenderedQuery {
 
     /** A parameter of a query to render: its value is given by name on each call. */
     static <T> Param<T> param(String name, Class<T> type) {
+        if (!NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("a parameter's name is lower case letters, digits and _: " + name);
+        }
         requireKnown(type);
         return DSL.param(PREFIX + name, type);
     }
@@ -68,11 +72,12 @@ final class RenderedQuery {
         if (UNNAMED.matcher(named).find()) {
             throw new IllegalArgumentException("a value of this query is neither inline nor a named parameter: " + named);
         }
+        Map<String, Param<?>> params = query.getParams();
         List<Param<?>> order = new ArrayList<>();
         StringBuilder sql = new StringBuilder();
         Matcher m = NAMED.matcher(named);
         while (m.find()) {
-            order.add(query.getParam(PREFIX + m.group(1)));
+            order.add(params.get(PREFIX + m.group(1)));
             m.appendReplacement(sql, "?");
         }
         m.appendTail(sql);
@@ -136,6 +141,8 @@ final class RenderedQuery {
         } else if (type == JSONB.class) {
             // rendered as cast(? as jsonb)
             ps.setString(index, ((JSONB) value).data());
+        } else if (type == byte[].class) {
+            ps.setBytes(index, (byte[]) value);
         } else {
             ps.setObject(index, value);
         }
@@ -154,6 +161,8 @@ final class RenderedQuery {
             return Types.DOUBLE;
         } else if (type == Boolean.class) {
             return Types.BOOLEAN;
+        } else if (type == byte[].class) {
+            return Types.BINARY;
         }
         return Types.NUMERIC;
     }
@@ -198,6 +207,8 @@ final class RenderedQuery {
                 value = json == null ? null : JSONB.valueOf(json);
             } else if (type == BigDecimal.class) {
                 value = rs.getBigDecimal(label);
+            } else if (type == byte[].class) {
+                value = rs.getBytes(label);
             } else {
                 value = rs.getObject(label, type);
             }

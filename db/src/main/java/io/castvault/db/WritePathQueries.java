@@ -12,6 +12,7 @@ import org.jooq.impl.DSL;
 
 import java.time.Instant;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -26,6 +27,25 @@ import static io.castvault.db.jooq.Tables.SESSION_RECORDINGS;
  * while the object store is called: chunk claims, the seal token, deletion leases, and what the orphan sweep asks.
  */
 public final class WritePathQueries {
+    // the two statements of every upload_chunk, rendered once (see RenderedQuery)
+    private static final Field<String> CLAIM_STATUS = DSL.field(DSL.name("status"), String.class);
+    private static final Field<UUID> CLAIM_USER_ID = DSL.field(DSL.name("user_id"), UUID.class);
+    private static final Field<Instant> CLAIM_STARTED_AT = DSL.field(DSL.name("started_at"), Instant.class);
+    private static final Field<Boolean> CLAIMED = DSL.field(DSL.name("claimed"), Boolean.class);
+    private static final Field<Boolean> STORED = DSL.field(DSL.name("stored"), Boolean.class);
+    private static final RenderedQuery CLAIM = RenderedQuery.of(
+            DSL.select(CLAIM_STATUS, CLAIM_USER_ID, CLAIM_STARTED_AT, CLAIMED)
+                    .from(DSL.table("castvault_claim_chunk({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8})",
+                            RenderedQuery.param("org", UUID.class), RenderedQuery.param("recording", UUID.class),
+                            RenderedQuery.param("index", Integer.class), RenderedQuery.param("sha256", byte[].class),
+                            RenderedQuery.param("byte_length", Long.class), RenderedQuery.param("event_count", Integer.class),
+                            RenderedQuery.param("last_event_time", Double.class),
+                            RenderedQuery.param("has_header", Boolean.class), RenderedQuery.param("writer", UUID.class))));
+    private static final RenderedQuery MARK_STORED = RenderedQuery.of(DSL.select(
+            DSL.field("castvault_mark_chunk_stored({0}, {1}, {2}, {3})", Boolean.class,
+                    RenderedQuery.param("org", UUID.class), RenderedQuery.param("recording", UUID.class),
+                    RenderedQuery.param("index", Integer.class), RenderedQuery.param("sha256", byte[].class)).as(STORED)));
+
     private WritePathQueries() {
     }
 
@@ -50,15 +70,20 @@ public final class WritePathQueries {
      * {@link #chunkAt}.
      */
     public static Claim claimChunk(Database db, UUID orgId, UUID recordingId, Chunk c, UUID writer) {
-        Record found = db.statementInOrg(orgId, tx -> tx.dsl().resultQuery(
-                "SELECT * FROM castvault_claim_chunk(?, ?, ?, ?, ?, ?, ?, ?, ?)", orgId, recordingId, c.index(),
-                c.sha256(), (long) c.byteLength(), c.eventCount(), c.lastEventTime(), c.hasHeader(), writer).fetchOne());
-        if (found == null) {
-            return new Claim(Optional.empty(), false);
-        }
-        return new Claim(Optional.of(new RecordingQueries.LockedRecording(recordingId,
-                RecordingStatus.of(found.get(0, String.class)), found.get(1, UUID.class), found.get(2, Instant.class))),
-                found.get(3, Boolean.class));
+        Map<String, Object> values = new HashMap<>();
+        values.put("org", orgId);
+        values.put("recording", recordingId);
+        values.put("index", c.index());
+        values.put("sha256", c.sha256());
+        values.put("byte_length", c.byteLength());
+        values.put("event_count", c.eventCount());
+        values.put("last_event_time", c.lastEventTime());
+        values.put("has_header", c.hasHeader());
+        values.put("writer", writer);
+        List<Claim> found = db.statementInOrg(orgId, tx -> CLAIM.fetch(tx, values, row -> new Claim(Optional.of(
+                new RecordingQueries.LockedRecording(recordingId, RecordingStatus.of(row.get(CLAIM_STATUS)),
+                        row.get(CLAIM_USER_ID), row.get(CLAIM_STARTED_AT))), row.get(CLAIMED))));
+        return found.isEmpty() ? new Claim(Optional.empty(), false) : found.getFirst();
     }
 
     /** The row that holds chunk {@code index}, and how long ago it was claimed; empty when there is none. */
@@ -71,9 +96,13 @@ public final class WritePathQueries {
 
     /** {@link #markStored(Tx, UUID, int, byte[])} as one autocommit statement (function of migration V9). */
     public static boolean markStored(Database db, UUID orgId, UUID recordingId, int index, byte[] sha256) {
-        return Boolean.TRUE.equals(db.statementInOrg(orgId, tx -> tx.dsl().resultQuery(
-                "SELECT castvault_mark_chunk_stored(?, ?, ?, ?)", orgId, recordingId, index, sha256)
-                .fetchOne(0, Boolean.class)));
+        Map<String, Object> values = new HashMap<>();
+        values.put("org", orgId);
+        values.put("recording", recordingId);
+        values.put("index", index);
+        values.put("sha256", sha256);
+        return Boolean.TRUE.equals(db.statementInOrg(orgId, tx -> MARK_STORED.fetch(tx, values, row -> row.get(STORED)))
+                .getFirst());
     }
 
     /**

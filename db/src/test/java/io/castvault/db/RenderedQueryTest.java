@@ -69,11 +69,13 @@ class RenderedQueryTest {
         Field<JSONB> doc = DSL.field(DSL.name("doc"), JSONB.class);
         Field<Integer> small = DSL.field(DSL.name("small"), Integer.class);
         Field<Instant> never = DSL.field(DSL.name("never"), Instant.class);
+        Field<byte[]> bytes = DSL.field(DSL.name("bytes"), byte[].class);
         RenderedQuery q = RenderedQuery.of(DSL.select(RenderedQuery.param("big", Long.class).as(big),
                 RenderedQuery.param("real", Double.class).as(real), RenderedQuery.param("flag", Boolean.class).as(flag),
                 DSL.field("12345678901234567890.5::numeric", BigDecimal.class).as(sum),
                 RenderedQuery.param("doc", JSONB.class).as(doc), RenderedQuery.param("small", Integer.class).as(small),
-                RenderedQuery.param("never", Instant.class).as(never)));
+                RenderedQuery.param("never", Instant.class).as(never),
+                DSL.field("sha256({0})", byte[].class, RenderedQuery.param("bytes2", byte[].class)).as(bytes)));
         Map<String, Object> values = new HashMap<>();
         values.put("big", Long.MAX_VALUE);
         values.put("real", 1.5);
@@ -81,10 +83,14 @@ class RenderedQueryTest {
         values.put("doc", JSONB.valueOf("{\"a\": [1, 2]}"));
         values.put("small", null);
         values.put("never", null);
+        values.put("bytes2", "abc".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         List<Object> row = db.acrossOrgs(tx -> q.fetch(tx, values, r -> Arrays.<Object>asList(r.get(big), r.get(real),
                 r.get(flag), r.get(sum), r.get(doc), r.get(small), r.get(never))).getFirst());
         assertEquals(Arrays.asList(Long.MAX_VALUE, 1.5, true, new BigDecimal("12345678901234567890.5"),
                 JSONB.valueOf("{\"a\": [1, 2]}"), null, null), row);
+        // bytea both ways, through a parameter whose name has a digit
+        byte[] digest = db.acrossOrgs(tx -> q.fetch(tx, values, r -> r.get(bytes)).getFirst());
+        assertEquals("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", java.util.HexFormat.of().formatHex(digest));
     }
 
     @Test
