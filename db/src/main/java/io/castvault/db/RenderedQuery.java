@@ -77,7 +77,11 @@ final class RenderedQuery {
         StringBuilder sql = new StringBuilder();
         Matcher m = NAMED.matcher(named);
         while (m.find()) {
-            order.add(params.get(PREFIX + m.group(1)));
+            Param<?> p = params.get(PREFIX + m.group(1));
+            if (p == null) {
+                throw new IllegalArgumentException("the rendering names a parameter the query does not hold: " + m.group());
+            }
+            order.add(p);
             m.appendReplacement(sql, "?");
         }
         m.appendTail(sql);

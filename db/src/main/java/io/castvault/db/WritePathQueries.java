@@ -32,7 +32,7 @@ public final class WritePathQueries {
     private static final Field<UUID> CLAIM_USER_ID = DSL.field(DSL.name("user_id"), UUID.class);
     private static final Field<Instant> CLAIM_STARTED_AT = DSL.field(DSL.name("started_at"), Instant.class);
     private static final Field<Boolean> CLAIMED = DSL.field(DSL.name("claimed"), Boolean.class);
-    private static final Field<Boolean> STORED = DSL.field(DSL.name("stored"), Boolean.class);
+    private static final Field<Boolean> MARKED_STORED = DSL.field(DSL.name("marked_stored"), Boolean.class);
     private static final RenderedQuery CLAIM = RenderedQuery.of(
             DSL.select(CLAIM_STATUS, CLAIM_USER_ID, CLAIM_STARTED_AT, CLAIMED)
                     .from(DSL.table("castvault_claim_chunk({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8})",
@@ -44,7 +44,7 @@ public final class WritePathQueries {
     private static final RenderedQuery MARK_STORED = RenderedQuery.of(DSL.select(
             DSL.field("castvault_mark_chunk_stored({0}, {1}, {2}, {3})", Boolean.class,
                     RenderedQuery.param("org", UUID.class), RenderedQuery.param("recording", UUID.class),
-                    RenderedQuery.param("index", Integer.class), RenderedQuery.param("sha256", byte[].class)).as(STORED)));
+                    RenderedQuery.param("index", Integer.class), RenderedQuery.param("sha256", byte[].class)).as(MARKED_STORED)));
 
     private WritePathQueries() {
     }
@@ -101,7 +101,7 @@ public final class WritePathQueries {
         values.put("recording", recordingId);
         values.put("index", index);
         values.put("sha256", sha256);
-        return Boolean.TRUE.equals(db.statementInOrg(orgId, tx -> MARK_STORED.fetch(tx, values, row -> row.get(STORED)))
+        return Boolean.TRUE.equals(db.statementInOrg(orgId, tx -> MARK_STORED.fetch(tx, values, row -> row.get(MARKED_STORED)))
                 .getFirst());
     }
 
