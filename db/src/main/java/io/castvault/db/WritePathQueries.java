@@ -6,7 +6,6 @@ import io.castvault.core.model.RecordingStatus;
 import org.jooq.Condition;
 import org.jooq.Field;
 import org.jooq.JSONB;
-import org.jooq.Record;
 import org.jooq.Table;
 import org.jooq.impl.DSL;
 
