@@ -130,15 +130,21 @@ public final class RecordingQueries {
      */
     public static List<Recording> list(Tx tx, RecordingFilter filter, int limit, int offset, ListPosition after) {
         PageShape shape = new PageShape(filter.machineId() != null, filter.status() != null, after != null);
-        Map<String, Object> values = new HashMap<>();
-        values.put("org", tx.requireOrg());
-        values.put("machine", filter.machineId());
-        values.put("status", filter.status() == null ? null : filter.status().dbValue());
+        Map<String, Object> values = filterValues(tx, filter);
         values.put("after_started", after == null ? null : after.startedAt());
         values.put("after_id", after == null ? null : after.id());
         values.put("limit", limit);
         values.put("offset", offset);
         return RenderedQuery.cached(PAGES, shape, () -> pageQuery(shape)).fetch(tx, values, RecordingQueries::row);
+    }
+
+    /** The values of the org and filter parameters that list's page and stats queries share. */
+    private static Map<String, Object> filterValues(Tx tx, RecordingFilter filter) {
+        Map<String, Object> values = new HashMap<>();
+        values.put("org", tx.requireOrg());
+        values.put("machine", filter.machineId());
+        values.put("status", filter.status() == null ? null : filter.status().dbValue());
+        return values;
     }
 
     /** What changes the SQL text of a {@code list} page: which filters are given. */
@@ -176,10 +182,7 @@ public final class RecordingQueries {
      */
     public static List<StatusStats> statsRecordingRead(Tx tx, RecordingFilter filter, AuditEntry read) {
         StatsShape shape = new StatsShape(filter.machineId() != null, filter.status() != null);
-        Map<String, Object> values = new HashMap<>();
-        values.put("org", tx.requireOrg());
-        values.put("machine", filter.machineId());
-        values.put("status", filter.status() == null ? null : filter.status().dbValue());
+        Map<String, Object> values = filterValues(tx, filter);
         AuditLog.putAppendValues(values, read);
         // the one row of an org without matching recordings has the entry's id and no status
         return RenderedQuery.cached(STATS, shape, () -> statsQuery(shape)).fetch(tx, values, row -> {

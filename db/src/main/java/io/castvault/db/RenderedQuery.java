@@ -51,10 +51,13 @@ final class RenderedQuery {
     private final String sql;
     /** the parameters in the order of their placeholders (one may occur more than once) */
     private final List<Param<?>> order;
+    /** their names without the prefix, as callers give values */
+    private final List<String> names;
 
     private RenderedQuery(String sql, List<Param<?>> order) {
         this.sql = sql;
         this.order = order;
+        this.names = order.stream().map(p -> p.getParamName().substring(PREFIX.length())).toList();
     }
 
     /** A parameter of a query to render: its value is given by name on each call. */
@@ -106,7 +109,7 @@ final class RenderedQuery {
     <R> List<R> fetch(Tx tx, Map<String, ?> values, RowReader<R> reader) {
         Object[] binds = new Object[order.size()];
         for (int i = 0; i < binds.length; i++) {
-            String name = order.get(i).getParamName().substring(PREFIX.length());
+            String name = names.get(i);
             if (!values.containsKey(name)) {
                 throw new IllegalArgumentException("no value for parameter " + name);
             }
