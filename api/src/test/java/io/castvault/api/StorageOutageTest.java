@@ -15,6 +15,7 @@ import java.util.UUID;
 
 import static io.castvault.api.SettingsAndAuthTest.assertError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The object store goes away mid-test: writes answer 503, nothing half-written is reported, retries succeed. */
 class StorageOutageTest {
@@ -105,5 +106,44 @@ class StorageOutageTest {
 
     private static List<Integer> chunkIndexes(TestOrg org, UUID id) {
         return app.db().inOrg(org.orgId(), tx -> RecordingQueries.chunks(tx, id).stream().map(c -> c.index()).toList());
+    }
+
+    /**
+     * A sealed download goes out with its length; when the store's stream breaks after the status line, the
+     * transfer breaks too: the client never holds a body that ends early but looks whole.
+     */
+    @Test
+    void aSealedDownloadCutMidWayNeverEndsAsACompleteBody() throws Exception {
+        TestOrg org = app.newOrg(true);
+        UUID id = org.start(org.memberId());
+        assertEquals(200, org.upload(org.memberId(), id, 0, RecordingLifecycleTest.CHUNK0).status());
+        assertEquals(200, org.complete(org.memberId(), id).status());
+        // a recording.cast far larger than what the socket buffers and the download's pieces hold between the
+        // store and the client, so the cut lands in the middle of the transfer
+        byte[] large = new byte[48 << 20];
+        new java.util.Random(7).nextBytes(large);
+        ObjectKey cast = ObjectKey.cast(org.orgId(), id);
+        app.blobs().put(cast, large, java.security.MessageDigest.getInstance("SHA-256").digest(large), "application/x-asciicast");
+
+        java.net.http.HttpResponse<java.io.InputStream> r = SealAndDownloadTest.HTTP.send(
+                java.net.http.HttpRequest.newBuilder(app.url("/api/session-recording/" + org.orgId() + "/" + id + "/cast"))
+                        .header("Authorization", "Bearer " + app.token(org.adminId())).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, r.statusCode());
+        assertEquals(large.length, Long.parseLong(r.headers().firstValue("Content-Length").orElseThrow()));
+        long read = 0;
+        boolean broken = false;
+        try (java.io.InputStream in = r.body()) {
+            byte[] buf = new byte[64 << 10];
+            read += in.readNBytes(buf, 0, buf.length);
+            app.relay().cut();
+            for (int n; (n = in.read(buf)) >= 0; ) {
+                read += n;
+            }
+        } catch (java.io.IOException e) {
+            broken = true;
+        }
+        assertTrue(broken, "the transfer must break, not end: " + read + " of " + large.length + " bytes read");
+        assertTrue(read < large.length, read + " of " + large.length);
     }
 }

@@ -80,7 +80,7 @@ public class CastController {
         String etag = cast.sha256Hex() == null ? null : "\"" + cast.sha256Hex() + "\"";
         if (!cast.sealed()) {
             MutableHttpResponse<?> response = body
-                    ? HttpResponse.ok(new StreamPublisher(downloads.open(cast))).contentType(CAST)
+                    ? HttpResponse.ok(Download.ofUnknownLength(downloads.open(cast))).contentType(CAST)
                     : HttpResponse.ok().contentType(CAST);
             return headers(response, session, etag);
         }
@@ -97,7 +97,7 @@ public class CastController {
                 }
                 MutableHttpResponse<?> partial = body
                         ? HttpResponse.status(HttpStatus.PARTIAL_CONTENT)
-                                .body(new StreamPublisher(downloads.open(cast, range))).contentType(CAST)
+                                .body(Download.of(downloads.open(cast, range), range.length())).contentType(CAST)
                         : HttpResponse.status(HttpStatus.PARTIAL_CONTENT).contentType(CAST)
                                 .header(HttpHeaders.CONTENT_LENGTH, Long.toString(range.length()));
                 return headers(partial.header(HttpHeaders.CONTENT_RANGE,
@@ -106,7 +106,7 @@ public class CastController {
             // several ranges or a form we do not serve: the whole file, as RFC 9110 allows
         }
         MutableHttpResponse<?> full = body
-                ? HttpResponse.ok(new StreamPublisher(downloads.open(cast))).contentType(CAST)
+                ? HttpResponse.ok(Download.of(downloads.open(cast), length)).contentType(CAST)
                 : HttpResponse.ok().contentType(CAST).header(HttpHeaders.CONTENT_LENGTH, Long.toString(length));
         return headers(full.header(HttpHeaders.ACCEPT_RANGES, "bytes"), session, etag);
     }

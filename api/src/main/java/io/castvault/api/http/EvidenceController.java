@@ -98,7 +98,7 @@ public class EvidenceController {
                 closeQuietly(out);
             }
         });
-        return HttpResponse.ok(new StreamPublisher(in)).contentType(TAR)
+        return HttpResponse.ok(Download.ofUnknownLength(in)).contentType(TAR)
                 .header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"castvault-evidence-" + session + ".tar\"")
                 .header(HttpHeaders.CACHE_CONTROL, "no-store");
     }

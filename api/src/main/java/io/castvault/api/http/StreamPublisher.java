@@ -1,6 +1,7 @@
 package io.castvault.api.http;
 
-import io.netty.buffer.ByteBuf;
+import io.micronaut.buffer.netty.NettyReadBufferFactory;
+import io.micronaut.core.io.buffer.ReadBuffer;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.buffer.UnpooledHeapByteBuf;
 import org.reactivestreams.Publisher;
@@ -16,20 +17,27 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A download body read from a blocking stream on its own virtual thread, as demand comes. Unlike a
+ * The pieces of a {@link Download}, read from its blocking stream on their own virtual thread as demand comes
+ * ({@link DownloadWriter} hands them to the server). Unlike a
  * {@code StreamedFile}, whose read failure after the status line left the connection open until the idle timeout,
  * a failure here is an {@code onError}, on which the server aborts the connection: the client sees a broken
  * transfer, never a short body that looks complete.
  */
-final class StreamPublisher implements Publisher<ByteBuf> {
-    private static final int CHUNK = 64 * 1024;
+final class StreamPublisher implements Publisher<ReadBuffer> {
+    /**
+     * Each piece is one hand-over to the event loop (a task and a wake-up) and one socket write. Against 64 KiB,
+     * 256 KiB pieces cut the service's CPU per MiB downloaded by about a fifth (bench/README.md); a download holds
+     * at most {@link #PIECES} of them.
+     */
+    private static final int CHUNK = 256 * 1024;
     private static final int PIECES = 4;
+    private static final NettyReadBufferFactory BUFFERS = NettyReadBufferFactory.of(UnpooledByteBufAllocator.DEFAULT);
     private final InputStream in;
     /**
      * The arrays of pieces Netty has written and released, reused for the next ones. Handed over as {@code byte[]},
      * each piece was copied into a buffer of Netty's adaptive allocator, which off the event loop kept allocating
      * and zeroing fresh native chunks (a third of the service's CPU per MiB, bench/README.md). Wrapped instead, a
-     * fresh 64 KiB array per piece would be garbage made at the download's rate; reused, a download holds a few.
+     * fresh array per piece would be garbage made at the download's rate; reused, a download holds a few.
      */
     private final BlockingQueue<byte[]> pieces = new ArrayBlockingQueue<>(PIECES);
     private final AtomicBoolean subscribed = new AtomicBoolean();
@@ -39,7 +47,7 @@ final class StreamPublisher implements Publisher<ByteBuf> {
     }
 
     @Override
-    public void subscribe(Subscriber<? super ByteBuf> subscriber) {
+    public void subscribe(Subscriber<? super ReadBuffer> subscriber) {
         if (!subscribed.compareAndSet(false, true)) {
             subscriber.onSubscribe(new Subscription() {
                 @Override
@@ -77,7 +85,7 @@ final class StreamPublisher implements Publisher<ByteBuf> {
         reader.start();
     }
 
-    private void pump(Subscriber<? super ByteBuf> subscriber, AtomicLong demand, AtomicBoolean cancelled) {
+    private void pump(Subscriber<? super ReadBuffer> subscriber, AtomicLong demand, AtomicBoolean cancelled) {
         try (InputStream stream = in) {
             while (!cancelled.get()) {
                 while (demand.get() == 0 && !cancelled.get()) {
@@ -91,7 +99,7 @@ final class StreamPublisher implements Publisher<ByteBuf> {
                 }
                 if (n > 0) {
                     demand.decrementAndGet();
-                    subscriber.onNext(new Piece(piece, n, pieces));
+                    subscriber.onNext(BUFFERS.adapt(new Piece(piece, n, pieces)));
                 }
                 if (n < CHUNK) {
                     subscriber.onComplete();
