@@ -32,6 +32,13 @@ public final class WritePathQueries {
     private static final Field<Instant> CLAIM_STARTED_AT = DSL.field(DSL.name("started_at"), Instant.class);
     private static final Field<Boolean> CLAIMED = DSL.field(DSL.name("claimed"), Boolean.class);
     private static final Field<Boolean> MARKED_STORED = DSL.field(DSL.name("marked_stored"), Boolean.class);
+    /**
+     * The claim commits without waiting for its WAL to reach the disk ({@code synchronous_commit} off for the
+     * statement's own transaction, no round trip of its own). It must be visible before the object is put (a seal
+     * or a deletion has to see it), not durable: the mark's synchronous commit comes later in the WAL, so its flush
+     * makes the claim durable before the chunk is acknowledged. A claim lost with a database crash leaves at most an
+     * unacknowledged object under the recording's prefix, which the seal or the deletion removes with the strays.
+     */
     private static final RenderedQuery CLAIM = RenderedQuery.of(
             DSL.select(CLAIM_STATUS, CLAIM_USER_ID, CLAIM_STARTED_AT, CLAIMED)
                     .from(DSL.table("castvault_claim_chunk({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8})",
@@ -39,7 +46,8 @@ public final class WritePathQueries {
                             RenderedQuery.param("index", Integer.class), RenderedQuery.param("sha256", byte[].class),
                             RenderedQuery.param("byte_length", Long.class), RenderedQuery.param("event_count", Integer.class),
                             RenderedQuery.param("last_event_time", Double.class),
-                            RenderedQuery.param("has_header", Boolean.class), RenderedQuery.param("writer", UUID.class))));
+                            RenderedQuery.param("has_header", Boolean.class), RenderedQuery.param("writer", UUID.class)),
+                            DSL.table("set_config('synchronous_commit', 'off', true)")));
     private static final RenderedQuery MARK_STORED = RenderedQuery.of(DSL.select(
             DSL.field("castvault_mark_chunk_stored({0}, {1}, {2}, {3})", Boolean.class,
                     RenderedQuery.param("org", UUID.class), RenderedQuery.param("recording", UUID.class),
@@ -64,9 +72,9 @@ public final class WritePathQueries {
     /**
      * Locks the recording (shared, like {@link RecordingQueries#lock}: a seal waits for the claim and vice versa)
      * and claims chunk {@code c.index()} as pending when the recording is active and {@code writer} may write it
-     * (null: anyone), in one autocommit statement (function of migration V9): the claim is committed when this
-     * returns, before the object is put. Not claimed with an active recording means the index is held: see
-     * {@link #chunkAt}.
+     * (null: anyone), in one autocommit statement (function of migration V9): the claim is committed (visible,
+     * not yet flushed: see {@link #CLAIM}) when this returns, before the object is put. Not claimed with an active
+     * recording means the index is held: see {@link #chunkAt}.
      */
     public static Claim claimChunk(Database db, UUID orgId, UUID recordingId, Chunk c, UUID writer) {
         Map<String, Object> values = new HashMap<>();
