@@ -61,7 +61,8 @@ public final class ChunkUploads {
         return rejected.sum();
     }
 
-    public record ChunkStored(String stored, int chunkIndex) {
+    /** The acknowledged chunk: its object's key, its index and its size in bytes (UTF-8, as stored). */
+    public record ChunkStored(String stored, int chunkIndex, long byteLength) {
     }
 
     public ChunkStored upload(Caller caller, UUID sessionId, int index, String chunkData) {
@@ -96,7 +97,7 @@ public final class ChunkUploads {
         } finally {
             inFlight.release();
         }
-        return new ChunkStored(key.value(), index);
+        return new ChunkStored(key.value(), index, bytes.length);
     }
 
     /** True when the object must be put (a fresh claim, or our own earlier claim); false when already stored. */

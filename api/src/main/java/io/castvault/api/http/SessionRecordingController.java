@@ -169,8 +169,9 @@ public class SessionRecordingController {
                     throw CastvaultException.missing("chunk_data");
                 }
                 int index = req.optionalInt("chunk_index", 0, 0, ChunkUploads.MAX_CHUNK_INDEX);
-                RequestTags.bytes(request, RequestTags.utf8Length(data));
-                yield Envelope.ok(uploads.upload(caller, session, index, data));
+                ChunkUploads.ChunkStored stored = uploads.upload(caller, session, index, data);
+                RequestTags.bytes(request, stored.byteLength());
+                yield Envelope.ok(new UploadAnswer(stored.stored(), stored.chunkIndex()));
             }
             case "complete" -> Envelope.ok(Map.of("completed", sealing.complete(caller, req.requiredUuid("session_id"),
                     new Sealing.CompleteRequest(req.optionalNonNegativeNumber("duration_seconds",
@@ -385,5 +386,9 @@ public class SessionRecordingController {
             throw CastvaultException.invalid("transcript_lines must not be negative");
         }
         return lines;
+    }
+
+    /** upload_chunk's data (CONTRACT.md): the stored key and the index. */
+    public record UploadAnswer(String stored, int chunkIndex) {
     }
 }

@@ -36,23 +36,4 @@ public final class RequestTags {
     public static void bytes(HttpRequest<?> request, long bytes) {
         request.setAttribute(BYTES, bytes);
     }
-
-    /** Size of a string in UTF-8 without encoding it again. */
-    public static long utf8Length(String s) {
-        long n = 0;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c < 0x80) {
-                n++;
-            } else if (c < 0x800) {
-                n += 2;
-            } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-                n += 4;
-                i++;
-            } else {
-                n += 3;
-            }
-        }
-        return n;
-    }
 }
