@@ -59,8 +59,8 @@ class SealAndDownloadTest extends ServiceTest {
         assertTrue(cast(org, id, "GET").headers().firstValue("ETag").isEmpty(), "no entity tag while it can still change");
         assertEquals(200, org.complete(org.memberId(), id).status());
 
-        assertEquals(List.of(ObjectKey.cast(org.orgId(), id)),
-                app.blobs().list(ObjectKey.recordingPrefixes(org.orgId(), id).get(0)), "the chunks are gone");
+        assertEquals(List.of(ObjectKey.cast(org.orgId(), id)), app.awaitObjects(ObjectKey.recordingPrefixes(
+                org.orgId(), id).get(0), List.of(ObjectKey.cast(org.orgId(), id))), "the chunks are gone");
         String sha = org.asAdmin(Map.of("action", "get", "session_id", id.toString())).data()
                 .get("recording").get("metadata").get("recording_sha256").asText();
 

@@ -174,6 +174,25 @@ public final class TestApp implements AutoCloseable {
         return context.getBean(Database.class);
     }
 
+    /**
+     * The objects under {@code prefix}, once they are {@code expected} or 10 s have passed: a sealed recording's
+     * chunk objects are deleted after complete has answered.
+     */
+    public java.util.List<io.castvault.storage.ObjectKey> awaitObjects(io.castvault.storage.ObjectKey.Prefix prefix,
+                                                                       java.util.List<io.castvault.storage.ObjectKey> expected) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        java.util.List<io.castvault.storage.ObjectKey> listed;
+        while (!(listed = blobs().list(prefix)).equals(expected) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return listed;
+    }
+
     public BlobStore blobs() {
         return context.getBean(BlobStore.class);
     }

@@ -41,6 +41,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
 /**
@@ -61,20 +62,23 @@ public final class Sealing {
     private final long sealLeaseSeconds;
     private final Path spoolDir;
     private final SealListener listener;
+    private final Executor chunkCleanup;
 
     /**
-     * @param sealLease how long a seal may take before another may take it over (the store's call timeout bounds
-     *                  each step, so this is only reached by a seal whose process died)
-     * @param placement where agent ingest writes a recording that has no row yet
+     * @param sealLease    how long a seal may take before another may take it over (the store's call timeout
+     *                     bounds each step, so this is only reached by a seal whose process died)
+     * @param placement    where agent ingest writes a recording that has no row yet
+     * @param chunkCleanup runs the deletion of a sealed recording's chunk objects once the seal has answered
      */
     public Sealing(Database db, BlobStore blobs, StorePlacement placement, Duration sealLease, Path spoolDir,
-                   SealListener listener) {
+                   SealListener listener, Executor chunkCleanup) {
         this.db = db;
         this.blobs = blobs;
         this.placement = placement;
         this.sealLeaseSeconds = sealLease.toSeconds();
         this.spoolDir = spoolDir;
         this.listener = listener;
+        this.chunkCleanup = chunkCleanup;
     }
 
     public record CompleteRequest(Double durationSeconds, String recordingUrl, Long transcriptLines) {
@@ -174,8 +178,11 @@ public final class Sealing {
                         return true;
                     });
                     if (done) {
-                        clearChunks(orgId, id);
                         listener.sealed(orgId, id);
+                        // The recording is sealed and durable: the caller need not wait for the chunk objects to
+                        // go (a second or more for a large recording). If this process dies first, the orphan sweep
+                        // deletes a sealed recording's chunk objects.
+                        chunkCleanup.execute(() -> clearChunks(orgId, id));
                         return;
                     }
                 } finally {

@@ -5,10 +5,15 @@ import io.castvault.storage.BlobStore;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 
 /** The recording use cases wired over one database and one store; the api module and tests build them here. */
 public record UseCases(Recordings recordings, ChunkUploads uploads, Sealing sealing, CastDownloads downloads,
                        Deletion deletion, RetentionService retention) {
+    /** A sealed recording's chunk objects are deleted on a virtual thread of their own, after the seal answered. */
+    private static final Executor CHUNK_CLEANUP = Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("chunk-cleanup-", 0).factory());
 
     /**
      * @param lease how old a chunk claim, seal token or deletion lease must be before it counts as abandoned by
@@ -42,8 +47,14 @@ public record UseCases(Recordings recordings, ChunkUploads uploads, Sealing seal
      * @param placement where a recording goes that is written before its row exists
      */
     public static UseCases wire(Database db, BlobStore blobs, StorePlacement placement, Settings s, SealListener sealed) {
+        return wire(db, blobs, placement, s, sealed, CHUNK_CLEANUP);
+    }
+
+    /** @param chunkCleanup where a sealed recording's chunk objects are deleted, after the seal answered */
+    public static UseCases wire(Database db, BlobStore blobs, StorePlacement placement, Settings s, SealListener sealed,
+                                Executor chunkCleanup) {
         ChunkUploads uploads = new ChunkUploads(db, blobs, s.maxChunkBytes(), s.lease(), s.maxInflightUploads());
-        Sealing sealing = new Sealing(db, blobs, placement, s.lease(), s.spoolDirectory(), sealed);
+        Sealing sealing = new Sealing(db, blobs, placement, s.lease(), s.spoolDirectory(), sealed, chunkCleanup);
         Deletion deletion = new Deletion(db, blobs, s.lease());
         RetentionService retention = new RetentionService(db, deletion, sealing, uploads,
                 new OrphanSweep(db, blobs, s.orphanGrace(), s.orphanKeysPerRun()), s.abandonAfter(), s.lease());

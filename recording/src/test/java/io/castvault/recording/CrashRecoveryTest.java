@@ -53,8 +53,9 @@ class CrashRecoveryTest {
     }
 
     static UseCases process(FaultyBlobStore store, Duration lease) {
-        return UseCases.wire(db, store, new UseCases.Settings(1 << 20, 16, lease, Duration.ofHours(24), Duration.ZERO,
-                100_000, Path.of(System.getProperty("java.io.tmpdir"))));
+        return UseCases.wire(db, store, StorePlacement.only(store), new UseCases.Settings(1 << 20, 16, lease,
+                Duration.ofHours(24), Duration.ZERO, 100_000, Path.of(System.getProperty("java.io.tmpdir"))),
+                SealListener.NONE, Runnable::run);
     }
 
     static String chunk(int round, int i) {

@@ -76,8 +76,14 @@ class WritePathTest {
     }
 
     UseCases wire(Duration lease) {
-        return UseCases.wire(db, store, new UseCases.Settings(1 << 20, 4, lease, Duration.ofHours(24),
-                Duration.ofHours(24), 1000, Path.of(System.getProperty("java.io.tmpdir"))));
+        return wire(lease, Runnable::run);
+    }
+
+    /** With {@code chunkCleanup} run in place, every step after a seal happens before complete returns. */
+    UseCases wire(Duration lease, java.util.concurrent.Executor chunkCleanup) {
+        return UseCases.wire(db, store, StorePlacement.only(store), new UseCases.Settings(1 << 20, 4, lease,
+                Duration.ofHours(24), Duration.ofHours(24), 1000, Path.of(System.getProperty("java.io.tmpdir"))),
+                SealListener.NONE, chunkCleanup);
     }
 
     UUID start() {
@@ -227,6 +233,30 @@ class WritePathTest {
                 assertEquals("completed", uc.recordings().get(ADMIN, id).recording().status().dbValue());
             }
         }
+    }
+
+    /**
+     * complete answers once the recording is sealed; its chunk objects go afterwards, off the caller's time. Until
+     * then the sealed recording is whole (the cast download is the one object) and nothing is lost if the cleanup
+     * never runs: the orphan sweep deletes a sealed recording's chunk objects.
+     */
+    @Test
+    void completeAnswersBeforeTheChunkObjectsAreDeleted() throws Exception {
+        java.util.List<Runnable> cleanups = new java.util.ArrayList<>();
+        UseCases deferred = wire(Duration.ofHours(1), cleanups::add);
+        UUID id = deferred.recordings().start(ADMIN, MACHINE, "ssh", null).sessionId();
+        deferred.uploads().upload(ADMIN, id, 0, CHUNK0);
+        deferred.uploads().upload(ADMIN, id, 1, CHUNK1);
+        String active = download(id);
+        deferred.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null));
+        assertEquals(1, cleanups.size(), "one cleanup handed over, not yet run");
+        assertTrue(store.contains(ObjectKey.chunk(ORG, id, 0)) && store.contains(ObjectKey.chunk(ORG, id, 1)));
+        assertEquals(active, new String(store.bytes(ObjectKey.cast(ORG, id)), StandardCharsets.UTF_8));
+        assertEquals(active, download(id), "sealed: served from the one object");
+        cleanups.getFirst().run();
+        assertFalse(store.contains(ObjectKey.chunk(ORG, id, 0)));
+        assertFalse(store.contains(ObjectKey.chunk(ORG, id, 1)));
+        assertTrue(store.contains(ObjectKey.cast(ORG, id)));
     }
 
     @Test
