@@ -29,7 +29,6 @@ import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,6 +41,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /** {@link BlobStore} on any S3-compatible server, path-style, through the AWS SDK v2. */
 public final class S3BlobStore implements BlobStore, AutoCloseable {
@@ -49,6 +52,8 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
     /** Files above this size go up in parts, so no single request has to carry (or retry) the whole file. */
     static final long MULTIPART_THRESHOLD = 16L * 1024 * 1024;
     static final long PART_SIZE = 8L * 1024 * 1024;
+    /** Parts in flight at once: each is a request with its own round trip, and the store writes them in parallel. */
+    static final int PARALLEL_PARTS = 4;
 
     private final S3Client s3;
     private final S3Presigner presigner;
@@ -179,25 +184,32 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
         } catch (RuntimeException e) {
             throw S3Errors.translate("start multipart upload of", key, e);
         }
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+        int count = (int) ((size + PART_SIZE - 1) / PART_SIZE);
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+             ExecutorService uploads = Executors.newFixedThreadPool(Math.min(PARALLEL_PARTS, count),
+                     Thread.ofVirtual().name("multipart-part-", 0).factory())) {
+            List<Future<CompletedPart>> pending = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                int number = i + 1;
+                long from = i * PART_SIZE;
+                long length = Math.min(PART_SIZE, size - from);
+                pending.add(uploads.submit(() -> uploadPart(key, uploadId, number, channel, from, length)));
+            }
             List<CompletedPart> parts = new ArrayList<>();
-            int partNumber = 1;
-            for (long offset = 0; offset < size; offset += PART_SIZE, partNumber++) {
-                long length = Math.min(PART_SIZE, size - offset);
-                long from = offset;
-                int number = partNumber;
-                // re-readable from the file: unchunked signing reads the part once to hash it, then to send it
-                String etag = s3.uploadPart(b -> b.bucket(bucket).key(root.wire(key)).uploadId(uploadId)
-                                .partNumber(number).contentLength(length),
-                        RequestBody.fromContentProvider(() -> {
-                            try {
-                                channel.position(from);
-                            } catch (IOException e) {
-                                throw new java.io.UncheckedIOException(e);
-                            }
-                            return boundedStream(channel, length);
-                        }, length, "application/octet-stream")).eTag();
-                parts.add(CompletedPart.builder().partNumber(number).eTag(etag).build());
+            try {
+                for (Future<CompletedPart> part : pending) {
+                    parts.add(part.get());
+                }
+            } catch (ExecutionException e) {
+                uploads.shutdownNow(); // the other parts are wasted now; the executor's close waits for them
+                if (e.getCause() instanceof RuntimeException re) {
+                    throw re;
+                }
+                throw new IOException("a part failed", e.getCause());
+            } catch (InterruptedException e) {
+                uploads.shutdownNow();
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while uploading parts");
             }
             s3.completeMultipartUpload(b -> b.bucket(bucket).key(root.wire(key)).uploadId(uploadId)
                     .multipartUpload(CompletedMultipartUpload.builder().parts(parts).build()));
@@ -208,35 +220,52 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
         }
     }
 
-    private static InputStream boundedStream(FileChannel channel, long length) {
-        InputStream raw = Channels.newInputStream(channel);
-        return new InputStream() {
-            private long remaining = length;
+    private CompletedPart uploadPart(ObjectKey key, String uploadId, int number, FileChannel channel, long from,
+                                     long length) {
+        // re-readable from the file: unchunked signing reads the part once to hash it, then to send it
+        String etag = s3.uploadPart(b -> b.bucket(bucket).key(root.wire(key)).uploadId(uploadId)
+                        .partNumber(number).contentLength(length),
+                RequestBody.fromContentProvider(() -> new FileRegionStream(channel, from, length), length,
+                        "application/octet-stream")).eTag();
+        return CompletedPart.builder().partNumber(number).eTag(etag).build();
+    }
 
-            @Override
-            public int read() throws IOException {
-                if (remaining <= 0) {
-                    return -1;
-                }
-                int b = raw.read();
-                if (b >= 0) {
-                    remaining--;
-                }
-                return b;
-            }
+    /**
+     * One part of the file, read with positional reads: the parts going up at the same time share the channel
+     * without moving its position, and nothing here needs closing.
+     */
+    static final class FileRegionStream extends InputStream {
+        private final FileChannel channel;
+        private final long end;
+        private long position;
 
-            @Override
-            public int read(byte[] buf, int off, int len) throws IOException {
-                if (remaining <= 0) {
-                    return -1;
-                }
-                int n = raw.read(buf, off, (int) Math.min(len, remaining));
-                if (n > 0) {
-                    remaining -= n;
-                }
-                return n;
+        FileRegionStream(FileChannel channel, long from, long length) {
+            this.channel = channel;
+            this.position = from;
+            this.end = from + length;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] buf, int off, int len) throws IOException {
+            if (position >= end) {
+                return -1;
             }
-        };
+            if (len == 0) {
+                return 0;
+            }
+            int n = channel.read(java.nio.ByteBuffer.wrap(buf, off, (int) Math.min(len, end - position)), position);
+            if (n < 0) {
+                throw new java.io.EOFException("the file ended before its part did");
+            }
+            position += n;
+            return n;
+        }
     }
 
     private void abortQuietly(ObjectKey key, String uploadId) {

@@ -50,9 +50,40 @@ class S3BlobStoreTest {
         assertThrows(StorageException.class, () -> store.put(other, content, new byte[32], "application/x-asciicast"));
     }
 
+    /** Parts going up together share one channel: each reads its own region, and a file cut short fails its part. */
+    @Test
+    void aPartReadsExactlyItsRegionOfTheFile() throws Exception {
+        byte[] content = random(1000);
+        Path file = Files.createTempFile("castvault-region", ".cast");
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file)) {
+            Files.write(file, content);
+            InputStream first = new S3BlobStore.FileRegionStream(channel, 100, 300);
+            InputStream second = new S3BlobStore.FileRegionStream(channel, 400, 600);
+            byte[] a = new byte[300];
+            byte[] b = new byte[600];
+            // interleaved, as concurrent parts read
+            assertEquals(7, first.read(a, 0, 7));
+            assertEquals(600, second.readNBytes(b, 0, 600));
+            assertEquals(293, first.readNBytes(a, 7, 293));
+            assertEquals(-1, first.read(new byte[1], 0, 1));
+            assertEquals(-1, second.read());
+            assertArrayEquals(java.util.Arrays.copyOfRange(content, 100, 400), a);
+            assertArrayEquals(java.util.Arrays.copyOfRange(content, 400, 1000), b);
+            // read again from the start (the signer hashes a part, then it is sent)
+            assertArrayEquals(java.util.Arrays.copyOfRange(content, 100, 400),
+                    new S3BlobStore.FileRegionStream(channel, 100, 300).readAllBytes());
+            assertThrows(java.io.EOFException.class,
+                    () -> new S3BlobStore.FileRegionStream(channel, 900, 200).readAllBytes());
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
     @Test
     void fileAboveTheMultipartThresholdGoesUpInPartsAndReadsBackIntact() throws Exception {
-        byte[] content = random((int) S3BlobStore.MULTIPART_THRESHOLD + 3 * 1024 * 1024 + 17);
+        // more parts than go up at once, the last one short
+        byte[] content = random((int) (S3BlobStore.PART_SIZE * (S3BlobStore.PARALLEL_PARTS + 1)) + 17);
+        assertTrue(content.length > S3BlobStore.MULTIPART_THRESHOLD);
         Path file = Files.createTempFile("castvault-multipart", ".cast");
         try {
             Files.write(file, content);
