@@ -1,6 +1,7 @@
 package io.castvault.api;
 
 import io.castvault.agentingest.Machines;
+import io.castvault.storage.ObjectKey;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -43,8 +44,17 @@ public record TestOrg(TestApp app, UUID orgId, UUID adminId, UUID memberId, UUID
                 "chunk_data", chunk));
     }
 
+    /**
+     * {@code complete}, and once it answered 200, the deletion of the chunk objects that follows it: tests look at
+     * the store as it settles (WritePathTest shows complete answering before that deletion).
+     */
     public TestApp.Response complete(UUID user, UUID session) {
-        return as(user, Map.of("action", "complete", "session_id", session.toString()));
+        TestApp.Response r = as(user, Map.of("action", "complete", "session_id", session.toString()));
+        if (r.status() == 200) {
+            ObjectKey cast = ObjectKey.cast(orgId, session);
+            app.awaitObjects(ObjectKey.recordingPrefixes(orgId, session).get(0), java.util.List.of(cast));
+        }
+        return r;
     }
 
     public TestApp.Response cast(UUID user, UUID session) {

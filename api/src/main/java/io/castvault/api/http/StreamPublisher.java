@@ -25,12 +25,12 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class StreamPublisher implements Publisher<ReadBuffer> {
     /**
-     * Each piece is one hand-over to the event loop (a task and a wake-up) and one socket write. Against 64 KiB,
-     * 256 KiB pieces cut the service's CPU per MiB downloaded by about a fifth (bench/README.md); a download holds
-     * at most {@link #PIECES} of them.
+     * Each piece is one hand-over to the event loop (a task and a wake-up) and one socket write: larger pieces cost
+     * less per MiB (64 KiB → 256 KiB → 1 MiB, bench/README.md). Two of them let the next be read while one is
+     * written; a download holds at most {@link #PIECES}.
      */
-    private static final int CHUNK = 256 * 1024;
-    private static final int PIECES = 4;
+    private static final int CHUNK = 1024 * 1024;
+    private static final int PIECES = 2;
     private static final NettyReadBufferFactory BUFFERS = NettyReadBufferFactory.of(UnpooledByteBufAllocator.DEFAULT);
     private final InputStream in;
     /**
