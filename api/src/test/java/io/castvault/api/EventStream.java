@@ -135,8 +135,9 @@ final class EventStream {
     static List<Received> awaitEvents(TestApp app, TestNats nats, int expected, Duration timeout) {
         String url = nats.url();
         await(nats, expected + " events", timeout, () -> outboxSize(app) == 0 && events(url).size() >= expected,
-                () -> "(outbox " + outboxSize(app) + ", events in the stream " + events(url).size() + ", relay "
-                        + app.bean(EventsRuntime.class).health().map(Object::toString).orElse("off") + ")");
+                () -> "(outbox " + outboxSize(app) + ", events in the stream " + events(url).size() + ": "
+                        + events(url).stream().map(e -> e.type() + " " + e.data().path("recording_id").asText("-")).toList()
+                        + ", relay " + app.bean(EventsRuntime.class).health().map(Object::toString).orElse("off") + ")");
         try {
             Thread.sleep(500); // a late duplicate would show up now
         } catch (InterruptedException e) {

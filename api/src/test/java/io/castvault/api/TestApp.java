@@ -174,23 +174,19 @@ public final class TestApp implements AutoCloseable {
         return context.getBean(Database.class);
     }
 
-    /**
-     * The objects under {@code prefix}, once they are {@code expected} or 10 s have passed: a sealed recording's
-     * chunk objects are deleted after complete has answered.
-     */
-    public java.util.List<io.castvault.storage.ObjectKey> awaitObjects(io.castvault.storage.ObjectKey.Prefix prefix,
-                                                                       java.util.List<io.castvault.storage.ObjectKey> expected) {
+    /** Waits (up to 10 s) until the sealed recording's chunk objects are deleted and its row says so. */
+    public void awaitChunksCleared(java.util.UUID recordingId) {
         long deadline = System.nanoTime() + 10_000_000_000L;
-        java.util.List<io.castvault.storage.ObjectKey> listed;
-        while (!(listed = blobs().list(prefix)).equals(expected) && System.nanoTime() < deadline) {
+        while (!"true".equals(db().acrossOrgs(tx -> io.castvault.db.TestSql.text(tx,
+                "SELECT coalesce((SELECT chunks_cleared FROM session_recordings WHERE id = ?), true)::text", recordingId)))
+                && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(20);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                break;
+                return;
             }
         }
-        return listed;
     }
 
     public BlobStore blobs() {
