@@ -176,17 +176,10 @@ public final class TestApp implements AutoCloseable {
 
     /** Waits (up to 10 s) until the sealed recording's chunk objects are deleted and its row says so. */
     public void awaitChunksCleared(java.util.UUID recordingId) {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!"true".equals(db().acrossOrgs(tx -> io.castvault.db.TestSql.text(tx,
-                "SELECT coalesce((SELECT chunks_cleared FROM session_recordings WHERE id = ?), true)::text", recordingId)))
-                && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
+        EventStream.await("the chunk objects of " + recordingId + " deleted after its seal", java.time.Duration.ofSeconds(10),
+                () -> "true".equals(db().acrossOrgs(tx -> io.castvault.db.TestSql.text(tx,
+                        "SELECT coalesce((SELECT chunks_cleared FROM session_recordings WHERE id = ?), true)::text",
+                        recordingId))));
     }
 
     public BlobStore blobs() {

@@ -74,8 +74,8 @@ class ChunkClaimTest {
                     "the claim's setting is its own transaction's, not the pooled connection's");
 
             assertTrue(WritePathQueries.markStored(db, ORG, recording, i, sha));
-            boolean flushed = db.inOrg(ORG, tx -> "t".equals(TestSql.text(tx,
-                    "SELECT (pg_current_wal_flush_lsn() >= ?::pg_lsn)::text", insertedAfterClaim).substring(0, 1)));
+            boolean flushed = db.inOrg(ORG, tx -> "true".equals(TestSql.text(tx,
+                    "SELECT (pg_current_wal_flush_lsn() >= ?::pg_lsn)::text", insertedAfterClaim)));
             assertTrue(flushed, "the mark returns once the WAL up to its commit, the claim's too, is on disk");
         }
         assertTrue(unflushedAfterClaim >= CLAIMS / 4,
