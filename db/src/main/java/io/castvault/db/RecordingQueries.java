@@ -263,34 +263,10 @@ public final class RecordingQueries {
                 .execute() == 1;
     }
 
-    /**
-     * Marks up to {@code limit} recordings older than their org's retention as {@code deleting}, except those
-     * under legal hold (their own or their org's). With an org-scoped transaction only that org is considered.
-     * Returns the recordings marked.
-     */
-    public static List<RecordingRef> markExpired(Tx tx, int limit) {
-        var r = SESSION_RECORDINGS;
-        Field<Integer> retention = DSL.coalesce(ORG_SETTINGS.RECORDING_RETENTION_DAYS, DSL.inline(OrgSettings.DEFAULTS.retentionDays()));
-        // The constant bound (retention is at least one day) lets the started_at index narrow the scan.
-        Condition expired = r.STATUS.ne(DELETING)
-                .and(r.LEGAL_HOLD.isFalse()).and(DSL.coalesce(ORG_SETTINGS.LEGAL_HOLD, DSL.inline(false)).isFalse())
-                .and(r.STARTED_AT.lt(DSL.field("now() - interval '1 day'", Instant.class)))
-                .and(r.STARTED_AT.lt(DSL.field("now() - make_interval(days => {0})", Instant.class, retention)));
-        if (tx.orgId().isPresent()) {
-            expired = expired.and(r.ORG_ID.eq(tx.orgId().get()));
-        }
-        Table<?> claim = DSL.select(r.ID).from(r).leftJoin(ORG_SETTINGS).on(ORG_SETTINGS.ORG_ID.eq(r.ORG_ID))
-                .where(expired).limit(limit).forUpdate().of(r).skipLocked().asTable("claim");
-        return tx.dsl().update(r).set(r.STATUS, DELETING)
-                .from(claim).where(r.ID.eq(claim.field(r.ID)))
-                .returning(r.ORG_ID, r.ID)
-                .fetch(rec -> new RecordingRef(rec.getOrgId(), rec.getId()));
-    }
-
     /** The chunk indexes (stored or claimed) of each recording, for building their object keys. */
     public static Map<UUID, List<Integer>> chunkIndexes(Tx tx, Collection<UUID> recordingIds) {
         return tx.dsl().select(RECORDING_CHUNKS.RECORDING_ID, RECORDING_CHUNKS.CHUNK_INDEX).from(RECORDING_CHUNKS)
-                .where(RECORDING_CHUNKS.RECORDING_ID.in(recordingIds))
+                .where(UuidArrays.anyOf(RECORDING_CHUNKS.RECORDING_ID, recordingIds))
                 .fetchGroups(RECORDING_CHUNKS.RECORDING_ID, RECORDING_CHUNKS.CHUNK_INDEX);
     }
 

@@ -118,7 +118,7 @@ public final class StorageQueries {
     public static Map<UUID, Optional<UUID>> storesOf(Tx tx, Collection<UUID> recordingIds) {
         Map<UUID, Optional<UUID>> stores = new HashMap<>();
         tx.dsl().select(SESSION_RECORDINGS.ID, SESSION_RECORDINGS.STORE_ID).from(SESSION_RECORDINGS)
-                .where(SESSION_RECORDINGS.ORG_ID.eq(tx.requireOrg())).and(SESSION_RECORDINGS.ID.in(recordingIds))
+                .where(SESSION_RECORDINGS.ORG_ID.eq(tx.requireOrg())).and(UuidArrays.anyOf(SESSION_RECORDINGS.ID, recordingIds))
                 .forEach(r -> stores.put(r.value1(), Optional.ofNullable(r.value2())));
         return stores;
     }

@@ -23,12 +23,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.function.BooleanSupplier;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Deleting recordings in three steps, none holding a row lock while the store is called: mark {@code deleting}
@@ -39,7 +41,6 @@ import java.util.function.BooleanSupplier;
 public final class Deletion {
     static final int BATCH = 500;
     static final int WORKERS = 2;
-    private static final Duration MARKING_POLL = Duration.ofMillis(20);
 
     private final Database db;
     private final BlobStore blobs;
@@ -94,22 +95,28 @@ public final class Deletion {
      * row work.
      */
     Outcome deleteMarked(UUID orgId) {
-        return deleteMarked(orgId, () -> true);
+        Marked none = new Marked();
+        none.end();
+        return deleteMarked(orgId, none);
     }
 
     /**
-     * As {@link #deleteMarked(UUID)} while another thread is still marking: a worker that finds nothing to lease
-     * waits for more until {@code markingDone} says no more will come. Retention marks in batches of thousands
-     * (a transaction of row updates and audit entries, one core's work) and deletes while it marks, so both cores
-     * are busy from the first batch on instead of the marking running alone before any deletion.
+     * As {@link #deleteMarked(UUID)}, first taking the batches a marking hands over while it goes on (marked and
+     * leased in one statement, see {@link WritePathQueries#markExpired}), then leasing what else is marked: a
+     * deletion that failed before, or the {@code delete} action's. Retention marks in batches of thousands (a
+     * transaction of row updates and audit entries, one core's work) and deletes while it marks, so both cores are
+     * busy from the first batch on instead of the marking running alone before any deletion.
      */
-    Outcome deleteMarked(UUID orgId, BooleanSupplier markingDone) {
+    Outcome deleteMarked(UUID orgId, Marked marked) {
         Set<UUID> failed = ConcurrentHashMap.newKeySet();
         List<Future<Outcome>> workers = new ArrayList<>();
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int i = 0; i < WORKERS; i++) {
-                workers.add(pool.submit(() -> drain(orgId, failed, markingDone)));
+                workers.add(pool.submit(() -> drain(orgId, failed, marked)));
             }
+        } finally {
+            // a marking still going on after the workers ended (they failed) must not wait to hand over more
+            marked.close();
         }
         Outcome total = new Outcome(Set.of(), 0, 0, 0);
         RuntimeException error = null;
@@ -129,28 +136,82 @@ public final class Deletion {
         return total;
     }
 
-    private Outcome drain(UUID orgId, Set<UUID> failed, BooleanSupplier markingDone) {
+    private Outcome drain(UUID orgId, Set<UUID> failed, Marked marked) {
         Outcome total = new Outcome(Set.of(), 0, 0, 0);
+        for (List<DeletingRecording> batch = marked.next(); !batch.isEmpty(); batch = marked.next()) {
+            total = total.plus(deleteLeased(orgId, batch, failed));
+        }
         while (true) {
-            // read before leasing: marking that ends after an empty lease may have marked more, so go round again
-            boolean finalRound = markingDone.getAsBoolean();
-            Outcome batch = deleteBatch(orgId, failed);
-            if (batch != null) {
-                total = total.plus(batch);
-            } else if (finalRound) {
+            List<DeletingRecording> leased = tx(orgId, tx -> WritePathQueries.leaseDeleting(tx, BATCH, leaseSeconds, failed));
+            if (leased.isEmpty()) {
                 return total;
-            } else {
-                pauseForMarking();
             }
+            total = total.plus(deleteLeased(orgId, leased, failed));
         }
     }
 
-    private static void pauseForMarking() {
-        try {
-            Thread.sleep(MARKING_POLL);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while deleting recordings", e);
+    /**
+     * Recordings a marking has marked and leased, handed from the marking thread to the deletion workers in slices
+     * of {@link #BATCH}. Bounded: a marking that runs ahead of the deletion waits, so no slice waits in memory
+     * for long while its lease runs down.
+     */
+    static final class Marked {
+        private static final List<DeletingRecording> END = List.of();
+        private static final int SLICES_AHEAD = 20;
+
+        private final BlockingQueue<List<DeletingRecording>> slices = new LinkedBlockingQueue<>(SLICES_AHEAD);
+        private volatile boolean closed;
+
+        /**
+         * Hands {@code batch} over once it is committed; blocks while the workers are that far behind. False when
+         * the deletion has ended already (its workers failed): the marking should stop, and the rows it marked stay
+         * marked and are leased again once their lease runs out.
+         */
+        boolean add(List<DeletingRecording> batch) {
+            for (int from = 0; from < batch.size(); from += BATCH) {
+                if (!put(List.copyOf(batch.subList(from, Math.min(batch.size(), from + BATCH))))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /** No more batches will come (also after a failed marking). */
+        void end() {
+            for (int i = 0; i < WORKERS; i++) {
+                put(END);
+            }
+        }
+
+        /** The next slice; empty once the marking has ended. */
+        List<DeletingRecording> next() {
+            try {
+                return slices.take();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while deleting recordings", e);
+            }
+        }
+
+        /** The deletion has ended: nothing more is taken, and nobody waits to hand over more. */
+        void close() {
+            closed = true;
+            slices.clear();
+        }
+
+        private boolean put(List<DeletingRecording> slice) {
+            try {
+                while (!closed) {
+                    if (slices.offer(slice, 100, TimeUnit.MILLISECONDS)) {
+                        return true;
+                    }
+                    // the workers are behind: wait, unless they have ended
+                }
+                return false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while handing over marked recordings", e);
+            }
         }
     }
 
@@ -158,12 +219,8 @@ public final class Deletion {
         return orgId == null ? db.acrossOrgs(work) : db.inOrg(orgId, work);
     }
 
-    /** One batch: lease (one statement), delete objects (no transaction), delete rows; null when nothing is left. */
-    private Outcome deleteBatch(UUID orgId, Set<UUID> failedEarlier) {
-        List<DeletingRecording> leased = tx(orgId, tx -> WritePathQueries.leaseDeleting(tx, BATCH, leaseSeconds, failedEarlier));
-        if (leased.isEmpty()) {
-            return null;
-        }
+    /** One leased batch: delete its objects (no transaction), then the rows of those whose objects are all gone. */
+    private Outcome deleteLeased(UUID orgId, List<DeletingRecording> leased, Set<UUID> failedEarlier) {
         List<UUID> withChunks = leased.stream().filter(r -> !r.chunksCleared()).map(DeletingRecording::id).toList();
         Map<UUID, List<Integer>> indexes = withChunks.isEmpty() ? Map.of()
                 : tx(orgId, tx -> RecordingQueries.chunkIndexes(tx, withChunks));

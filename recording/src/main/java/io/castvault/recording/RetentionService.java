@@ -8,6 +8,7 @@ import io.castvault.db.RecordingQueries;
 import io.castvault.db.RecordingRef;
 import io.castvault.db.Role;
 import io.castvault.db.WritePathQueries;
+import io.castvault.db.WritePathQueries.DeletingRecording;
 import io.castvault.db.WritePathQueries.PendingChunk;
 import io.castvault.storage.StorageException;
 import io.castvault.events.RetentionRun;
@@ -19,7 +20,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
-import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 
 /**
  * The sweeper's run: recordings older than their org's retention (database clock) are hidden, then removed from
@@ -65,9 +66,11 @@ public final class RetentionService {
         RetentionRun events = RetentionRun.sweep();
         Deletion.Outcome outcome = markAndDelete(null, () -> db.acrossOrgs(tx -> {
             EvidenceQueries.stateRemovalReason(tx, "retention", null);
-            List<RecordingRef> marked = RecordingQueries.markExpired(tx, MARK_BATCH);
-            Audit.expired(tx, null, marked);
-            return events.expired(tx, marked);
+            List<DeletingRecording> marked = WritePathQueries.markExpired(tx, MARK_BATCH);
+            List<RecordingRef> refs = marked.stream().map(DeletingRecording::ref).toList();
+            Audit.expired(tx, null, refs);
+            events.expired(tx, refs);
+            return marked;
         }));
         events.completed(db);
         int reconciled = reconcileClaims();
@@ -94,21 +97,27 @@ public final class RetentionService {
     }
 
     /**
-     * Marks expired recordings in bounded batches ({@code markBatch} marks one and returns how many; a transaction
-     * never holds many row locks for long) on a thread of its own, while {@link Deletion} deletes what is marked
-     * so far: the marking's row updates and audit entries use one core, the deletion's object and row work the
-     * other. A failure of the marking fails the run, as when it ran first.
+     * Marks expired recordings in bounded batches ({@code markBatch} marks and leases one, commits, and returns
+     * it; a transaction never holds many row locks for long) on a thread of its own, handing each batch to
+     * {@link Deletion} as soon as it is committed: the marking's row updates and audit entries use one core, the
+     * deletion's object and row work the other. A failure of the marking fails the run, as when it ran first.
      */
-    private Deletion.Outcome markAndDelete(UUID orgId, IntSupplier markBatch) {
+    private Deletion.Outcome markAndDelete(UUID orgId, Supplier<List<DeletingRecording>> markBatch) {
+        Deletion.Marked marked = new Deletion.Marked();
         FutureTask<Void> marking = new FutureTask<>(() -> {
-            while (markBatch.getAsInt() > 0) {
-                // until a batch finds nothing left to mark
+            try {
+                for (List<DeletingRecording> batch = markBatch.get(); !batch.isEmpty() && marked.add(batch);
+                     batch = markBatch.get()) {
+                    // until a batch finds nothing left to mark, or the deletion has ended
+                }
+            } finally {
+                marked.end();
             }
             return null;
         });
         Thread.ofVirtual().name("retention-marking").start(marking);
         try {
-            return deletion.deleteMarked(orgId, marking::isDone);
+            return deletion.deleteMarked(orgId, marked);
         } finally {
             awaitMarking(marking);
         }
@@ -131,9 +140,11 @@ public final class RetentionService {
         RetentionRun events = RetentionRun.cleanup(caller.orgId(), caller.userId());
         Deletion.Outcome outcome = markAndDelete(caller.orgId(), () -> db.inOrg(caller.orgId(), tx -> {
             EvidenceQueries.stateRemovalReason(tx, "retention", null);
-            List<RecordingRef> marked = RecordingQueries.markExpired(tx, MARK_BATCH);
-            Audit.expired(tx, caller, marked);
-            return events.expired(tx, marked);
+            List<DeletingRecording> marked = WritePathQueries.markExpired(tx, MARK_BATCH);
+            List<RecordingRef> refs = marked.stream().map(DeletingRecording::ref).toList();
+            Audit.expired(tx, caller, refs);
+            events.expired(tx, refs);
+            return marked;
         }));
         events.completed(db);
         if (outcome.recordingsFailed() > 0 && outcome.recordingsDeleted() == 0) {

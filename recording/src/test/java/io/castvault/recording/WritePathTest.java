@@ -403,30 +403,73 @@ class WritePathTest {
     }
 
     @Test
-    void deletionWaitsForWhatIsStillBeingMarkedAndStopsOnceTheMarkingEnds() throws Exception {
-        UUID[] ids = new UUID[3];
+    void deletionTakesWhatTheMarkingHandsOverWhileItGoesOnThenWhatElseIsMarked() throws Exception {
+        UUID[] ids = new UUID[4];
         for (int i = 0; i < ids.length; i++) {
             ids[i] = start();
             uc.uploads().upload(ADMIN, ids[i], 0, CHUNK0);
             uc.sealing().complete(ADMIN, ids[i], new Sealing.CompleteRequest(null, null, null));
         }
-        java.util.concurrent.atomic.AtomicBoolean markingDone = new java.util.concurrent.atomic.AtomicBoolean();
         // the row itself, whatever its status: find() already hides a recording marked deleting
         java.util.function.IntPredicate rowGone = i -> "0".equals(db.inOrg(ORG,
                 tx -> TestSql.text(tx, "SELECT count(*) FROM session_recordings WHERE id = ?", ids[i])));
-        db.inOrg(ORG, tx -> RecordingQueries.markDeleting(tx, ids[0]));
+        // what the marking hands over is marked and leased; the row leased here stands for one marking's batch
+        java.util.function.IntFunction<List<WritePathQueries.DeletingRecording>> markAndLease = i -> db.inOrg(ORG, tx -> {
+            RecordingQueries.markDeleting(tx, ids[i]);
+            return WritePathQueries.leaseDeleting(tx, 10, 3600,
+                    java.util.Arrays.stream(ids).filter(other -> !other.equals(ids[i])).toList());
+        });
+        Deletion.Marked marked = new Deletion.Marked();
         try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
-            var deleting = pool.submit(() -> uc.deletion().deleteMarked(ORG, markingDone::get));
-            awaitTrue(() -> rowGone.test(0), "the recording marked first is deleted while marking goes on");
-            db.inOrg(ORG, tx -> RecordingQueries.markDeleting(tx, ids[1]));
-            awaitTrue(() -> rowGone.test(1), "one marked later is deleted too: the deletion waited for it");
-            assertFalse(deleting.isDone(), "still waiting: the marking has not ended");
-            markingDone.set(true);
+            var deleting = pool.submit(() -> uc.deletion().deleteMarked(ORG, marked));
+            try {
+                assertTrue(marked.add(markAndLease.apply(0)));
+                awaitTrue(() -> rowGone.test(0), "the batch handed over first is deleted while marking goes on");
+                // marked elsewhere (a delete action whose deletion failed): not leased, left for after the marking
+                db.inOrg(ORG, tx -> RecordingQueries.markDeleting(tx, ids[3]));
+                assertTrue(marked.add(markAndLease.apply(1)));
+                awaitTrue(() -> rowGone.test(1), "one handed over later is deleted too: the deletion waited for it");
+                assertFalse(rowGone.test(3), "what the marking did not hand over waits until the marking ends");
+                assertFalse(deleting.isDone(), "still waiting: the marking has not ended");
+            } finally {
+                marked.end();
+            }
             Deletion.Outcome outcome = deleting.get(10, java.util.concurrent.TimeUnit.SECONDS);
-            assertEquals(2, outcome.recordingsDeleted());
+            assertEquals(3, outcome.recordingsDeleted());
         }
+        assertTrue(rowGone.test(3), "the recording marked elsewhere was leased and deleted once the marking ended");
         assertFalse(rowGone.test(2), "an unmarked recording is kept");
-        assertEquals(List.of(), store.keys().stream().filter(k -> k.contains(ids[0].toString()) || k.contains(ids[1].toString())).toList());
+        assertEquals(List.of(), store.keys().stream().filter(k -> k.contains(ids[0].toString())
+                || k.contains(ids[1].toString()) || k.contains(ids[3].toString())).toList());
+    }
+
+    @Test
+    void theRetentionMarkingLeasesWhatItMarksSoNoOtherSweeperTakesItMeanwhile() {
+        UUID id = start();
+        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
+        uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null));
+        start(); // a fresh one, not expired
+        db.inOrg(ORG, tx -> TestSql.execute(tx,
+                "UPDATE session_recordings SET started_at = now() - interval '400 days' WHERE id = ?", id));
+        List<WritePathQueries.DeletingRecording> marked = db.inOrg(ORG, tx -> WritePathQueries.markExpired(tx, 10));
+        assertEquals(List.of(id), marked.stream().map(WritePathQueries.DeletingRecording::id).toList());
+        assertTrue(marked.getFirst().sealed() && marked.getFirst().chunksCleared(), "what the row says is in the store");
+        assertEquals(List.of(), db.acrossOrgs(tx -> WritePathQueries.leaseDeleting(tx, 10, 3600, List.of())),
+                "another sweeper finds it leased");
+        assertEquals(List.of(id), db.acrossOrgs(tx -> WritePathQueries.leaseDeleting(tx, 10, 0, List.of())).stream()
+                .map(WritePathQueries.DeletingRecording::id).toList(), "once its lease has run out it is taken over");
+    }
+
+    @Test
+    void aMarkingNeverWaitsOnADeletionThatHasEnded() {
+        Deletion.Marked marked = new Deletion.Marked();
+        List<WritePathQueries.DeletingRecording> batch = java.util.stream.IntStream.range(0, 30 * Deletion.BATCH)
+                .mapToObj(i -> new WritePathQueries.DeletingRecording(ORG, UUID.randomUUID(), true, false, false)).toList();
+        marked.close();
+        long start = System.nanoTime();
+        assertFalse(marked.add(batch), "the marking is told to stop");
+        marked.end();
+        assertTrue(System.nanoTime() - start < 2_000_000_000L, "more slices than the hand-over holds, and no wait");
     }
 
     static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
