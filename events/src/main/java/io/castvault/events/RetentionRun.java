@@ -34,13 +34,12 @@ public final class RetentionRun {
         return run;
     }
 
-    /** Call in the transaction that marked {@code marked}; returns how many it marked. */
-    public int expired(Tx tx, List<RecordingRef> marked) {
+    /** Call in the transaction that marked {@code marked}. */
+    public void expired(Tx tx, List<RecordingRef> marked) {
         for (RecordingRef r : marked) {
             Outbox.append(tx, Events.recordingDeleted(r.orgId(), r.id(), Events.DeleteReason.RETENTION, null));
             expired.merge(r.orgId(), 1, Integer::sum);
         }
-        return marked.size();
     }
 
     /** Call once the run is over. */

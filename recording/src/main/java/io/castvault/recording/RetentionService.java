@@ -7,6 +7,7 @@ import io.castvault.db.EvidenceQueries;
 import io.castvault.db.RecordingQueries;
 import io.castvault.db.RecordingRef;
 import io.castvault.db.Role;
+import io.castvault.db.Tx;
 import io.castvault.db.WritePathQueries;
 import io.castvault.db.WritePathQueries.DeletingRecording;
 import io.castvault.db.WritePathQueries.PendingChunk;
@@ -64,14 +65,7 @@ public final class RetentionService {
     public SweepReport sweep() {
         long start = System.nanoTime();
         RetentionRun events = RetentionRun.sweep();
-        Deletion.Outcome outcome = markAndDelete(null, () -> db.acrossOrgs(tx -> {
-            EvidenceQueries.stateRemovalReason(tx, "retention", null);
-            List<DeletingRecording> marked = WritePathQueries.markExpired(tx, MARK_BATCH);
-            List<RecordingRef> refs = marked.stream().map(DeletingRecording::ref).toList();
-            Audit.expired(tx, null, refs);
-            events.expired(tx, refs);
-            return marked;
-        }));
+        Deletion.Outcome outcome = markAndDelete(null, () -> db.acrossOrgs(tx -> markExpired(tx, null, events)));
         events.completed(db);
         int reconciled = reconcileClaims();
         int[] completed = completeAbandoned();
@@ -123,6 +117,16 @@ public final class RetentionService {
         }
     }
 
+    /** One batch of the marking, with its audit entries and events; {@code cleanupBy} null for the sweeper. */
+    private static List<DeletingRecording> markExpired(Tx tx, Caller cleanupBy, RetentionRun events) {
+        EvidenceQueries.stateRemovalReason(tx, "retention", null);
+        List<DeletingRecording> marked = WritePathQueries.markExpired(tx, MARK_BATCH);
+        List<RecordingRef> refs = marked.stream().map(DeletingRecording::ref).toList();
+        Audit.expired(tx, cleanupBy, refs);
+        events.expired(tx, refs);
+        return marked;
+    }
+
     private static void awaitMarking(FutureTask<Void> marking) {
         try {
             marking.get();
@@ -138,14 +142,8 @@ public final class RetentionService {
     public CleanupResult cleanup(Caller caller) {
         caller.requireRole(Role.ADMIN);
         RetentionRun events = RetentionRun.cleanup(caller.orgId(), caller.userId());
-        Deletion.Outcome outcome = markAndDelete(caller.orgId(), () -> db.inOrg(caller.orgId(), tx -> {
-            EvidenceQueries.stateRemovalReason(tx, "retention", null);
-            List<DeletingRecording> marked = WritePathQueries.markExpired(tx, MARK_BATCH);
-            List<RecordingRef> refs = marked.stream().map(DeletingRecording::ref).toList();
-            Audit.expired(tx, caller, refs);
-            events.expired(tx, refs);
-            return marked;
-        }));
+        Deletion.Outcome outcome = markAndDelete(caller.orgId(),
+                () -> db.inOrg(caller.orgId(), tx -> markExpired(tx, caller, events)));
         events.completed(db);
         if (outcome.recordingsFailed() > 0 && outcome.recordingsDeleted() == 0) {
             throw new CastvaultException(ErrorCode.STORAGE_UNAVAILABLE,
