@@ -44,7 +44,11 @@ final class DownloadScenario {
         // own, and waited for, so that the raw side below does not share the machine with it
         String chunkPrefix = ObjectKey.recordingPrefixes(org.id(), session).get(0).value();
         long cleanupDeadline = System.nanoTime() + 120_000_000_000L;
-        while (ctx.raw().count(chunkPrefix) > 1 && System.nanoTime() < cleanupDeadline) {
+        // the prefix keeps one object, recording.cast, once the chunk objects are gone
+        while (ctx.raw().count(chunkPrefix) > 1) {
+            if (System.nanoTime() > cleanupDeadline) {
+                throw new IllegalStateException("the chunk objects of the sealed recording were not deleted within 120 s");
+            }
             Thread.sleep(100);
         }
         double cleanupSeconds = (System.nanoTime() - sealStart) / 1e9 - sealSeconds;
