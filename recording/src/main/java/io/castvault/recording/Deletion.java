@@ -30,6 +30,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -40,7 +41,13 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Deletion {
     static final int BATCH = 500;
-    static final int WORKERS = 2;
+    /** DeleteObjects calls of one run in flight at once: what a sweep asks of a store, whatever its size. */
+    static final int STORE_CALLS = 2;
+    /**
+     * Batches in work at once: more than {@link #STORE_CALLS}, so that while one batch's rows are read or deleted
+     * another's objects are being deleted, and the store is never left waiting on the database.
+     */
+    static final int WORKERS = 4;
 
     private final Database db;
     private final BlobStore blobs;
@@ -91,8 +98,7 @@ public final class Deletion {
 
     /**
      * Deletes every recording marked {@code deleting} in scope ({@code orgId} or, when null, all orgs) that no
-     * other sweeper holds. {@link #WORKERS} batches run at once, so one batch's object deletion overlaps another's
-     * row work.
+     * other sweeper holds. {@link #WORKERS} batches run at once, at most {@link #STORE_CALLS} of them in the store.
      */
     Outcome deleteMarked(UUID orgId) {
         Marked none = new Marked();
@@ -109,10 +115,11 @@ public final class Deletion {
      */
     Outcome deleteMarked(UUID orgId, Marked marked) {
         Set<UUID> failed = ConcurrentHashMap.newKeySet();
+        Semaphore storeCalls = new Semaphore(STORE_CALLS);
         List<Future<Outcome>> workers = new ArrayList<>();
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int i = 0; i < WORKERS; i++) {
-                workers.add(pool.submit(() -> drain(orgId, failed, marked)));
+                workers.add(pool.submit(() -> drain(orgId, failed, marked, storeCalls)));
             }
         } finally {
             // a marking still going on after the workers ended (they failed) must not wait to hand over more
@@ -136,17 +143,17 @@ public final class Deletion {
         return total;
     }
 
-    private Outcome drain(UUID orgId, Set<UUID> failed, Marked marked) {
+    private Outcome drain(UUID orgId, Set<UUID> failed, Marked marked, Semaphore storeCalls) {
         Outcome total = new Outcome(Set.of(), 0, 0, 0);
         for (List<DeletingRecording> batch = marked.next(); !batch.isEmpty(); batch = marked.next()) {
-            total = total.plus(deleteLeased(orgId, batch, failed));
+            total = total.plus(deleteLeased(orgId, batch, failed, storeCalls));
         }
         while (true) {
             List<DeletingRecording> leased = tx(orgId, tx -> WritePathQueries.leaseDeleting(tx, BATCH, leaseSeconds, failed));
             if (leased.isEmpty()) {
                 return total;
             }
-            total = total.plus(deleteLeased(orgId, leased, failed));
+            total = total.plus(deleteLeased(orgId, leased, failed, storeCalls));
         }
     }
 
@@ -220,7 +227,8 @@ public final class Deletion {
     }
 
     /** One leased batch: delete its objects (no transaction), then the rows of those whose objects are all gone. */
-    private Outcome deleteLeased(UUID orgId, List<DeletingRecording> leased, Set<UUID> failedEarlier) {
+    private Outcome deleteLeased(UUID orgId, List<DeletingRecording> leased, Set<UUID> failedEarlier,
+                                 Semaphore storeCalls) {
         List<UUID> withChunks = leased.stream().filter(r -> !r.chunksCleared()).map(DeletingRecording::id).toList();
         Map<UUID, List<Integer>> indexes = withChunks.isEmpty() ? Map.of()
                 : tx(orgId, tx -> RecordingQueries.chunkIndexes(tx, withChunks));
@@ -242,18 +250,25 @@ public final class Deletion {
                 owner.put(ObjectKey.chunk(r.orgId(), r.id(), i), r.id());
             }
         }
-        DeleteResult result = blobs.delete(owner.keySet());
+        DeleteResult result;
+        storeCalls.acquireUninterruptibly(); // every holder releases: a store call ends within its timeout
+        try {
+            result = blobs.delete(owner.keySet());
+        } finally {
+            storeCalls.release();
+        }
         Set<UUID> incomplete = new HashSet<>();
         result.failed().keySet().forEach(k -> incomplete.add(owner.get(k)));
         List<UUID> done = leased.stream().map(DeletingRecording::id).filter(id -> !incomplete.contains(id)).toList();
         int deleted = done.isEmpty() ? 0 : tx(orgId, tx -> WritePathQueries.deleteMarkedRows(tx, done));
         if (!incomplete.isEmpty()) {
+            // known as failed before the lease goes, so no other worker of this run leases them again at once
+            failedEarlier.addAll(incomplete);
             tx(orgId, tx -> {
                 WritePathQueries.releaseDeleteLeases(tx, incomplete);
                 return null;
             });
         }
-        failedEarlier.addAll(incomplete);
         Set<UUID> orgs = new HashSet<>();
         leased.forEach(r -> orgs.add(r.orgId()));
         return new Outcome(orgs, deleted, result.deleted().size(), incomplete.size());

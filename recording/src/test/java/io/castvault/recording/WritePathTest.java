@@ -444,6 +444,66 @@ class WritePathTest {
     }
 
     @Test
+    void aDeletionHasAtMostTwoCallsInTheStoreHoweverManyBatchesItWorksOn() throws Exception {
+        UUID[] ids = new UUID[3];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = start();
+            uc.uploads().upload(ADMIN, ids[i], 0, CHUNK0);
+            uc.sealing().complete(ADMIN, ids[i], new Sealing.CompleteRequest(null, null, null));
+            UUID id = ids[i];
+            db.inOrg(ORG, tx -> RecordingQueries.markDeleting(tx, id));
+        }
+        List<WritePathQueries.DeletingRecording> leased = db.inOrg(ORG, tx -> WritePathQueries.leaseDeleting(tx, 10, 3600, List.of()));
+        assertEquals(3, leased.size());
+        java.util.concurrent.atomic.AtomicInteger inStore = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger mostInStore = new java.util.concurrent.atomic.AtomicInteger();
+        io.castvault.storage.BlobStore counted = (io.castvault.storage.BlobStore) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[]{io.castvault.storage.BlobStore.class}, (proxy, method, args) -> {
+                    boolean delete = method.getName().equals("delete");
+                    if (delete) {
+                        mostInStore.accumulateAndGet(inStore.incrementAndGet(), Math::max);
+                    }
+                    try {
+                        return method.invoke(store, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    } finally {
+                        if (delete) {
+                            inStore.decrementAndGet();
+                        }
+                    }
+                });
+        java.util.function.Function<UUID, WritePathQueries.DeletingRecording> slice = id -> leased.stream()
+                .filter(r -> r.id().equals(id)).findFirst().orElseThrow();
+        store.failNext(Op.DELETE, k -> k.value().contains(ids[0].toString()), Fault.STALL)
+                .failNext(Op.DELETE, k -> k.value().contains(ids[1].toString()), Fault.STALL);
+        Deletion.Marked marked = new Deletion.Marked();
+        try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            var deleting = pool.submit(() -> new Deletion(db, counted, Duration.ofHours(1)).deleteMarked(ORG, marked));
+            try {
+                assertTrue(marked.add(List.of(slice.apply(ids[0]))));
+                assertTrue(marked.add(List.of(slice.apply(ids[1]))));
+                awaitTrue(() -> inStore.get() == Deletion.STORE_CALLS, "two batches stalled in the store");
+                assertTrue(marked.add(List.of(slice.apply(ids[2]))));
+                Thread.sleep(300); // time enough for a free worker to reach the store if nothing held it back
+                assertEquals(Deletion.STORE_CALLS, mostInStore.get(), "the third batch waits for a store call to end");
+                assertTrue(store.contains(ObjectKey.summary(ORG, ids[2])));
+            } finally {
+                store.release();
+                marked.end();
+            }
+            Deletion.Outcome outcome = deleting.get(10, TimeUnit.SECONDS);
+            assertEquals(2, outcome.recordingsFailed(), "the stalled calls failed as timed-out calls do");
+        }
+        java.util.function.Function<UUID, String> row = id -> db.inOrg(ORG,
+                tx -> TestSql.text(tx, "SELECT coalesce(max(status), 'gone') FROM session_recordings WHERE id = ?", id));
+        assertEquals(List.of("deleting", "deleting", "gone"), java.util.Arrays.stream(ids).map(row).toList(),
+                "the stalled two stay marked for a later run; the third was deleted once a call had ended");
+        assertFalse(store.contains(ObjectKey.summary(ORG, ids[2])));
+        assertEquals(Deletion.STORE_CALLS, mostInStore.get());
+    }
+
+    @Test
     void theRetentionMarkingLeasesWhatItMarksSoNoOtherSweeperTakesItMeanwhile() {
         UUID id = start();
         uc.uploads().upload(ADMIN, id, 0, CHUNK0);
