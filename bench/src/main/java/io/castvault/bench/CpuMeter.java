@@ -13,11 +13,14 @@ import java.util.Map;
 /**
  * CPU time used by each party (the service, the S3 server, the benchmark database's PostgreSQL backends, this
  * client), from /proc. On a machine where all of them share two cores, throughput is CPU per operation, and this
- * says whose.
+ * says whose. {@value #SERVICE_JIT} is the part of the service's time its JIT compiler threads used: included in
+ * the service's figure, reported apart so a measurement taken before the JIT settled shows as such.
  */
 final class CpuMeter {
     /** USER_HZ; 100 on every Linux this runs on. */
     private static final double MS_PER_TICK = 10.0;
+    static final String SERVICE_JIT = "service_jit";
+    private static final int QUIET_ROUNDS = 3;
 
     private final long servicePid;
     private final long s3Pid;
@@ -40,7 +43,30 @@ final class CpuMeter {
         }
         m.put("postgres", pg);
         m.put("client", ms(ProcessHandle.current().pid()));
+        m.put(SERVICE_JIT, jitMs(servicePid));
         return m;
+    }
+
+    /**
+     * Runs {@code round} (untimed) until the service's JIT compiler threads used less than 5 % of its CPU in
+     * {@value #QUIET_ROUNDS} rounds in a row (compilations come in bursts; one quiet round says little), at most
+     * {@code maxRounds} times: a scenario timed right after another, or after a single warm-up pass, otherwise
+     * counts the compilation of the code it exercises (half of the service's CPU per MiB of a download timed right
+     * after the seal). Returns the rounds it took.
+     */
+    int untilJitSettles(int maxRounds, Load.Op round) throws Exception {
+        int quiet = 0;
+        for (int r = 1; ; r++) {
+            Map<String, Double> before = read();
+            round.run(0, r);
+            Map<String, Double> after = read();
+            double service = after.get("service") - before.get("service");
+            double jit = after.get(SERVICE_JIT) - before.get(SERVICE_JIT);
+            quiet = jit < 0.05 * service ? quiet + 1 : 0;
+            if (quiet == QUIET_ROUNDS || r >= maxRounds) {
+                return r;
+            }
+        }
     }
 
     /** Per-operation CPU between two readings, in ms, by party. */
@@ -54,12 +80,17 @@ final class CpuMeter {
         List<String> parts = new ArrayList<>();
         double total = 0;
         for (Map.Entry<String, Double> e : perOp.entrySet()) {
+            if (e.getKey().equals(SERVICE_JIT)) {
+                continue; // part of the service's figure
+            }
             if (e.getValue() >= 0.005) {
                 parts.add(e.getKey() + " " + String.format(java.util.Locale.ROOT, "%.2f", e.getValue()));
                 total += e.getValue();
             }
         }
-        return String.format(java.util.Locale.ROOT, "%.2f ms (%s)", total, String.join(" + ", parts));
+        String jit = perOp.getOrDefault(SERVICE_JIT, 0.0) >= 0.005
+                ? String.format(java.util.Locale.ROOT, "; service JIT %.2f of it", perOp.get(SERVICE_JIT)) : "";
+        return String.format(java.util.Locale.ROOT, "%.2f ms (%s%s)", total, String.join(" + ", parts), jit);
     }
 
     private List<Long> backendPids() throws Exception {
@@ -72,6 +103,29 @@ final class CpuMeter {
             }
         }
         return pids;
+    }
+
+    /** CPU of the JIT compiler threads ("C1 CompilerThre", "C2 CompilerThre" in /proc) of a JVM. */
+    private static double jitMs(long pid) {
+        double total = 0;
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                String stat;
+                try {
+                    stat = Files.readString(task.resolve("stat"));
+                } catch (Exception gone) {
+                    continue; // a thread that ended meanwhile
+                }
+                String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                if (name.contains("CompilerThre")) {
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    total += (Long.parseLong(f[11]) + Long.parseLong(f[12])) * MS_PER_TICK;
+                }
+            }
+        } catch (Exception gone) {
+            return 0;
+        }
+        return total;
     }
 
     private static double ms(long pid) {
