@@ -120,9 +120,13 @@ final class DownloadScenario {
         var rawCpu = CpuMeter.perOp(cpu1, cpu2, rawBytes / 1048576.0);
         s.figure("cpu_ms_per_mib", oursCpu).figure("raw_cpu_ms_per_mib", rawCpu);
         s.row("CPU per MiB", CpuMeter.describe(oursCpu), CpuMeter.describe(rawCpu), null, "", null);
-        double cpuRatio = oursCpu.get("service") / rawCpu.get("client");
-        s.figure("service_cpu_vs_raw_client", Section.round(cpuRatio));
-        s.row("service CPU per MiB ÷ raw client CPU per MiB", Section.num(oursCpu.get("service"), "ms"),
+        // the compilation still going on in the window is not work per MiB (see CpuMeter); shown, not counted
+        double service = oursCpu.get("service") - oursCpu.get(CpuMeter.SERVICE_JIT);
+        double cpuRatio = service / rawCpu.get("client");
+        s.figure("service_cpu_vs_raw_client", Section.round(cpuRatio))
+                .figure("service_cpu_with_jit_vs_raw_client", Section.round(oursCpu.get("service") / rawCpu.get("client")));
+        s.row("service CPU per MiB (JIT threads apart) ÷ raw client CPU per MiB",
+                Section.num(service, "ms") + " (" + Section.num(oursCpu.get("service"), "ms") + " with JIT)",
                 Section.num(rawCpu.get("client"), "ms"), cpuRatio, "≤ 2×", cpuRatio <= 2.0);
         s.row("heap growth used / after GC", Section.mib(heap.peakUsedGrowth()) + " / " + mibOrNone(heap.peakAfterGcGrowth()),
                 "", null, "", null);

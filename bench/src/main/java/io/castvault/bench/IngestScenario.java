@@ -90,10 +90,14 @@ final class IngestScenario {
                     null, "", null);
             s.row(label + " CPU per op", CpuMeter.describe(oursCpu), CpuMeter.describe(rawCpu), null, "", null);
             // issue 13: what the service controls, each against its raw counterpart of the same run
-            double serviceVsClient = oursCpu.get("service") / rawCpu.get("client");
+            // the compilation still going on in the window is not work per chunk (see CpuMeter); shown, not counted
+            double service = oursCpu.get("service") - oursCpu.get(CpuMeter.SERVICE_JIT);
+            double serviceVsClient = service / rawCpu.get("client");
             s.figure(key + "service_cpu_vs_raw_client", Section.round(serviceVsClient))
+                    .figure(key + "service_cpu_with_jit_vs_raw_client", Section.round(oursCpu.get("service") / rawCpu.get("client")))
                     .figure(key + "postgres_cpu_ms_per_chunk", oursCpu.get("postgres"));
-            s.row(label + " service CPU ÷ client CPU of a bare PutObject", Section.num(oursCpu.get("service"), "ms"),
+            s.row(label + " service CPU (JIT threads apart) ÷ client CPU of a bare PutObject",
+                    Section.num(service, "ms") + " (" + Section.num(oursCpu.get("service"), "ms") + " with JIT)",
                     Section.num(rawCpu.get("client"), "ms"), serviceVsClient, "≤ 2×", serviceVsClient <= 2.0);
             s.row(label + " PostgreSQL CPU per chunk", Section.num(oursCpu.get("postgres"), "ms"), "", null,
                     "≤ 0.25 ms", oursCpu.get("postgres") <= 0.25);
