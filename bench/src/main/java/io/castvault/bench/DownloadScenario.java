@@ -25,8 +25,8 @@ final class DownloadScenario {
         Fixtures.Org org = ctx.fixtures().org("bench-download", 1, null);
         int chunkBytes = z.downloadChunkBytes();
         int chunks = (int) (z.downloadBytes() / chunkBytes);
-        // an untimed seal of a quarter of the size first, on both sides: the timed seal would otherwise pay for
-        // compiling the service's seal path (multipart included) while the raw side's code is long warm
+        // an untimed seal of a quarter of the size first, on both sides: else each side's timed seal pays for
+        // compiling its code (the service's seal path, multipart included; the client's GETs and large PUT)
         UUID warmUp = upload(ctx, org, chunkBytes, Math.max(1, chunks / 4));
         String warmUpRaw = uploadRaw(ctx, chunkBytes, Math.max(1, chunks / 4));
         seal(ctx, org, warmUp, Math.max(1, chunks / 4));
@@ -132,8 +132,8 @@ final class DownloadScenario {
                 "", null, "", null);
         s.row("heap growth live (forced full GCs)", mibOrNone(live), "", null, "flat (live ≤ 32 MiB)", live < 0 ? null : heapFlat);
         return s.note(String.format(java.util.Locale.ROOT, "%s in %,d chunks of %d KiB, downloaded %d× by one client; "
-                        + "raw = one client GETting the sealed object (recording.cast) whole; timed after %d untimed rounds of "
-                        + "both, until the service's JIT used < 5 %% of its CPU in three in a row (at most %d)", Section.mib((long) chunks * chunkBytes), chunks,
+                        + "raw = one client GETting the sealed object (recording.cast) whole; seals timed after an untimed one of a "
+                        + "quarter of the size on both sides; downloads timed after %d untimed rounds of both, until the service's JIT used < 5 %% of its CPU in three in a row (at most %d)", Section.mib((long) chunks * chunkBytes), chunks,
                 chunkBytes >> 10, z.downloadRepeats(), warmRounds, MAX_WARM_ROUNDS));
     }
 
