@@ -29,9 +29,10 @@ final class RetentionScenario {
     static Section run(Ctx ctx) throws Exception {
         Section s = new Section("retention");
         int n = ctx.sizes().sweepRecordings();
-        // the same, untimed, at a tenth of the size: the sweep is one call, and its code would otherwise be compiled
-        // while it is timed (the service's JIT threads took 39 of its 64 ms per 1,000 recordings)
-        int warmUp = Math.max(1, n / 10);
+        // the same, untimed, first: the sweep is one call, and its code would otherwise be compiled while it is
+        // timed (the service's JIT threads took 39 of its 64 ms per 1,000 recordings cold, 22 of 58 after a sweep
+        // of a tenth of the size, 11 of 32 after one of the same size)
+        int warmUp = n;
         sweep(ctx, ctx.fixtures().org("bench-retention-warm-up", 1, 30), warmUp);
         Fixtures.Org org = ctx.fixtures().org("bench-retention", 1, 30);
         Sweep measured = sweep(ctx, org, n);
