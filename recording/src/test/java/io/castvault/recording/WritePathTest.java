@@ -90,6 +90,14 @@ class WritePathTest {
         return uc.recordings().start(ADMIN, MACHINE, "ssh", null).sessionId();
     }
 
+    /** A sealed recording of one chunk: its summary and cast are in the store, its chunk object is gone. */
+    UUID sealedRecording() {
+        UUID id = start();
+        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
+        uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null));
+        return id;
+    }
+
     static void assertCode(ErrorCode code, Runnable r) {
         CastvaultException e = assertThrows(CastvaultException.class, r::run);
         assertEquals(code, e.code(), e.getMessage());
@@ -406,9 +414,7 @@ class WritePathTest {
     void deletionTakesWhatTheMarkingHandsOverWhileItGoesOnThenWhatElseIsMarked() throws Exception {
         UUID[] ids = new UUID[4];
         for (int i = 0; i < ids.length; i++) {
-            ids[i] = start();
-            uc.uploads().upload(ADMIN, ids[i], 0, CHUNK0);
-            uc.sealing().complete(ADMIN, ids[i], new Sealing.CompleteRequest(null, null, null));
+            ids[i] = sealedRecording();
         }
         // the row itself, whatever its status: find() already hides a recording marked deleting
         java.util.function.IntPredicate rowGone = i -> "0".equals(db.inOrg(ORG,
@@ -445,12 +451,11 @@ class WritePathTest {
 
     @Test
     void aDeletionHasAtMostTwoCallsInTheStoreHoweverManyBatchesItWorksOn() throws Exception {
+        uc.deletion().deleteMarked(ORG); // what earlier tests left marked, so that only these three are leased
         UUID[] ids = new UUID[3];
         for (int i = 0; i < ids.length; i++) {
-            ids[i] = start();
-            uc.uploads().upload(ADMIN, ids[i], 0, CHUNK0);
-            uc.sealing().complete(ADMIN, ids[i], new Sealing.CompleteRequest(null, null, null));
-            UUID id = ids[i];
+            UUID id = sealedRecording();
+            ids[i] = id;
             db.inOrg(ORG, tx -> RecordingQueries.markDeleting(tx, id));
         }
         List<WritePathQueries.DeletingRecording> leased = db.inOrg(ORG, tx -> WritePathQueries.leaseDeleting(tx, 10, 3600, List.of()));
@@ -501,13 +506,13 @@ class WritePathTest {
                 "the stalled two stay marked for a later run; the third was deleted once a call had ended");
         assertFalse(store.contains(ObjectKey.summary(ORG, ids[2])));
         assertEquals(Deletion.STORE_CALLS, mostInStore.get());
+        // their leases given back, the next run finishes the two (and leaves nothing marked for later tests)
+        assertEquals(2, uc.deletion().deleteMarked(ORG).recordingsDeleted());
     }
 
     @Test
     void theRetentionMarkingLeasesWhatItMarksSoNoOtherSweeperTakesItMeanwhile() {
-        UUID id = start();
-        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
-        uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null));
+        UUID id = sealedRecording();
         start(); // a fresh one, not expired
         db.inOrg(ORG, tx -> TestSql.execute(tx,
                 "UPDATE session_recordings SET started_at = now() - interval '400 days' WHERE id = ?", id));
