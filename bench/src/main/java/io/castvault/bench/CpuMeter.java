@@ -54,11 +54,11 @@ final class CpuMeter {
      * counts the compilation of the code it exercises (half of the service's CPU per MiB of a download timed right
      * after the seal). Returns the rounds it took.
      */
-    int untilJitSettles(int maxRounds, Load.Op round) throws Exception {
+    int untilJitSettles(int maxRounds, Round round) throws Exception {
         int quiet = 0;
         for (int r = 1; ; r++) {
             Map<String, Double> before = read();
-            round.run(0, r);
+            round.run();
             Map<String, Double> after = read();
             double service = after.get("service") - before.get("service");
             double jit = after.get(SERVICE_JIT) - before.get(SERVICE_JIT);
@@ -67,6 +67,11 @@ final class CpuMeter {
                 return r;
             }
         }
+    }
+
+    /** One untimed round of a scenario's work. */
+    interface Round {
+        void run() throws Exception;
     }
 
     /** Per-operation CPU between two readings, in ms, by party. */

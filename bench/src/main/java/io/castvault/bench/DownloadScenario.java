@@ -65,7 +65,7 @@ final class DownloadScenario {
         }
         // both paths again until the service's JIT has settled: the download's code ran once so far, right after
         // the seal, and the timed pass would otherwise pay for compiling it
-        int warmRounds = ctx.cpu().untilJitSettles(MAX_WARM_ROUNDS, (c, r) -> {
+        int warmRounds = ctx.cpu().untilJitSettles(MAX_WARM_ROUNDS, () -> {
             ctx.service().downloadCast(org.token(), org.id(), session, null);
             ctx.raw().get(ObjectKey.cast(org.id(), session).value());
         });

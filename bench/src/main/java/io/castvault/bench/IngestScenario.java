@@ -34,7 +34,7 @@ final class IngestScenario {
                 (c, seq) -> ctx.service().uploadChunk(org.token(), org.id(), sessions.get(c), seq, quoted));
         String prefix = "bench-raw/warm-up/" + UUID.randomUUID() + "/";
         Load.run(z.ingestClients(), z.warmup(), z.ingestRun(), (c, seq) -> ctx.raw().put(prefix + c + "/" + seq, bytes));
-        return ctx.cpu().untilJitSettles(MAX_WARM_ROUNDS, (ignored, round) -> {
+        return ctx.cpu().untilJitSettles(MAX_WARM_ROUNDS, () -> {
             List<UUID> fresh = new ArrayList<>();
             for (int c = 0; c < z.ingestClients(); c++) {
                 fresh.add(ctx.fixtures().start(org));
