@@ -84,6 +84,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
                 .httpClientBuilder(httpClient(settings))
+                .putAuthScheme(ChecksumBoundSigner.scheme())
                 // Without these a stalled store held each caller for 3 x 30 s; now a call gives up within
                 // callTimeout whatever it is waiting for (connection, response, body).
                 .overrideConfiguration(c -> c.retryStrategy(b -> b.maxAttempts(3))

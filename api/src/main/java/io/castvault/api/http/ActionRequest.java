@@ -13,11 +13,6 @@ import io.castvault.core.Ids;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.Reader;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.math.BigDecimal;
 import java.util.UUID;
 
@@ -39,11 +34,25 @@ public final class ActionRequest {
 
     /** Reads the body from a stream: the caller bounds it (see {@link LimitedBody}). */
     public static ActionRequest parse(InputStream json) {
-        // Jackson's own UTF-8 decoding lets overlong forms such as C0 AF ("/") through; the JDK's decoder does not
-        Reader strict = new InputStreamReader(json, StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT));
+        byte[] body;
         try {
-            return of(MAPPER.readTree(strict));
+            body = json.readAllBytes();
+        } catch (IOException e) {
+            throw unreadable(e);
+        }
+        switch (StrictUtf8.check(body, body.length)) {
+            case MALFORMED -> throw CastvaultException.invalid("request body is not valid UTF-8");
+            // JSON has no bare NUL; Jackson would take zero bytes for UTF-16 or UTF-32 and decode something else
+            case NUL -> throw CastvaultException.invalid("request body is not valid JSON");
+            case NONE -> {
+            }
+        }
+        // U+FEFF is no JSON whitespace; Jackson's byte parser would skip it silently
+        if (body.length >= 3 && (body[0] & 0xff) == 0xEF && (body[1] & 0xff) == 0xBB && (body[2] & 0xff) == 0xBF) {
+            throw CastvaultException.invalid("request body is not valid JSON");
+        }
+        try {
+            return of(MAPPER.readTree(body));
         } catch (IOException e) {
             throw unreadable(e);
         }
@@ -65,11 +74,6 @@ public final class ActionRequest {
         if (e instanceof LimitedBody.TooLarge || e instanceof StreamConstraintsException) {
             return new CastvaultException(ErrorCode.PAYLOAD_TOO_LARGE, e instanceof LimitedBody.TooLarge
                     ? e.getMessage() : "a value in the request body is too large");
-        }
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof CharacterCodingException) {
-                return CastvaultException.invalid("request body is not valid UTF-8");
-            }
         }
         return CastvaultException.invalid("request body is not valid JSON");
     }
