@@ -34,25 +34,8 @@ public final class ActionRequest {
 
     /** Reads the body from a stream: the caller bounds it (see {@link LimitedBody}). */
     public static ActionRequest parse(InputStream json) {
-        byte[] body;
         try {
-            body = json.readAllBytes();
-        } catch (IOException e) {
-            throw unreadable(e);
-        }
-        switch (StrictUtf8.check(body, body.length)) {
-            case MALFORMED -> throw CastvaultException.invalid("request body is not valid UTF-8");
-            // JSON has no bare NUL; Jackson would take zero bytes for UTF-16 or UTF-32 and decode something else
-            case NUL -> throw CastvaultException.invalid("request body is not valid JSON");
-            case NONE -> {
-            }
-        }
-        // U+FEFF is no JSON whitespace; Jackson's byte parser would skip it silently
-        if (body.length >= 3 && (body[0] & 0xff) == 0xEF && (body[1] & 0xff) == 0xBB && (body[2] & 0xff) == 0xBF) {
-            throw CastvaultException.invalid("request body is not valid JSON");
-        }
-        try {
-            return of(MAPPER.readTree(body));
+            return of(MAPPER.readTree(new StrictUtf8(json)));
         } catch (IOException e) {
             throw unreadable(e);
         }
@@ -74,6 +57,11 @@ public final class ActionRequest {
         if (e instanceof LimitedBody.TooLarge || e instanceof StreamConstraintsException) {
             return new CastvaultException(ErrorCode.PAYLOAD_TOO_LARGE, e instanceof LimitedBody.TooLarge
                     ? e.getMessage() : "a value in the request body is too large");
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof StrictUtf8.Malformed) {
+                return CastvaultException.invalid("request body is not valid UTF-8");
+            }
         }
         return CastvaultException.invalid("request body is not valid JSON");
     }

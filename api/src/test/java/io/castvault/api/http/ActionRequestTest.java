@@ -5,13 +5,20 @@ import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class ActionRequestTest {
@@ -19,7 +26,10 @@ class ActionRequestTest {
     private static final int[] ALPHABET = {'a', '"', '\\', 0x00, 0x01, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0,
             0xC1, 0xC2, 0xDF, 0xE0, 0xE1, 0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xF8, 0xFE, 0xFF};
 
-    /** The check agrees with the JDK's strict decoder on every sequence, wherever it falls in the 8-byte steps. */
+    /**
+     * The check agrees with the JDK's strict decoder on every sequence, wherever it falls in the 8-byte steps and
+     * however the reads split it; a NUL byte is refused as not JSON.
+     */
     @Test
     void theUtf8CheckRefusesExactlyWhatTheJdksStrictDecoderRefusesAndNulBytes() {
         Random random = new Random(20261126);
@@ -35,9 +45,19 @@ class ActionRequestTest {
                 body.write('y');
             }
             byte[] bytes = body.toByteArray();
-            StrictUtf8.Flaw expected = !jdkDecodes(bytes) ? StrictUtf8.Flaw.MALFORMED
-                    : hasNul(bytes) ? StrictUtf8.Flaw.NUL : StrictUtf8.Flaw.NONE;
-            assertEquals(expected, StrictUtf8.check(bytes, bytes.length), java.util.HexFormat.of().formatHex(bytes));
+            String hex = HexFormat.of().formatHex(bytes);
+            boolean utf8 = jdkDecodes(bytes);
+            boolean nul = hasNul(bytes);
+            IOException refused = readThrough(bytes, random.nextLong());
+            if (utf8 && !nul) {
+                assertNull(refused, hex);
+            } else if (!utf8 && !nul) {
+                assertInstanceOf(StrictUtf8.Malformed.class, refused, hex);
+            } else if (utf8) {
+                assertInstanceOf(StrictUtf8.NotJson.class, refused, hex);
+            } else {
+                assertNotNull(refused, hex); // both: whichever comes first
+            }
         }
     }
 
@@ -60,7 +80,31 @@ class ActionRequestTest {
                 '1', 0, '}'}));
         assertEquals("request body is not valid JSON", refusal(new byte[]{(byte) 0xEF, (byte) 0xBB, (byte) 0xBF, '{',
                 '}'}));
+        for (long seed = 0; seed < 20; seed++) {
+            assertInstanceOf(StrictUtf8.NotJson.class, readThrough(new byte[]{(byte) 0xEF, (byte) 0xBB, (byte) 0xBF,
+                    '{', '}'}, seed), "a BOM split across reads");
+        }
         assertEquals("request body must be a JSON object", refusal(new byte[0]));
+    }
+
+    /** Reads the bytes through the check a few at a time; what it refused them with, or null. */
+    private static IOException readThrough(byte[] bytes, long seed) {
+        Random split = new Random(seed);
+        InputStream trickle = new FilterInputStream(new ByteArrayInputStream(bytes)) {
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                return super.read(b, off, Math.min(len, 1 + split.nextInt(9)));
+            }
+        };
+        try (InputStream checked = new StrictUtf8(trickle)) {
+            byte[] buffer = new byte[16];
+            while (checked.read(buffer, 0, buffer.length) >= 0) {
+                // read to the end
+            }
+            return null;
+        } catch (IOException e) {
+            return e;
+        }
     }
 
     private static ActionRequest parse(byte[] body) {
