@@ -1,5 +1,6 @@
 package io.castvault.storage;
 
+import software.amazon.awssdk.http.SdkHttpMethod;
 import software.amazon.awssdk.http.auth.aws.scheme.AwsV4AuthScheme;
 import software.amazon.awssdk.http.auth.aws.signer.AwsV4FamilyHttpSigner;
 import software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner;
@@ -22,7 +23,7 @@ import java.util.concurrent.CompletableFuture;
  * {@code x-amz-content-sha256} (a tenth of the service's CPU per 64 KiB chunk in the profile, bench/README.md);
  * such a request is signed as {@code UNSIGNED-PAYLOAD} instead, which is what the SDK already sends over HTTPS.
  * A tampered body still fails: against the signed checksum instead of the signed payload hash.
- * Requests without the header (multipart parts, DeleteObjects, reads) are signed exactly as before.
+ * Other requests (multipart parts, which carry no checksum, DeleteObjects, reads) are signed exactly as before.
  */
 final class ChecksumBoundSigner implements HttpSigner<AwsCredentialsIdentity> {
     static final String CHECKSUM_HEADER = "x-amz-checksum-sha256";
@@ -52,7 +53,10 @@ final class ChecksumBoundSigner implements HttpSigner<AwsCredentialsIdentity> {
 
     @Override
     public SignedRequest sign(SignRequest<? extends AwsCredentialsIdentity> request) {
-        if (request.payload().isEmpty() || request.request().firstMatchingHeader(CHECKSUM_HEADER).isEmpty()) {
+        // a PUT's checksum header is its body's (PutObject, UploadPart); elsewhere it may describe something else,
+        // such as the whole object on CompleteMultipartUpload
+        if (request.request().method() != SdkHttpMethod.PUT || request.payload().isEmpty()
+                || request.request().firstMatchingHeader(CHECKSUM_HEADER).isEmpty()) {
             return sigV4.sign(request);
         }
         // The SDK signs the payload of any plain-HTTP request that has one, whatever the property says: the

@@ -30,7 +30,7 @@ class ChecksumBoundSignerTest {
     @Test
     void aBodyCarryingItsSignedChecksumIsNotReadForTheSignature() throws IOException {
         AtomicInteger opened = new AtomicInteger();
-        SignedRequest signed = new ChecksumBoundSigner().sign(put(opened, true));
+        SignedRequest signed = new ChecksumBoundSigner().sign(request(SdkHttpMethod.PUT, opened, true));
 
         assertEquals(0, opened.get(), "the body was read to sign the request");
         assertEquals("UNSIGNED-PAYLOAD", header(signed, "x-amz-content-sha256"));
@@ -43,15 +43,26 @@ class ChecksumBoundSignerTest {
     @Test
     void aBodyWithoutOneIsHashedIntoTheSignatureAsTheSdkDoes() {
         AtomicInteger opened = new AtomicInteger();
-        SignedRequest signed = new ChecksumBoundSigner().sign(put(opened, false));
+        SignedRequest signed = new ChecksumBoundSigner().sign(request(SdkHttpMethod.PUT, opened, false));
 
         assertTrue(opened.get() >= 1);
         assertEquals(Hashing.hex(Hashing.sha256(BODY)), header(signed, "x-amz-content-sha256"));
     }
 
-    private static SignRequest<AwsCredentialsIdentity> put(AtomicInteger opened, boolean withChecksum) {
+    /** On a POST such as CompleteMultipartUpload the header is the whole object's checksum, not the body's. */
+    @Test
+    void onlyAPutsBodyIsTakenAsTheOneItsChecksumHeaderDescribes() {
+        AtomicInteger opened = new AtomicInteger();
+        SignedRequest signed = new ChecksumBoundSigner().sign(request(SdkHttpMethod.POST, opened, true));
+
+        assertTrue(opened.get() >= 1);
+        assertEquals(Hashing.hex(Hashing.sha256(BODY)), header(signed, "x-amz-content-sha256"));
+    }
+
+    private static SignRequest<AwsCredentialsIdentity> request(SdkHttpMethod method, AtomicInteger opened,
+                                                               boolean withChecksum) {
         SdkHttpRequest.Builder http = SdkHttpRequest.builder().protocol("http").host("127.0.0.1").port(9000)
-                .method(SdkHttpMethod.PUT).encodedPath("/bucket/recordings/a/b/chunks/0000000000.cast")
+                .method(method).encodedPath("/bucket/recordings/a/b/chunks/0000000000.cast")
                 .putHeader("Content-Length", String.valueOf(BODY.length));
         if (withChecksum) {
             http.putHeader(ChecksumBoundSigner.CHECKSUM_HEADER, Base64.getEncoder().encodeToString(Hashing.sha256(BODY)));
