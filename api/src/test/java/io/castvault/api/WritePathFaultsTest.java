@@ -162,10 +162,10 @@ class WritePathFaultsTest {
             UUID id = org.start(org.memberId());
             assertEquals(200, org.upload(org.memberId(), id, 0, chunk(0)).status()); // caches warm
 
-            // The claim and the mark are each one autocommit statement (migration V9), so the ambiguous moment is
-            // the reply to that statement: its row description names the result column (WritePathQueries).
+            // The claim and the mark are each in one autocommit statement (migration V15), so the ambiguous moment is
+            // the reply to that statement: a mark's row says 'mark-stored', every reply names the column "claimed".
             // the reply to the statement that marks chunk 1 stored is lost: the client sees a failure, the row committed
-            app.databaseRelay().dropReplyContaining("marked_stored\0".getBytes(StandardCharsets.US_ASCII), 1);
+            app.databaseRelay().dropReplyContaining("mark-stored".getBytes(StandardCharsets.US_ASCII), 1);
             TestApp.Response lost = org.upload(org.memberId(), id, 1, chunk(1));
             assertEquals(503, lost.status(), lost.body());
             assertEquals("stored", state(app, org, id, 1), "the commit did happen");

@@ -99,7 +99,7 @@ public final class Database implements AutoCloseable {
 
     /**
      * Runs {@code work}, which must be ONE statement that scopes itself to {@code orgId} (a function of migration
-     * V9 that sets {@code castvault.org_id} for its own statement), in autocommit mode: one round trip instead of
+     * V15 that sets {@code castvault.org_id} for its own statement), in autocommit mode: one round trip instead of
      * a transaction's set_config, statement and COMMIT. Without the statement's own scoping row-level security
      * shows it nothing. Retried, like a transaction, only after a deadlock or serialization failure.
      */

@@ -47,6 +47,9 @@ final class RenderedQuery {
     /** the Java types {@link #bind} and {@link Row#get} know how to pass to and from JDBC */
     private static final Set<Class<?>> TYPES = Set.of(UUID.class, String.class, Instant.class, Integer.class,
             Long.class, Double.class, Boolean.class, BigDecimal.class, JSONB.class, byte[].class);
+    /** the arrays {@link #bind} passes (a statement for many rows), with their elements' PostgreSQL type */
+    private static final Map<Class<?>, String> ARRAYS = Map.of(UUID[].class, "uuid", Integer[].class, "int4",
+            Long[].class, "int8", Double[].class, "float8", Boolean[].class, "bool", byte[][].class, "bytea");
 
     private final String sql;
     /** the parameters in the order of their placeholders (one may occur more than once) */
@@ -65,7 +68,9 @@ final class RenderedQuery {
         if (!NAME.matcher(name).matches()) {
             throw new IllegalArgumentException("a parameter's name is lower case letters, digits and _: " + name);
         }
-        requireKnown(type);
+        if (!ARRAYS.containsKey(type)) {
+            requireKnown(type);
+        }
         return DSL.param(PREFIX + name, type);
     }
 
@@ -142,7 +147,8 @@ final class RenderedQuery {
 
     private static void bind(PreparedStatement ps, int index, Class<?> type, Object value) throws SQLException {
         if (value == null) {
-            ps.setNull(index, type == UUID.class || type == JSONB.class ? Types.OTHER : sqlType(type));
+            ps.setNull(index, type == UUID.class || type == JSONB.class ? Types.OTHER
+                    : ARRAYS.containsKey(type) ? Types.ARRAY : sqlType(type));
         } else if (type == Instant.class) {
             ps.setObject(index, OffsetDateTime.ofInstant((Instant) value, ZoneOffset.UTC));
         } else if (type == JSONB.class) {
@@ -150,6 +156,8 @@ final class RenderedQuery {
             ps.setString(index, ((JSONB) value).data());
         } else if (type == byte[].class) {
             ps.setBytes(index, (byte[]) value);
+        } else if (ARRAYS.containsKey(type)) {
+            ps.setArray(index, ps.getConnection().createArrayOf(ARRAYS.get(type), (Object[]) value));
         } else {
             ps.setObject(index, value);
         }

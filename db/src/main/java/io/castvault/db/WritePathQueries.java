@@ -11,6 +11,8 @@ import org.jooq.Table;
 import org.jooq.impl.DSL;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -28,35 +30,42 @@ import static io.castvault.db.jooq.Tables.SESSION_RECORDINGS;
  * while the object store is called: chunk claims, the seal token, deletion leases, and what the orphan sweep asks.
  */
 public final class WritePathQueries {
-    // the two statements of every upload_chunk, rendered once (see RenderedQuery)
+    // the statement of upload_chunk's claims and marks, rendered once (see RenderedQuery)
+    /** which kind of step a row answers; a mark's row says 'mark-stored' (the ambiguous-commit test looks for it) */
+    private static final Field<String> STEP = DSL.field(DSL.name("step"), String.class);
+    /** the 1-based position, among the statement's claims or among its marks, of the step a row answers */
+    private static final Field<Integer> STEP_POSITION = DSL.field(DSL.name("n"), Integer.class);
     private static final Field<String> CLAIM_STATUS = DSL.field(DSL.name("status"), String.class);
     private static final Field<UUID> CLAIM_USER_ID = DSL.field(DSL.name("user_id"), UUID.class);
     private static final Field<Instant> CLAIM_STARTED_AT = DSL.field(DSL.name("started_at"), Instant.class);
+    /** the claim was made by this statement */
     private static final Field<Boolean> CLAIMED = DSL.field(DSL.name("claimed"), Boolean.class);
-    private static final Field<Boolean> MARKED_STORED = DSL.field(DSL.name("marked_stored"), Boolean.class);
     /** the manifest's hash was recorded, which happens after it and its signature are written */
     private static final Field<Boolean> MANIFEST_RECORDED = DSL.field(DSL.exists(DSL.selectOne().from(EVIDENCE_SEALS)
             .where(EVIDENCE_SEALS.RECORDING_ID.eq(SESSION_RECORDINGS.ID)).and(EVIDENCE_SEALS.MANIFEST_SHA256.isNotNull())));
     /**
-     * The claim commits without waiting for its WAL to reach the disk ({@code synchronous_commit} off for the
-     * statement's own transaction, no round trip of its own). It must be visible before the object is put (a seal
-     * or a deletion has to see it), not durable: the mark's synchronous commit comes later in the WAL, so its flush
-     * makes the claim durable before the chunk is acknowledged. A claim lost with a database crash leaves at most an
-     * unacknowledged object under the recording's prefix, which the seal or the deletion removes with the strays.
+     * A statement of claims only commits without waiting for its WAL to reach the disk (no mark in it: the function
+     * of migration V15 sets {@code synchronous_commit} off for its own transaction). A claim must be visible before
+     * the object is put (a seal or a deletion has to see it), not durable: the synchronous commit of its mark comes
+     * later in the WAL, so that flush makes the claim durable before the chunk is acknowledged. A claim lost with a
+     * database crash leaves at most an unacknowledged object under the recording's prefix, which the seal or the
+     * deletion removes with the strays.
      */
-    private static final RenderedQuery CLAIM = RenderedQuery.of(
-            DSL.select(CLAIM_STATUS, CLAIM_USER_ID, CLAIM_STARTED_AT, CLAIMED)
-                    .from(DSL.table("castvault_claim_chunk({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8})",
-                            RenderedQuery.param("org", UUID.class), RenderedQuery.param("recording", UUID.class),
-                            RenderedQuery.param("index", Integer.class), RenderedQuery.param("sha256", byte[].class),
-                            RenderedQuery.param("byte_length", Long.class), RenderedQuery.param("event_count", Integer.class),
-                            RenderedQuery.param("last_event_time", Double.class),
-                            RenderedQuery.param("has_header", Boolean.class), RenderedQuery.param("writer", UUID.class)),
-                            DSL.table("set_config('synchronous_commit', 'off', true)")));
-    private static final RenderedQuery MARK_STORED = RenderedQuery.of(DSL.select(
-            DSL.field("castvault_mark_chunk_stored({0}, {1}, {2}, {3})", Boolean.class,
-                    RenderedQuery.param("org", UUID.class), RenderedQuery.param("recording", UUID.class),
-                    RenderedQuery.param("index", Integer.class), RenderedQuery.param("sha256", byte[].class)).as(MARKED_STORED)));
+    private static final RenderedQuery CHUNK_STEPS = RenderedQuery.of(
+            DSL.select(STEP, STEP_POSITION, CLAIM_STATUS, CLAIM_USER_ID, CLAIM_STARTED_AT, CLAIMED)
+                    .from(DSL.table("castvault_chunk_steps({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, {10}, {11})",
+                            RenderedQuery.param("org", UUID.class),
+                            RenderedQuery.param("marks", UUID[].class),
+                            RenderedQuery.param("mark_indexes", Integer[].class),
+                            RenderedQuery.param("mark_sha256s", byte[][].class),
+                            RenderedQuery.param("claims", UUID[].class),
+                            RenderedQuery.param("claim_indexes", Integer[].class),
+                            RenderedQuery.param("claim_sha256s", byte[][].class),
+                            RenderedQuery.param("byte_lengths", Long[].class),
+                            RenderedQuery.param("event_counts", Integer[].class),
+                            RenderedQuery.param("last_event_times", Double[].class),
+                            RenderedQuery.param("has_headers", Boolean[].class),
+                            RenderedQuery.param("writers", UUID[].class))));
 
     private WritePathQueries() {
     }
@@ -68,34 +77,84 @@ public final class WritePathQueries {
     }
 
     /**
-     * What {@link #claimChunk} found: the recording (empty when it is not there or is being deleted) and whether
-     * this call claimed the chunk.
+     * What a claim found: the recording (empty when it is not there or is being deleted) and whether this call
+     * claimed the chunk.
      */
     public record Claim(Optional<RecordingQueries.LockedRecording> recording, boolean claimed) {
     }
 
+    /** One of upload_chunk's database steps: the claim before the object is put, the mark after. */
+    public sealed interface ChunkStep permits ChunkClaim, StoredMark {
+    }
+
+    /** Claims chunk {@code chunk.index()} of a recording for {@code writer} (null: anyone, i.e. an admin). */
+    public record ChunkClaim(UUID recordingId, Chunk chunk, UUID writer) implements ChunkStep {
+    }
+
+    /** Marks stored the chunk of recording {@code recordingId} whose object was put with these bytes. */
+    public record StoredMark(UUID recordingId, int index, byte[] sha256) implements ChunkStep {
+    }
+
+    /** A step's answer: for a claim, what it found ({@code claim}); for a mark, whether it found its claim. */
+    public record StepAnswer(Claim claim, boolean marked) {
+    }
+
     /**
-     * Locks the recording (shared, like {@link RecordingQueries#lock}: a seal waits for the claim and vice versa)
-     * and claims chunk {@code c.index()} as pending when the recording is active and {@code writer} may write it
-     * (null: anyone), in one autocommit statement (function of migration V9): the claim is committed (visible,
-     * not yet flushed: see {@link #CLAIM}) when this returns, before the object is put. Not claimed with an active
-     * recording means the index is held: see {@link #chunkAt}.
+     * Runs {@code steps}, all of {@code orgId}, in one autocommit statement (function of migration V15); answer i
+     * is step i's. Marks first: each turns a pending claim with its SHA-256 into an acknowledged chunk
+     * ({@link #markStored(Tx, UUID, int, byte[])}). Then claims: each locks its recording (shared, like
+     * {@link RecordingQueries#lock}: a seal waits for the claim and vice versa) and claims the chunk as pending when
+     * the recording is active and the claim's writer may write it. Everything is committed when this returns, the
+     * claims visible but, in a statement without marks, not yet flushed (see {@link #CHUNK_STEPS}). Not claimed with
+     * an active recording means the index is held: see {@link #chunkAt}.
      */
-    public static Claim claimChunk(Database db, UUID orgId, UUID recordingId, Chunk c, UUID writer) {
+    public static List<StepAnswer> chunkSteps(Database db, UUID orgId, List<? extends ChunkStep> steps) {
+        List<Integer> claimAt = new ArrayList<>();
+        List<Integer> markAt = new ArrayList<>();
+        List<ChunkClaim> claims = new ArrayList<>();
+        List<StoredMark> marks = new ArrayList<>();
+        for (int i = 0; i < steps.size(); i++) {
+            switch (steps.get(i)) {
+                case ChunkClaim c -> {
+                    claims.add(c);
+                    claimAt.add(i);
+                }
+                case StoredMark m -> {
+                    marks.add(m);
+                    markAt.add(i);
+                }
+            }
+        }
         Map<String, Object> values = new HashMap<>();
         values.put("org", orgId);
-        values.put("recording", recordingId);
-        values.put("index", c.index());
-        values.put("sha256", c.sha256());
-        values.put("byte_length", c.byteLength());
-        values.put("event_count", c.eventCount());
-        values.put("last_event_time", c.lastEventTime());
-        values.put("has_header", c.hasHeader());
-        values.put("writer", writer);
-        List<Claim> found = db.statementInOrg(orgId, tx -> CLAIM.fetch(tx, values, row -> new Claim(Optional.of(
-                new RecordingQueries.LockedRecording(recordingId, RecordingStatus.of(row.get(CLAIM_STATUS)),
-                        row.get(CLAIM_USER_ID), row.get(CLAIM_STARTED_AT))), row.get(CLAIMED))));
-        return found.isEmpty() ? new Claim(Optional.empty(), false) : found.getFirst();
+        values.put("marks", marks.stream().map(StoredMark::recordingId).toArray(UUID[]::new));
+        values.put("mark_indexes", marks.stream().map(StoredMark::index).toArray(Integer[]::new));
+        values.put("mark_sha256s", marks.stream().map(StoredMark::sha256).toArray(byte[][]::new));
+        values.put("claims", claims.stream().map(ChunkClaim::recordingId).toArray(UUID[]::new));
+        values.put("claim_indexes", claims.stream().map(c -> c.chunk().index()).toArray(Integer[]::new));
+        values.put("claim_sha256s", claims.stream().map(c -> c.chunk().sha256()).toArray(byte[][]::new));
+        values.put("byte_lengths", claims.stream().map(c -> c.chunk().byteLength()).toArray(Long[]::new));
+        values.put("event_counts", claims.stream().map(c -> c.chunk().eventCount()).toArray(Integer[]::new));
+        values.put("last_event_times", claims.stream().map(c -> c.chunk().lastEventTime()).toArray(Double[]::new));
+        values.put("has_headers", claims.stream().map(c -> c.chunk().hasHeader()).toArray(Boolean[]::new));
+        values.put("writers", claims.stream().map(ChunkClaim::writer).toArray(UUID[]::new));
+        return db.statementInOrg(orgId, tx -> {
+            StepAnswer[] answers = new StepAnswer[steps.size()];
+            // a claim without a row found no recording, a mark without one found no pending claim
+            Arrays.fill(answers, new StepAnswer(new Claim(Optional.empty(), false), false));
+            CHUNK_STEPS.fetch(tx, values, row -> {
+                int n = row.get(STEP_POSITION) - 1;
+                if ("mark-stored".equals(row.get(STEP))) {
+                    answers[markAt.get(n)] = new StepAnswer(null, true);
+                } else {
+                    answers[claimAt.get(n)] = new StepAnswer(new Claim(Optional.of(new RecordingQueries.LockedRecording(
+                            claims.get(n).recordingId(), RecordingStatus.of(row.get(CLAIM_STATUS)), row.get(CLAIM_USER_ID),
+                            row.get(CLAIM_STARTED_AT))), row.get(CLAIMED)), false);
+                }
+                return n;
+            });
+            return List.of(answers);
+        });
     }
 
     /** The row that holds chunk {@code index}, and how long ago it was claimed; empty when there is none. */
@@ -104,17 +163,6 @@ public final class WritePathQueries {
         return tx.dsl().select(RECORDING_CHUNKS.asterisk(), age).from(RECORDING_CHUNKS)
                 .where(RECORDING_CHUNKS.RECORDING_ID.eq(recordingId).and(RECORDING_CHUNKS.CHUNK_INDEX.eq(index)))
                 .fetchOptional(r -> new ExistingChunk(chunk(r.into(RECORDING_CHUNKS)), r.get(age)));
-    }
-
-    /** {@link #markStored(Tx, UUID, int, byte[])} as one autocommit statement (function of migration V9). */
-    public static boolean markStored(Database db, UUID orgId, UUID recordingId, int index, byte[] sha256) {
-        Map<String, Object> values = new HashMap<>();
-        values.put("org", orgId);
-        values.put("recording", recordingId);
-        values.put("index", index);
-        values.put("sha256", sha256);
-        return Boolean.TRUE.equals(db.statementInOrg(orgId, tx -> MARK_STORED.fetch(tx, values, row -> row.get(MARKED_STORED)))
-                .getFirst());
     }
 
     /**

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 
@@ -61,7 +62,8 @@ class ChunkClaimTest {
             byte[] sha = new byte[32];
             sha[0] = (byte) i;
             Chunk chunk = new Chunk(i, sha, 10, 1, i, i == 0, false);
-            assertTrue(WritePathQueries.claimChunk(db, ORG, recording, chunk, USER).claimed());
+            assertTrue(WritePathQueries.chunkSteps(db, ORG, List.of(new WritePathQueries.ChunkClaim(recording, chunk, USER)))
+                    .getFirst().claim().claimed());
             // the WAL written so far, read right after the claim returned: with a synchronous commit it would be
             // on disk already (nothing else writes here meanwhile)
             String[] lsn = db.inOrg(ORG, tx -> TestSql.text(tx,
@@ -73,7 +75,8 @@ class ChunkClaimTest {
             assertEquals("on", db.inOrg(ORG, tx -> TestSql.text(tx, "SHOW synchronous_commit")),
                     "the claim's setting is its own transaction's, not the pooled connection's");
 
-            assertTrue(WritePathQueries.markStored(db, ORG, recording, i, sha));
+            assertTrue(WritePathQueries.chunkSteps(db, ORG, List.of(new WritePathQueries.StoredMark(recording, i, sha))).getFirst()
+                    .marked());
             boolean flushed = db.inOrg(ORG, tx -> "true".equals(TestSql.text(tx,
                     "SELECT (pg_current_wal_flush_lsn() >= ?::pg_lsn)::text", insertedAfterClaim)));
             assertTrue(flushed, "the mark returns once the WAL up to its commit, the claim's too, is on disk");

@@ -29,6 +29,8 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * {@code upload_chunk}: claim (a pending row, one short transaction) → put the object (no transaction open, no
  * connection held) → mark it stored (a second short transaction). A chunk is acknowledged only once it is stored.
+ * Each statement is shared with the claims and marks of the org's concurrent uploads that arrive meanwhile
+ * ({@link GroupCommits}).
  * Nothing that may have been committed is deleted: a failure at any step leaves a claim that the client's retry
  * (same bytes: put again, mark) or the sweeper ({@link #reconcile}) resolves by looking at the store.
  */
@@ -37,6 +39,7 @@ public final class ChunkUploads {
     private static final Logger LOG = LoggerFactory.getLogger(ChunkUploads.class);
 
     private final Database db;
+    private final GroupCommits<WritePathQueries.ChunkStep, WritePathQueries.StepAnswer> steps;
     private final BlobStore blobs;
     private final long maxChunkBytes;
     private final long claimLeaseSeconds;
@@ -50,6 +53,7 @@ public final class ChunkUploads {
      */
     public ChunkUploads(Database db, BlobStore blobs, long maxChunkBytes, Duration claimLease, int maxInFlight) {
         this.db = db;
+        this.steps = new GroupCommits<>((org, group) -> WritePathQueries.chunkSteps(db, org, group));
         this.blobs = blobs;
         this.maxChunkBytes = maxChunkBytes;
         this.claimLeaseSeconds = claimLease.toSeconds();
@@ -90,7 +94,7 @@ public final class ChunkUploads {
         try {
             if (claim(caller, sessionId, chunk)) {
                 StoreFailures.run(() -> blobs.put(key, bytes, sha, Recordings.CAST_CONTENT_TYPE));
-                if (!WritePathQueries.markStored(db, caller.orgId(), sessionId, index, sha)) {
+                if (!steps.run(caller.orgId(), new WritePathQueries.StoredMark(sessionId, index, sha)).marked()) {
                     requireStored(caller.orgId(), sessionId, chunk);
                 }
             }
@@ -103,7 +107,8 @@ public final class ChunkUploads {
     /** True when the object must be put (a fresh claim, or our own earlier claim); false when already stored. */
     private boolean claim(Caller caller, UUID sessionId, Chunk chunk) {
         for (int attempt = 0; attempt < 2; attempt++) {
-            WritePathQueries.Claim claim = WritePathQueries.claimChunk(db, caller.orgId(), sessionId, chunk, writer(caller));
+            WritePathQueries.Claim claim = steps.run(caller.orgId(),
+                    new WritePathQueries.ChunkClaim(sessionId, chunk, writer(caller))).claim();
             RecordingQueries.LockedRecording rec = Recordings.visible(claim.recording());
             caller.requireWriter(rec.userId());
             Recordings.requireActive(rec);

@@ -20,7 +20,11 @@ final class TestTenant {
 
     /** A fresh database with the schema and nothing in it. */
     static Database empty(int poolSize) {
-        TestPostgres.Coordinates c = TestPostgres.instance().freshDatabase();
+        return empty(TestPostgres.instance().freshDatabase(), poolSize);
+    }
+
+    /** The database at {@code c} migrated, with nothing in it. */
+    static Database empty(TestPostgres.Coordinates c, int poolSize) {
         Database db = Database.connect(new DatabaseSettings(c.url(), c.user(), c.password(), poolSize));
         db.migrate();
         return db;
@@ -28,7 +32,12 @@ final class TestTenant {
 
     /** A fresh database with one recording org, its admin and a machine. */
     static Database database(String orgName, UUID org, UUID admin, UUID machine) {
-        Database db = empty(8);
+        return database(TestPostgres.instance().freshDatabase(), orgName, org, admin, machine);
+    }
+
+    /** The database at {@code c} with one recording org, its admin and a machine. */
+    static Database database(TestPostgres.Coordinates c, String orgName, UUID org, UUID admin, UUID machine) {
+        Database db = empty(c, 8);
         db.acrossOrgs(tx -> {
             OrgQueries.createOrg(tx, org, orgName, Set.of(OrgQueries.RECORDING_FEATURE));
             return null;

@@ -361,7 +361,8 @@ class WritePathTest {
         // chunk 1's writer has claimed it and put its object, and is about to mark it stored
         byte[] bytes = CHUNK1.getBytes(StandardCharsets.UTF_8);
         byte[] sha = Hashing.sha256(bytes);
-        assertTrue(WritePathQueries.claimChunk(db, ORG, id, new Chunk(1, sha, bytes.length, 1, 1.0, false, false), null).claimed());
+        assertTrue(WritePathQueries.chunkSteps(db, ORG, List.of(new WritePathQueries.ChunkClaim(id,
+                new Chunk(1, sha, bytes.length, 1, 1.0, false, false), null))).getFirst().claim().claimed());
         store.put(ObjectKey.chunk(ORG, id, 1), bytes, sha, Recordings.CAST_CONTENT_TYPE);
         // A key-share lock on the claim's row: the writer's mark (an update) passes it, whereas the seal's commit
         // waits at its first step that locks the claim's row for itself, so the mark lands in the middle of it.
@@ -386,7 +387,8 @@ class WritePathTest {
             assertTrue(System.nanoTime() < deadline, "the seal's commit never waited on the claim's row");
             Thread.sleep(20);
         }
-        boolean acknowledged = WritePathQueries.markStored(db, ORG, id, 1, sha);
+        boolean acknowledged = WritePathQueries.chunkSteps(db, ORG, List.of(new WritePathQueries.StoredMark(id, 1, sha))).getFirst()
+                .marked();
         release.countDown();
         holder.get(10, TimeUnit.SECONDS);
         sealing.get(30, TimeUnit.SECONDS);
