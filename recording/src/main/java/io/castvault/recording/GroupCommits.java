@@ -118,6 +118,10 @@ final class GroupCommits<I, O> {
             try {
                 statements.increment();
                 answers = statement.run(orgId, batch.stream().map(x -> x.element).toList());
+                if (answers.size() != batch.size()) {
+                    // every waiter must be answered, or it would wait for a statement no one runs
+                    throw new IllegalStateException(answers.size() + " answers to " + batch.size() + " elements");
+                }
             } catch (RuntimeException e) {
                 failure = e;
             } finally {
@@ -130,7 +134,7 @@ final class GroupCommits<I, O> {
                     Waiting<I, O> x = batch.get(i);
                     x.done = true;
                     x.failure = failure;
-                    x.answer = answers == null ? null : answers.get(i);
+                    x.answer = failure == null ? answers.get(i) : null;
                 }
                 finished.signalAll();
             }

@@ -38,6 +38,7 @@ import java.util.function.Supplier;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -170,6 +171,13 @@ class GroupCommitsTest {
             assertTrue(mark(steps, ORG, id, 3, shas.get(3)), "the next mark runs a statement of its own");
             assertEquals(3, steps.statements());
         }
+    }
+
+    @Test
+    void aStatementThatAnswersTooFewFailsItsElements() {
+        GroupCommits<Integer, Integer> wrong = new GroupCommits<>((org, elements) -> List.of());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> wrong.run(ORG, 1));
+        assertEquals("0 answers to 1 elements", e.getMessage());
     }
 
     @Test
