@@ -12,7 +12,6 @@ import org.jooq.impl.DSL;
 
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -95,7 +94,10 @@ public final class WritePathQueries {
     public record StoredMark(UUID recordingId, int index, byte[] sha256) implements ChunkStep {
     }
 
-    /** A step's answer: for a claim, what it found ({@code claim}); for a mark, whether it found its claim. */
+    /**
+     * A step's answer: for a claim, what it found ({@code claim}); for a mark ({@code claim} null), whether it
+     * found its pending claim.
+     */
     public record StepAnswer(Claim claim, boolean marked) {
     }
 
@@ -141,7 +143,8 @@ public final class WritePathQueries {
         return db.statementInOrg(orgId, tx -> {
             StepAnswer[] answers = new StepAnswer[steps.size()];
             // a claim without a row found no recording, a mark without one found no pending claim
-            Arrays.fill(answers, new StepAnswer(new Claim(Optional.empty(), false), false));
+            claimAt.forEach(i -> answers[i] = new StepAnswer(new Claim(Optional.empty(), false), false));
+            markAt.forEach(i -> answers[i] = new StepAnswer(null, false));
             CHUNK_STEPS.fetch(tx, values, row -> {
                 int n = row.get(STEP_POSITION) - 1;
                 if ("mark-stored".equals(row.get(STEP))) {
