@@ -27,7 +27,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -113,7 +112,8 @@ class GroupCommitsTest {
         try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<Claim>> later = new ArrayList<>();
             // a claim locks its recording shared, so it waits while the test holds the recording's row
-            Future<Claim> first = whileLocked("SELECT 1 FROM session_recordings WHERE id = ? FOR UPDATE", new Object[] {id},
+            Future<Claim> first = RowLocks.whileLocked(db, ORG, "SELECT 1 FROM session_recordings WHERE id = ? FOR UPDATE",
+                    new Object[] {id},
                     () -> threads.submit(() -> claimIn(steps, new ChunkClaim(id, chunk(0, a), null))),
                     () -> {
                         later.add(threads.submit(() -> claimIn(steps, new ChunkClaim(id, chunk(1, a), null))));
@@ -252,46 +252,10 @@ class GroupCommitsTest {
     }
 
     private static <T> Future<T> whileRowLocked(UUID id, int index, Supplier<Future<T>> blocked,
-                                                ThrowingRunnable meanwhile) throws Exception {
-        return whileLocked("SELECT 1 FROM recording_chunks WHERE recording_id = ? AND chunk_index = ? FOR UPDATE",
+                                                RowLocks.ThrowingRunnable meanwhile) throws Exception {
+        return RowLocks.whileLocked(db, ORG,
+                "SELECT 1 FROM recording_chunks WHERE recording_id = ? AND chunk_index = ? FOR UPDATE",
                 new Object[] {id, index}, blocked, meanwhile);
-    }
-
-    /**
-     * Locks what {@code lockingSelect} selects, starts {@code blocked} and waits until a statement waits on a lock,
-     * runs {@code meanwhile}, then lets the lock go.
-     */
-    private static <T> Future<T> whileLocked(String lockingSelect, Object[] bindings, Supplier<Future<T>> blocked,
-                                             ThrowingRunnable meanwhile) throws Exception {
-        CountDownLatch locked = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        try (ExecutorService holder = Executors.newVirtualThreadPerTaskExecutor()) {
-            Future<?> holding = holder.submit(() -> db.inOrg(ORG, tx -> {
-                assertEquals(1, TestSql.rows(tx, lockingSelect, bindings).size());
-                locked.countDown();
-                try {
-                    release.await(30, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                return null;
-            }));
-            assertTrue(locked.await(10, TimeUnit.SECONDS));
-            Future<T> result = blocked.get();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (db.inOrg(ORG, tx -> TestSql.count(tx, "SELECT count(*) FROM pg_stat_activity"
-                    + " WHERE datname = current_database() AND wait_event_type = 'Lock'")) == 0) {
-                assertTrue(System.nanoTime() < deadline, "the statement never waited on the lock");
-                Thread.sleep(10);
-            }
-            try {
-                meanwhile.run();
-            } finally {
-                release.countDown();
-                holding.get(10, TimeUnit.SECONDS);
-            }
-            return result;
-        }
     }
 
     /** Waits until {@code n} elements are queued behind the running statement (no second statement has begun). */
@@ -318,8 +282,4 @@ class GroupCommitsTest {
                 .getValues(0, String.class));
     }
 
-    @FunctionalInterface
-    private interface ThrowingRunnable {
-        void run() throws Exception;
-    }
 }
