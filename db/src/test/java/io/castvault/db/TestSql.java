@@ -13,6 +13,12 @@ public final class TestSql {
         return tx.dsl().fetchOne(sql, bindings).get(0, String.class);
     }
 
+    /** The first column of the one row, or null when there is none: for rows another thread may delete meanwhile. */
+    public static String textOrNull(Tx tx, String sql, Object... bindings) {
+        org.jooq.Record row = tx.dsl().fetchOne(sql, bindings);
+        return row == null ? null : row.get(0, String.class);
+    }
+
     public static org.jooq.Result<org.jooq.Record> rows(Tx tx, String sql, Object... bindings) {
         return tx.dsl().fetch(sql, bindings);
     }
