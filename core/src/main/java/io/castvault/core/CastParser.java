@@ -1,8 +1,5 @@
 package io.castvault.core;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -10,7 +7,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * Validates asciicast line by line, so that a transcript of any size is checked without holding it in memory.
@@ -35,8 +31,6 @@ public final class CastParser {
      */
     private static final int MAX_TIME_CHARS = 32;
     private static final int MAX_TIME_SCALE = 20;
-    private static final Set<String> EVENT_CODES = Set.of("o", "i", "m", "r", "x");
-    private static final JsonFactory JSON = new JsonFactory();
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private enum Mode { CHUNK, FIRST_CHUNK, FILE }
@@ -48,6 +42,8 @@ public final class CastParser {
     private long eventCount;
     private BigDecimal lastTime = BigDecimal.ZERO;
     private BigDecimal clock = BigDecimal.ZERO;
+    /** The line being checked, reused from line to line. */
+    private char[] lineChars = new char[256];
 
     private CastParser(Mode mode) {
         this.mode = mode;
@@ -69,28 +65,10 @@ public final class CastParser {
      * @return the line as it belongs in the v2 output, or {@code null} when it is not part of it (a v3 comment)
      */
     public String accept(String line) {
-        lineNumber++;
-        if (line.endsWith("\r")) {
-            line = line.substring(0, line.length() - 1);
-        }
-        if (line.isBlank()) {
-            // asciinema's own reader, asciinema-server and asciinema-player all skip blank lines (files edited by
-            // hand have them); they carry nothing, so they are dropped from a rewritten file.
-            return null;
-        }
-        if (lineNumber == 1 && mode != Mode.CHUNK && line.stripLeading().startsWith("{")) {
-            return acceptHeader(line);
-        }
-        if (lineNumber == 1 && mode == Mode.FILE) {
-            throw invalid("an asciicast file must start with a header line");
-        }
-        if (version == 3 && line.startsWith("#")) {
-            return null;
-        }
-        return acceptEvent(line);
+        return accept(line, 0, line.length(), true);
     }
 
-    /** Validates a whole in-memory piece, e.g. one chunk. */
+    /** Validates a whole in-memory piece, e.g. one chunk, without copying its lines out. */
     public static CastSummary inspect(String text, CastParser parser) {
         int start = 0;
         while (start <= text.length()) {
@@ -99,11 +77,48 @@ public final class CastParser {
                 end = text.length();
             }
             if (start < text.length() || end > start) {
-                parser.accept(text.substring(start, end));
+                parser.accept(text, start, end, false);
             }
             start = end + 1;
         }
         return parser.finish();
+    }
+
+    /** {@code text[from, to)} as one line; {@code keep}: whether the caller wants the line back (as accept does). */
+    private String accept(String text, int from, int to, boolean keep) {
+        lineNumber++;
+        if (to > from && text.charAt(to - 1) == '\r') {
+            to--;
+        }
+        int first = firstNonBlank(text, from, to);
+        if (first == to) {
+            // asciinema's own reader, asciinema-server and asciinema-player all skip blank lines (files edited by
+            // hand have them); they carry nothing, so they are dropped from a rewritten file.
+            return null;
+        }
+        if (lineNumber == 1 && mode != Mode.CHUNK && text.charAt(first) == '{') {
+            return acceptHeader(text.substring(from, to));
+        }
+        if (lineNumber == 1 && mode == Mode.FILE) {
+            throw invalid("an asciicast file must start with a header line");
+        }
+        if (version == 3 && text.charAt(from) == '#') {
+            return null;
+        }
+        return acceptEvent(text, from, to, keep);
+    }
+
+    /** Where the line's first character that is not white space (as String.isBlank sees it) is; {@code to} if none. */
+    private static int firstNonBlank(String text, int from, int to) {
+        int i = from;
+        while (i < to) {
+            int c = text.codePointAt(i);
+            if (!Character.isWhitespace(c)) {
+                return i;
+            }
+            i += Character.charCount(c);
+        }
+        return to;
     }
 
     public CastSummary finish() {
@@ -214,37 +229,20 @@ public final class CastParser {
         return time;
     }
 
-    private String acceptEvent(String line) {
-        BigDecimal time;
-        int timeStart;
-        int timeEnd;
-        try (JsonParser p = JSON.createParser(line)) {
-            if (p.nextToken() != JsonToken.START_ARRAY) {
-                throw invalid("event must be a JSON array [time, code, data]");
-            }
-            JsonToken t = p.nextToken();
-            if (t != JsonToken.VALUE_NUMBER_INT && t != JsonToken.VALUE_NUMBER_FLOAT) {
-                throw invalid("event time must be a number");
-            }
-            timeStart = (int) p.currentTokenLocation().getCharOffset();
-            String timeText = p.getText();
-            timeEnd = timeStart + timeText.length();
-            time = eventTime(timeText);
-            if (p.nextToken() != JsonToken.VALUE_STRING || !EVENT_CODES.contains(p.getText())) {
-                throw invalid("event code must be one of \"o\", \"i\", \"m\", \"r\", \"x\"");
-            }
-            if (p.nextToken() != JsonToken.VALUE_STRING) {
-                throw invalid("event data must be a string");
-            }
-            if (p.nextToken() != JsonToken.END_ARRAY) {
-                throw invalid("event must have exactly three elements");
-            }
-            if (p.nextToken() != null) {
-                throw invalid("unexpected content after the event");
-            }
-        } catch (IOException e) {
-            throw invalid("event is not valid JSON");
+    private String acceptEvent(String text, int from, int to, boolean keep) {
+        int length = to - from;
+        if (lineChars.length < length) {
+            lineChars = new char[Math.max(length, 2 * lineChars.length)];
         }
+        // the scan reads an array: a String's characters one by one cost it more than the copy does
+        text.getChars(from, to, lineChars, 0);
+        EventLine.Time at;
+        try {
+            at = EventLine.scan(lineChars, 0, length);
+        } catch (EventLine.Malformed e) {
+            throw invalid(e.getMessage());
+        }
+        BigDecimal time = eventTime(new String(lineChars, at.start(), at.end() - at.start()));
         eventCount++;
         if (version == 3) {
             clock = clock.add(time);
@@ -252,12 +250,13 @@ public final class CastParser {
                 throw invalid("event time (the sum of the intervals) must be at most " + MAX_EVENT_SECONDS + " seconds");
             }
             lastTime = clock;
-            return line.substring(0, timeStart) + clock.toPlainString() + line.substring(timeEnd);
+            return keep ? text.substring(from, from + at.start()) + clock.toPlainString()
+                    + text.substring(from + at.end(), to) : null;
         }
         if (time.compareTo(lastTime) > 0) {
             lastTime = time;
         }
-        return line;
+        return keep ? text.substring(from, to) : null;
     }
 
     private CastvaultException invalid(String why) {

@@ -45,6 +45,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** {@link BlobStore} on any S3-compatible server, path-style, through the AWS SDK v2. */
 public final class S3BlobStore implements BlobStore, AutoCloseable {
@@ -56,6 +58,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
     static final int PARALLEL_PARTS = 4;
 
     private final S3Client s3;
+    private final ScheduledThreadPoolExecutor timeouts;
     private final S3Presigner presigner;
     private final String bucket;
     private final StoreRoot root;
@@ -63,6 +66,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
     public S3BlobStore(S3Settings settings) {
         this.bucket = settings.bucket();
         this.root = settings.root();
+        this.timeouts = timeoutTimers();
         this.presigner = S3Presigner.builder()
                 .endpointOverride(settings.endpoint())
                 .region(Region.of(settings.region()))
@@ -89,8 +93,31 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
                 // callTimeout whatever it is waiting for (connection, response, body).
                 .overrideConfiguration(c -> c.retryStrategy(b -> b.maxAttempts(3))
                         .apiCallAttemptTimeout(settings.attemptTimeout())
-                        .apiCallTimeout(settings.callTimeout()))
+                        .apiCallTimeout(settings.callTimeout())
+                        .scheduledExecutorService(timeouts))
                 .build();
+    }
+
+    /**
+     * The timers of the two timeouts above. Every call arms both and cancels them when it ends; the SDK's own pool
+     * leaves a cancelled timer queued until it would have fired, so at a thousand calls a second its thread woke
+     * twice per call for nothing and used a tenth as much CPU as the requests themselves (per-thread CPU of the
+     * service in an ingest run, bench/README.md). Cancelled timers leave this queue at once.
+     */
+    private static ScheduledThreadPoolExecutor timeoutTimers() {
+        AtomicInteger n = new AtomicInteger();
+        ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(2, r -> {
+            Thread t = new Thread(r, "s3-timeouts-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        timers.setRemoveOnCancelPolicy(true);
+        return timers;
+    }
+
+    /** Timeouts armed and not yet ended (S3BlobStoreWireTest). */
+    int armedTimeouts() {
+        return timeouts.getQueue().size();
     }
 
     private static ApacheHttpClient.Builder httpClient(S3Settings settings) {
@@ -408,6 +435,8 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
     public void close() {
         presigner.close();
         s3.close();
+        // the SDK does not shut down a pool it was given
+        timeouts.shutdownNow();
     }
 
     /** Closing before the end aborts the connection, so an early close does not download the rest. */

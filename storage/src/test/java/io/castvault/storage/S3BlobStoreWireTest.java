@@ -76,4 +76,20 @@ class S3BlobStoreWireTest {
         String signedHeaders = put.headers().get("Authorization").replaceAll(".*SignedHeaders=([^,]*).*", "$1");
         assertTrue(List.of(signedHeaders.split(";")).contains("x-amz-checksum-sha256"), signedHeaders);
     }
+
+    @Test
+    void aFinishedCallLeavesNoTimeoutArmed() {
+        URI endpoint = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+        byte[] content = "[0.5, \"o\", \"hello\"]\n".getBytes(StandardCharsets.UTF_8);
+        try (S3BlobStore store = new S3BlobStore(new S3Settings(endpoint, "us-east-1", "wire-bucket", "access",
+                "secret"))) {
+            for (int i = 0; i < 20; i++) {
+                store.put(ObjectKey.chunk(UUID.randomUUID(), UUID.randomUUID(), i), content, Hashing.sha256(content),
+                        "application/x-asciicast");
+            }
+            // each call armed its attempt and call timeouts; with the SDK's own pool all 40 would still be queued
+            assertEquals(0, store.armedTimeouts());
+        }
+        assertEquals(20, seen.size());
+    }
 }
