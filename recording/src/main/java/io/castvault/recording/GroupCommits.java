@@ -31,7 +31,10 @@ final class GroupCommits<I, O> {
     private static final int MAX_GROUP = 256;
 
     private final Statement<I, O> statement;
-    /** one group per org seen so far (a statement is confined to one org); a few hundred bytes each */
+    /**
+     * a group per org with steps in flight (a statement is confined to one org); an idle group leaves the map, so
+     * that the map holds the orgs uploading now, not every org this process has seen
+     */
     private final ConcurrentHashMap<UUID, Group> groups = new ConcurrentHashMap<>();
     private final LongAdder statements = new LongAdder();
 
@@ -47,6 +50,11 @@ final class GroupCommits<I, O> {
     /** Statements run so far (for tests: fewer than elements when elements went together). */
     long statements() {
         return statements.sum();
+    }
+
+    /** Orgs with a group in the map (for tests: none once every statement has ended). */
+    int groupsHeld() {
+        return groups.size();
     }
 
     /** Elements of the org waiting for a statement to begin (for tests that gather elements behind a running one). */
@@ -97,6 +105,12 @@ final class GroupCommits<I, O> {
                     } else {
                         runQueued();
                     }
+                }
+                if (!running && queued.isEmpty()) {
+                    // A thread that took this group from the map just before still uses it correctly, and one
+                    // that comes after starts a new group: at worst two statements of the org run at once, as
+                    // they did before group commits.
+                    groups.remove(orgId, this);
                 }
                 if (w.failure != null) {
                     throw w.failure;

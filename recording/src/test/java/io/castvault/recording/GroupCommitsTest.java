@@ -97,6 +97,7 @@ class GroupCommitsTest {
             assertFalse(claims.get(1).get(10, TimeUnit.SECONDS).claimed(), "a claim of a chunk claimed before");
             assertEquals(2, steps.statements(), "the marks and claims that gathered behind the first went in one statement");
         }
+        assertEquals(0, steps.groupsHeld(), "an org with nothing in flight leaves no group behind");
         assertEquals(List.of("stored", "stored", "stored", "pending", "pending", "pending", "pending"), states(id));
         assertTrue(mark(steps, ORG, id, 3, shas.get(3)), "one mark on its own");
         assertEquals(3, steps.statements());
@@ -178,6 +179,7 @@ class GroupCommitsTest {
         GroupCommits<Integer, Integer> wrong = new GroupCommits<>((org, elements) -> List.of());
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> wrong.run(ORG, 1));
         assertEquals("0 answers to 1 elements", e.getMessage());
+        assertEquals(0, wrong.groupsHeld());
     }
 
     @Test
