@@ -15,6 +15,8 @@ final class DownloadScenario {
     private static final int UPLOAD_CLIENTS = 8;
     /** Untimed download + raw GET rounds at most before the timed pass (a fraction of a second each at 100 MiB). */
     private static final int MAX_WARM_ROUNDS = 40;
+    /** Untimed seals of a quarter of the size at most before the timed one (a few seconds each at 100 MiB). */
+    private static final int MAX_SEAL_WARM_ROUNDS = 10;
 
     private DownloadScenario() {
     }
@@ -25,31 +27,47 @@ final class DownloadScenario {
         Fixtures.Org org = ctx.fixtures().org("bench-download", 1, null);
         int chunkBytes = z.downloadChunkBytes();
         int chunks = (int) (z.downloadBytes() / chunkBytes);
-        // an untimed seal of a quarter of the size first, on both sides: else each side's timed seal pays for
-        // compiling its code (the service's seal path, multipart included; the client's GETs and large PUT)
-        UUID warmUp = upload(ctx, org, chunkBytes, Math.max(1, chunks / 4));
-        String warmUpRaw = uploadRaw(ctx, chunkBytes, Math.max(1, chunks / 4));
-        seal(ctx, org, warmUp, Math.max(1, chunks / 4));
-        awaitChunkCleanup(ctx, org, warmUp);
-        rawSeal(ctx, warmUpRaw, chunkBytes, Math.max(1, chunks / 4));
+        // untimed seals of a quarter of the size first, on both sides, until the service's JIT has settled: else
+        // the timed seal pays for compiling the seal path (multipart included): with one such seal before it, its
+        // compiler threads still took 2 of the service's 4.7 s of CPU in the timed one, with both cores busy
+        int warmUpChunks = Math.max(1, chunks / 4);
+        UUID[] warmUp = new UUID[1];
+        String[] warmUpRaw = new String[1];
+        int sealWarmRounds = ctx.cpu().untilJitSettles(MAX_SEAL_WARM_ROUNDS, () -> {
+            warmUp[0] = upload(ctx, org, chunkBytes, warmUpChunks);
+            warmUpRaw[0] = uploadRaw(ctx, chunkBytes, warmUpChunks);
+        }, () -> {
+            seal(ctx, org, warmUp[0], warmUpChunks);
+            awaitChunkCleanup(ctx, org, warmUp[0]);
+            rawSeal(ctx, warmUpRaw[0], chunkBytes, warmUpChunks);
+        });
+        s.figure("seal_warm_up_rounds", sealWarmRounds);
         UUID session = upload(ctx, org, chunkBytes, chunks);
         // the same chunk objects straight in the S3 server, for the raw side of the seal
         String rawPrefix = uploadRaw(ctx, chunkBytes, chunks);
+        ctx.cpu().awaitJitQuiet();
+        var sealCpu0 = ctx.cpu().read();
         long sealStart = System.nanoTime();
         seal(ctx, org, session, chunks);
         double sealSeconds = (System.nanoTime() - sealStart) / 1e9;
+        var sealCpu = CpuMeter.perOp(sealCpu0, ctx.cpu().read(), 1);
         // complete answers once the recording is sealed; its chunk objects are deleted afterwards. Reported on its
         // own, and waited for, so that the raw side below does not share the machine with it
         awaitChunkCleanup(ctx, org, session);
         double cleanupSeconds = (System.nanoTime() - sealStart) / 1e9 - sealSeconds;
+        var rawSealCpu0 = ctx.cpu().read();
         long rawSealStart = System.nanoTime();
         rawSeal(ctx, rawPrefix, chunkBytes, chunks);
         double rawSealSeconds = (System.nanoTime() - rawSealStart) / 1e9;
+        var rawSealCpu = CpuMeter.perOp(rawSealCpu0, ctx.cpu().read(), 1);
         double sealRatio = rawSealSeconds / sealSeconds;
         s.figure("seal_seconds", sealSeconds).figure("raw_seal_seconds", rawSealSeconds).figure("seal_ratio", sealRatio)
                 .figure("chunk_cleanup_seconds_after_seal", cleanupSeconds);
         s.row("seal of " + Section.mib((long) chunks * chunkBytes) + " (" + chunks + " chunks)", Section.num(sealSeconds, "s"),
                 Section.num(rawSealSeconds, "s"), sealRatio, "≥ 0.8 of raw", sealRatio >= 0.8);
+        // both cores are busy through either seal: what each side's processes spend bounds the ratio
+        s.figure("seal_cpu_ms", sealCpu).figure("raw_seal_cpu_ms", rawSealCpu);
+        s.row("CPU of the seal", CpuMeter.describe(sealCpu), CpuMeter.describe(rawSealCpu), null, "", null);
         s.row("chunk objects deleted after the seal answered, within", Section.num(cleanupSeconds, "s"), "", null, "", null);
 
         // the warm-up download also checks the content: the default header, then every chunk as uploaded, in order
@@ -135,9 +153,10 @@ final class DownloadScenario {
                 "", null, "", null);
         s.row("heap growth live (forced full GCs)", mibOrNone(live), "", null, "flat (live ≤ 32 MiB)", live < 0 ? null : heapFlat);
         return s.note(String.format(java.util.Locale.ROOT, "%s in %,d chunks of %d KiB, downloaded %d× by one client; "
-                        + "raw = one client GETting the sealed object (recording.cast) whole; seals timed after an untimed one of a "
-                        + "quarter of the size on both sides; downloads timed after %d untimed rounds of both, until the service's JIT used < 5 %% of its CPU in three in a row (at most %d)", Section.mib((long) chunks * chunkBytes), chunks,
-                chunkBytes >> 10, z.downloadRepeats(), warmRounds, MAX_WARM_ROUNDS));
+                        + "raw = one client GETting the sealed object (recording.cast) whole; seals timed after %d untimed ones of a "
+                        + "quarter of the size on both sides (until the service's JIT used < 5 %% of its CPU sealing in three in a row, at most %d); "
+                        + "downloads timed after %d untimed rounds of both, until the service's JIT used < 5 %% of its CPU in three in a row (at most %d)", Section.mib((long) chunks * chunkBytes), chunks,
+                chunkBytes >> 10, z.downloadRepeats(), sealWarmRounds, MAX_SEAL_WARM_ROUNDS, warmRounds, MAX_WARM_ROUNDS));
     }
 
     private static UUID upload(Ctx ctx, Fixtures.Org org, int chunkBytes, int chunks) throws Exception {

@@ -51,8 +51,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 /** {@link BlobStore} on any S3-compatible server, path-style, through the AWS SDK v2. */
 public final class S3BlobStore implements BlobStore, AutoCloseable {
     static final int DELETE_BATCH = 1000;
-    /** Files above this size go up in parts, so no single request has to carry (or retry) the whole file. */
-    static final long MULTIPART_THRESHOLD = 16L * 1024 * 1024;
+    /**
+     * Files up to this size go up in one PUT carrying their SHA-256, which the store verifies over the whole object
+     * and keeps as its checksum (a multipart object can have neither). Above it, in parts: about where AWS advises
+     * multipart (100 MB), so that a failed attempt re-sends one part, not the file.
+     */
+    static final long MULTIPART_THRESHOLD = 128L * 1024 * 1024;
+    /**
+     * The slowest upload a one-PUT file is given time for, on top of the attempt and call timeouts: a 128 MiB
+     * file gets 32 s more, where a request of a few KiB gets the plain timeouts that keep a stalled store short.
+     */
+    static final long SLOWEST_PUT_BYTES_PER_SECOND = 4L * 1024 * 1024;
     static final long PART_SIZE = 8L * 1024 * 1024;
     /** Parts in flight at once: each is a request with its own round trip, and the store writes them in parallel. */
     static final int PARALLEL_PARTS = 4;
@@ -62,10 +71,14 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
     private final S3Presigner presigner;
     private final String bucket;
     private final StoreRoot root;
+    private final Duration attemptTimeout;
+    private final Duration callTimeout;
 
     public S3BlobStore(S3Settings settings) {
         this.bucket = settings.bucket();
         this.root = settings.root();
+        this.attemptTimeout = settings.attemptTimeout();
+        this.callTimeout = settings.callTimeout();
         this.timeouts = timeoutTimers();
         this.presigner = S3Presigner.builder()
                 .endpointOverride(settings.endpoint())
@@ -188,9 +201,12 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
             throw S3Errors.translate("put", key, e);
         }
         if (size <= MULTIPART_THRESHOLD) {
+            Duration sending = Duration.ofMillis(size * 1000 / SLOWEST_PUT_BYTES_PER_SECOND);
             try {
                 s3.putObject(b -> b.bucket(bucket).key(root.wire(key)).contentType(contentType)
-                                .checksumSHA256(Base64.getEncoder().encodeToString(sha256)),
+                                .checksumSHA256(Base64.getEncoder().encodeToString(sha256))
+                                .overrideConfiguration(c -> c.apiCallAttemptTimeout(attemptTimeout.plus(sending))
+                                        .apiCallTimeout(callTimeout.plus(sending))),
                         RequestBody.fromFile(file));
             } catch (RuntimeException e) {
                 throw S3Errors.translate("put", key, e);

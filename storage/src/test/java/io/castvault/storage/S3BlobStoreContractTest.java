@@ -49,13 +49,14 @@ class S3BlobStoreContractTest extends BlobStoreContractTest {
         Random random = new Random(42);
         byte[] block = new byte[1024 * 1024];
         try (OutputStream out = Files.newOutputStream(file)) {
-            for (int i = 0; i < 20; i++) { // 20 MiB: above the multipart threshold
+            for (int i = 0; i < 129; i++) { // 129 MiB: above the multipart threshold
                 random.nextBytes(block);
                 out.write(block);
                 md.update(block);
             }
         }
         byte[] sha = md.digest();
+        assertTrue(Files.size(file) > S3BlobStore.MULTIPART_THRESHOLD);
         ObjectKey key = ObjectKey.chunk(ORG, UUID.randomUUID(), 0);
         store.put(key, file, sha, "application/x-asciicast");
         assertEquals(Files.size(file), store.head(key).orElseThrow().length());

@@ -79,10 +79,34 @@ class S3BlobStoreTest {
         }
     }
 
+    /**
+     * A file up to the threshold, however much larger than a chunk, goes up in one PUT whose SHA-256 the store
+     * checks over the whole body: sent with a hash that is not the file's, nothing is kept.
+     */
+    @Test
+    void aFileUpToTheThresholdGoesUpWholeWithItsChecksumVerified() throws Exception {
+        byte[] content = random((int) (S3BlobStore.PART_SIZE * (S3BlobStore.PARALLEL_PARTS + 1)) + 17);
+        assertTrue(content.length < S3BlobStore.MULTIPART_THRESHOLD);
+        Path file = Files.createTempFile("castvault-whole", ".cast");
+        try {
+            Files.write(file, content);
+            ObjectKey key = ObjectKey.cast(UUID.randomUUID(), UUID.randomUUID());
+            byte[] wrong = sha256(java.util.Arrays.copyOf(content, content.length - 1));
+            StorageException e = assertThrows(StorageException.class,
+                    () -> store.put(key, file, wrong, "application/x-asciicast"));
+            assertEquals(StorageException.Kind.CHECKSUM_MISMATCH, e.kind(), e.getMessage());
+            assertTrue(store.head(key).isEmpty());
+            store.put(key, file, sha256(content), "application/x-asciicast");
+            assertArrayEquals(sha256(content), sha256(read(key)));
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
     @Test
     void fileAboveTheMultipartThresholdGoesUpInPartsAndReadsBackIntact() throws Exception {
         // more parts than go up at once, the last one short
-        byte[] content = random((int) (S3BlobStore.PART_SIZE * (S3BlobStore.PARALLEL_PARTS + 1)) + 17);
+        byte[] content = random((int) (S3BlobStore.MULTIPART_THRESHOLD + S3BlobStore.PART_SIZE) + 17);
         assertTrue(content.length > S3BlobStore.MULTIPART_THRESHOLD);
         Path file = Files.createTempFile("castvault-multipart", ".cast");
         try {
