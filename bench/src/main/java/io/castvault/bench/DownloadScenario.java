@@ -28,8 +28,8 @@ final class DownloadScenario {
         int chunkBytes = z.downloadChunkBytes();
         int chunks = (int) (z.downloadBytes() / chunkBytes);
         // untimed seals of a quarter of the size first, on both sides, until the service's JIT has settled: else
-        // the timed seal pays for compiling the seal path (multipart included): with one such seal before it, its
-        // compiler threads still took 2 of the service's 4.7 s of CPU in the timed one, with both cores busy
+        // the timed seal pays for compiling the seal path: with one such seal before it, the service's compiler
+        // threads still took 2 of its 4.7 s of CPU in the timed one, with both cores busy
         int warmUpChunks = Math.max(1, chunks / 4);
         UUID[] warmUp = new UUID[1];
         String[] warmUpRaw = new String[1];
