@@ -150,6 +150,17 @@ cv_free_port() {
   printf '%s\n' "$p"
 }
 
+# Prints a free loopback TCP port at random from 10000 up to the kernel's ephemeral range, for a server started on
+# it a moment later. Not from inside that range: there the server's own outgoing connections (to PostgreSQL, to S3)
+# can be given the port before it binds it (CI, 2026-11-26: "Port 127.0.0.1:38206 already in use").
+cv_random_port() {
+  local lo=32768 hi
+  [ -r /proc/sys/net/ipv4/ip_local_port_range ] && read -r lo hi < /proc/sys/net/ipv4/ip_local_port_range
+  [ "$lo" -gt 11000 ] || lo=32768
+  # 1000 ports of room below the range for cv_free_port to step over taken ones
+  cv_free_port $((10000 + (RANDOM * 32768 + RANDOM) % (lo - 11000)))
+}
+
 CV_DASHBOARD="$CV_ROOT/dashboard"
 
 cv_require_node() {

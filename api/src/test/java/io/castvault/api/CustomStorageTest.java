@@ -6,12 +6,12 @@ import io.castvault.storage.ObjectKey;
 import io.castvault.storage.S3BlobStore;
 import io.castvault.storage.S3Settings;
 import io.castvault.storage.StoreRoot;
+import io.castvault.testing.FreePort;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.file.Files;
@@ -175,7 +175,7 @@ class CustomStorageTest {
         Map<String, Object> unreachable = custom(bucket, null, SECRET);
         @SuppressWarnings("unchecked")
         Map<String, Object> store = (Map<String, Object>) unreachable.get("custom_storage");
-        store.put("endpoint", "http://127.0.0.1:" + freePort());
+        store.put("endpoint", "http://127.0.0.1:" + FreePort.pick());
         TestApp.Response down = org.asAdmin(unreachable);
         assertEquals(400, down.status(), down.body());
         assertTrue(down.body().contains("unreachable"), down.body());
@@ -332,7 +332,7 @@ class CustomStorageTest {
     /** A second S3 server: S3Proxy as a child process on a free port with its own directory. */
     private static Process startS3Proxy() throws Exception {
         Path jar = Path.of(System.getProperty("user.home"), ".cache/castvault/s3proxy-4.1.0-jar-with-dependencies.jar");
-        int port = freePort();
+        int port = FreePort.pick();
         Path dir = Files.createTempDirectory("org-s3");
         Files.createDirectories(dir.resolve("blobs"));
         Path conf = dir.resolve("s3proxy.conf");
@@ -355,11 +355,5 @@ class CustomStorageTest {
         }
         p.destroyForcibly();
         throw new IllegalStateException("S3Proxy did not start: " + Files.readString(dir.resolve("s3proxy.log")));
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 }

@@ -8,11 +8,11 @@ import io.castvault.db.Role;
 import io.castvault.recording.Organizations;
 import io.castvault.storage.S3BlobStore;
 import io.castvault.storage.S3Settings;
+import io.castvault.testing.FreePort;
 import io.castvault.testing.TestPostgres;
 import io.castvault.testing.TestS3;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -61,8 +61,8 @@ final class PackagedService implements AutoCloseable {
      *                   variable
      */
     PackagedService(Map<String, String> env, List<String> jvmOptions) throws IOException {
-        this.port = freePort();
-        this.managementPort = freePort();
+        this.port = FreePort.pick();
+        this.managementPort = FreePort.pick();
         this.env = Map.copyOf(env);
         this.jvmOptions = List.copyOf(jvmOptions);
     }
@@ -196,12 +196,6 @@ final class PackagedService implements AutoCloseable {
             return Files.readString(file);
         } catch (IOException e) {
             return e.toString();
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 

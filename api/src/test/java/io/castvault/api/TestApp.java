@@ -9,6 +9,7 @@ import io.castvault.db.Database;
 import io.castvault.db.Role;
 import io.castvault.recording.Organizations;
 import io.castvault.storage.BlobStore;
+import io.castvault.testing.FreePort;
 import io.castvault.testing.TcpRelay;
 import io.castvault.testing.TestPostgres;
 import io.castvault.testing.TestS3;
@@ -129,7 +130,7 @@ public final class TestApp implements AutoCloseable {
         }
         Map<String, Object> props = new HashMap<>();
         props.put("micronaut.server.port", -1);
-        int managementPort = freePort();
+        int managementPort = FreePort.pick();
         // the management listener needs a fixed port (Micronaut binds no random one for it)
         props.put("endpoints.all.port", managementPort);
         props.put("castvault.database.url", db.url());
@@ -151,14 +152,6 @@ public final class TestApp implements AutoCloseable {
         props.put("castvault.evidence.master-key", MASTER_KEY);
         props.putAll(extraProperties);
         return new TestApp(ApplicationContext.run(EmbeddedServer.class, props), relay, managementPort);
-    }
-
-    private static int freePort() {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     /** A URL on the management port ({@code /metrics}). */

@@ -2,8 +2,6 @@ package io.castvault.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,11 +33,7 @@ public final class TestNats implements AutoCloseable {
     public static TestNats start() {
         try {
             Path dir = Files.createTempDirectory("castvault-nats");
-            int port;
-            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                port = s.getLocalPort();
-            }
-            TestNats nats = new TestNats(dir, port);
+            TestNats nats = new TestNats(dir, FreePort.pick());
             nats.startProcess();
             return nats;
         } catch (IOException e) {

@@ -2,8 +2,6 @@ package io.castvault.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,7 +58,7 @@ public final class ThrowawayPostgres implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        ThrowawayPostgres pg = new ThrowawayPostgres(dir, freePort());
+        ThrowawayPostgres pg = new ThrowawayPostgres(dir, FreePort.pick());
         try {
             pg.run(List.of(BIN.resolve("initdb").toString(), "-D", pg.data.toString(), "-U", "postgres",
                     "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"));
@@ -163,14 +161,6 @@ public final class ThrowawayPostgres implements AutoCloseable {
 
     private static boolean asRoot() {
         return "root".equals(System.getProperty("user.name"));
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     private static void deleteTree(Path root) {
