@@ -105,9 +105,24 @@ final class CpuMeter {
 
     /** Per-operation CPU between two readings, in ms, by party. */
     static Map<String, Double> perOp(Map<String, Double> before, Map<String, Double> after, double operations) {
-        Map<String, Double> m = new LinkedHashMap<>();
-        after.forEach((k, v) -> m.put(k, Section.round((v - before.get(k)) / operations)));
-        return m;
+        Sum window = new Sum();
+        window.add(before, after);
+        return window.perOp(operations);
+    }
+
+    /** CPU summed over several timed windows of the same side, by party. */
+    static final class Sum {
+        private final Map<String, Double> ms = new LinkedHashMap<>();
+
+        void add(Map<String, Double> before, Map<String, Double> after) {
+            after.forEach((k, v) -> ms.merge(k, v - before.get(k), Double::sum));
+        }
+
+        Map<String, Double> perOp(double operations) {
+            Map<String, Double> m = new LinkedHashMap<>();
+            ms.forEach((k, v) -> m.put(k, Section.round(v / operations)));
+            return m;
+        }
     }
 
     static String describe(Map<String, Double> perOp) {
