@@ -33,9 +33,10 @@ final class RetentionScenario {
         // timed (the service's JIT threads took 39 of its 64 ms per 1,000 recordings cold, 22 of 58 after a sweep
         // of a tenth of the size, 11 of 32 after one of the same size)
         int warmUp = n;
-        sweep(ctx, ctx.fixtures().org("bench-retention-warm-up", 1, 30), warmUp);
+        DiskMeter disk = new DiskMeter();
+        sweep(ctx, disk, ctx.fixtures().org("bench-retention-warm-up", 1, 30), warmUp);
         Fixtures.Org org = ctx.fixtures().org("bench-retention", 1, 30);
-        Sweep measured = sweep(ctx, org, n);
+        Sweep measured = sweep(ctx, disk, org, n);
         double ours = n / measured.sweepSeconds();
         double raw = n / measured.rawSeconds();
         double ratio = ours / raw;
@@ -45,6 +46,12 @@ final class RetentionScenario {
                 .figure("ratio", ratio).figure("warm_up_recordings", warmUp);
         s.figure("cpu_ms_per_1000_recordings", measured.oursCpu()).figure("raw_cpu_ms_per_1000_recordings", measured.rawCpu());
         s.row("CPU per 1,000 recordings", CpuMeter.describe(measured.oursCpu()), CpuMeter.describe(measured.rawCpu()), null, "", null);
+        // PostgreSQL's files and the S3 server's share the disk here: how busy it was says whether it bound the sweep
+        s.figure("disk", measured.oursDisk()).figure("raw_disk", measured.rawDisk());
+        s.row("disk (" + disk.disks() + ")", DiskMeter.describe(measured.oursDisk()),
+                DiskMeter.describe(measured.rawDisk()), null, "", null);
+        s.figure("wal_per_1000_recordings", measured.oursWal());
+        s.row("PostgreSQL WAL per 1,000 recordings", WalMeter.describe(measured.oursWal()), "", null, "", null);
         s.row("sweep recordings/s", Section.num(ours, "/s"), Section.num(raw, "/s"), ratio, "≥ 0.8 of raw", ratio >= 0.8);
         return s.note(String.format(java.util.Locale.ROOT, "%,d expired recordings with one chunk object each, removed by "
                 + "the cleanup action; raw = DeleteObjects of the same %,d keys, 1,000 per request, " + SWEEP_WORKERS
@@ -52,11 +59,12 @@ final class RetentionScenario {
     }
 
     private record Sweep(int keys, double rawSeconds, double sweepSeconds, Map<String, Double> rawCpu,
-                         Map<String, Double> oursCpu) {
+                         Map<String, Double> oursCpu, Map<String, Double> rawDisk, Map<String, Double> oursDisk,
+                         Map<String, Double> oursWal) {
     }
 
     /** {@code n} expired recordings of {@code org}: their keys deleted raw, put again, then swept by cleanup. */
-    private static Sweep sweep(Ctx ctx, Fixtures.Org org, int n) throws Exception {
+    private static Sweep sweep(Ctx ctx, DiskMeter disk, Fixtures.Org org, int n) throws Exception {
         List<UUID> ids = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             ids.add(UUID.randomUUID());
@@ -71,17 +79,23 @@ final class RetentionScenario {
 
         putAll(ctx, chunkKeys);
         var cpu0 = ctx.cpu().read();
+        var disk0 = disk.read();
         long t0 = System.nanoTime();
         ctx.raw().delete(sweptKeys, SWEEP_WORKERS);
         double rawSeconds = (System.nanoTime() - t0) / 1e9;
+        var rawDisk = DiskMeter.window(disk0, disk.read(), n / 1000.0);
         var rawCpu = CpuMeter.perOp(cpu0, ctx.cpu().read(), n / 1000.0);
         putAll(ctx, chunkKeys);
 
         var cpu1 = ctx.cpu().read();
+        var disk1 = disk.read();
+        var wal1 = WalMeter.read(ctx.fixtures());
         t0 = System.nanoTime();
         int deleted = ctx.service().action(org.token(), Map.of("action", "cleanup", "org_id", org.id().toString()))
                 .data().get("deleted").asInt();
         double sweepSeconds = (System.nanoTime() - t0) / 1e9;
+        var oursDisk = DiskMeter.window(disk1, disk.read(), n / 1000.0);
+        var oursWal = WalMeter.window(wal1, WalMeter.read(ctx.fixtures()), n / 1000.0);
         var oursCpu = CpuMeter.perOp(cpu1, ctx.cpu().read(), n / 1000.0);
         if (deleted != n) {
             throw new IllegalStateException("cleanup deleted " + deleted + " recordings, expected " + n);
@@ -91,7 +105,7 @@ final class RetentionScenario {
             throw new IllegalStateException(left + " chunk objects left after the sweep");
         }
 
-        return new Sweep(sweptKeys.size(), rawSeconds, sweepSeconds, rawCpu, oursCpu);
+        return new Sweep(sweptKeys.size(), rawSeconds, sweepSeconds, rawCpu, oursCpu, rawDisk, oursDisk, oursWal);
     }
 
     private static void putAll(Ctx ctx, List<String> keys) throws Exception {
