@@ -9,7 +9,8 @@ import java.util.Map;
 /**
  * The WAL PostgreSQL wrote in a timed window (pg_stat_wal, the whole server's: nothing else writes during a
  * benchmark): its records, its full-page images (a page's first change after a checkpoint is logged whole) and
- * its bytes. WAL is most of what the database adds to a disk it shares with the S3 server's files.
+ * its bytes: part of what the database adds to a disk it shares with the S3 server's files, the data pages written
+ * back after it being the rest. Backends report their counts up to a second late, a few per cent of a minute.
  */
 final class WalMeter {
     record Reading(long records, long fullPageImages, long bytes) {
