@@ -6,6 +6,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -18,6 +20,8 @@ public final class FreePort {
     private static final int LOWEST = 10_000;
     private static final int HIGHEST = 65_535;
     private static final int ATTEMPTS = 200;
+    /** Never handed out twice by one JVM: two picks in a row (a service's port and its management port) may both be free. */
+    private static final Set<Integer> GIVEN = ConcurrentHashMap.newKeySet();
 
     private FreePort() {
     }
@@ -26,7 +30,7 @@ public final class FreePort {
         int[] band = band(ephemeralRange());
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             int port = ThreadLocalRandom.current().nextInt(band[0], band[1] + 1);
-            if (free(port)) {
+            if (free(port) && GIVEN.add(port)) {
                 return port;
             }
         }

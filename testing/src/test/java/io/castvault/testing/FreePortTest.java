@@ -7,8 +7,11 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 class FreePortTest {
@@ -29,16 +32,19 @@ class FreePortTest {
     }
 
     @Test
-    void aPickedPortIsOutsideThisMachinesEphemeralRangeAndBindable() throws Exception {
+    void pickedPortsAreOutsideThisMachinesEphemeralRangeBindableAndNeverTheSameTwice() throws Exception {
         String[] range = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim().split("\\s+");
         int low = Integer.parseInt(range[0]);
         int high = Integer.parseInt(range[1]);
+        Set<Integer> picked = new HashSet<>();
         for (int i = 0; i < 50; i++) {
             int port = FreePort.pick();
+            picked.add(port);
             assertFalse(port >= low && port <= high, port + " is in the ephemeral range " + low + "-" + high);
             try (ServerSocket socket = new ServerSocket()) {
                 socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
             }
         }
+        assertEquals(50, picked.size(), "a port handed out twice: " + picked);
     }
 }
