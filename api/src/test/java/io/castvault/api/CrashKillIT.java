@@ -193,11 +193,12 @@ class CrashKillIT {
             service.start();
         }
         long restarted = System.nanoTime();
-        // The clients carry on while what the killed processes held (seal tokens, deletion leases) runs out, and
+        // The clients carry on while what the killed processes held (seal tokens, removals) runs out, and
         // retry the completes those held up.
         String lastKill = killed;
-        await("the killed processes' seals and deletion leases taken over", () -> sealHeldUp()
-                && sql("SELECT count(*) FROM session_recordings WHERE seal_started_at <= ?::timestamptz OR delete_claimed_at <= ?::timestamptz",
+        await("the killed processes' seals and removals taken over", () -> sealHeldUp()
+                && sql("SELECT (SELECT count(*) FROM session_recordings WHERE seal_started_at <= ?::timestamptz)"
+                        + " + (SELECT count(*) FROM object_removals WHERE claimed_at <= ?::timestamptz)",
                 lastKill, lastKill).get(0).get(0, Long.class) == 0);
         stopping = true;
         for (Future<?> client : clients) {
@@ -206,9 +207,10 @@ class CrashKillIT {
         await("the completes held up meanwhile", this::sealHeldUp);
         Set<UUID> doomed = new HashSet<>();
         recordings.stream().filter(r -> r.doomed).forEach(r -> doomed.add(r.id));
-        await("the doomed recordings' rows removed (a killed sweeper's lease runs out first)", () -> {
+        await("the doomed recordings' rows and removals done (a killed sweeper's lease runs out first)", () -> {
             List<UUID> rows = ids("SELECT id FROM session_recordings");
-            return rows.stream().noneMatch(doomed::contains) && ids("SELECT id FROM session_recordings WHERE status = 'deleting'").isEmpty();
+            return rows.stream().noneMatch(doomed::contains) && ids("SELECT id FROM session_recordings WHERE status = 'deleting'").isEmpty()
+                    && sql("SELECT count(*) FROM object_removals").get(0).get(0, Long.class) == 0;
         });
 
         long settled = System.nanoTime();

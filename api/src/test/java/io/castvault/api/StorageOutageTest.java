@@ -2,7 +2,6 @@ package io.castvault.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.castvault.db.RecordingQueries;
-import io.castvault.db.WritePathQueries;
 import io.castvault.storage.ObjectKey;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -100,8 +99,11 @@ class StorageOutageTest {
         for (ObjectKey.Prefix p : ObjectKey.recordingPrefixes(org.orgId(), id)) {
             assertEquals(List.of(), app.blobs().list(p));
         }
-        int stillMarked = app.db().acrossOrgs(tx -> WritePathQueries.leaseDeleting(tx, 10, 0, List.of()).size());
-        assertEquals(0, stillMarked);
+        assertEquals("0", app.db().acrossOrgs(tx -> io.castvault.db.TestSql.text(tx,
+                "SELECT count(*) FROM session_recordings WHERE id = ?", id)), "the marked row is gone");
+        assertEquals("0", app.db().acrossOrgs(tx -> io.castvault.db.TestSql.text(tx,
+                "SELECT count(*) FROM object_removals o, jsonb_array_elements(o.recordings) e WHERE e->>'id' = ?",
+                id.toString())), "and no removal names it");
     }
 
     private static List<Integer> chunkIndexes(TestOrg org, UUID id) {

@@ -87,8 +87,8 @@ public final class EvidenceQueries {
     // --- removal reasons --------------------------------------------------------------------------------------
 
     /**
-     * States why recordings this transaction marks {@code deleting} are removed; the V7 trigger records it with
-     * each removal. Without it a removal is logged as {@code unexplained}, which the verifier reports.
+     * States why recordings this transaction marks {@code deleting} or removes are removed; the triggers of V7 and
+     * V16 record it with each removal. Without it a removal is logged as {@code unexplained}, which the verifier reports.
      */
     public static void stateRemovalReason(Tx tx, String reason, UUID actorId) {
         if (!reason.equals("retention") && !reason.equals("admin_delete")) {

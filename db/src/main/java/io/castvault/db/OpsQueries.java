@@ -12,13 +12,17 @@ public final class OpsQueries {
     private OpsQueries() {
     }
 
-    /** Recordings per status over every org (needs an all-orgs transaction), {@code deleting} included. */
+    /**
+     * Recordings per status over every org (needs an all-orgs transaction); {@code deleting} counts those hidden
+     * whose objects are still to be deleted: marked by the delete action, or removed by retention.
+     */
     public static Map<String, Long> recordingsByStatus(Tx tx) {
         Map<String, Long> counts = new TreeMap<>();
         tx.dsl().select(RECORDING_STATS.STATUS, sum(RECORDING_STATS.RECORDINGS))
                 .from(RECORDING_STATS)
                 .groupBy(RECORDING_STATS.STATUS)
                 .forEach(r -> counts.put(r.value1(), r.value2() == null ? 0L : r.value2().longValue()));
+        counts.merge("deleting", RemovalQueries.recordingsAwaitingObjectRemoval(tx), Long::sum);
         return counts;
     }
 

@@ -3,11 +3,8 @@ package io.castvault.db;
 import io.castvault.core.model.Chunk;
 import io.castvault.core.model.RecordingStatus;
 
-import org.jooq.Condition;
 import org.jooq.Field;
 import org.jooq.JSONB;
-import org.jooq.Record5;
-import org.jooq.Table;
 import org.jooq.impl.DSL;
 
 import java.time.Instant;
@@ -19,14 +16,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
-import static io.castvault.db.jooq.Tables.EVIDENCE_SEALS;
-import static io.castvault.db.jooq.Tables.ORG_SETTINGS;
 import static io.castvault.db.jooq.Tables.RECORDING_CHUNKS;
 import static io.castvault.db.jooq.Tables.SESSION_RECORDINGS;
 
 /**
  * The states of the write path (migration V4), each changed by one short statement so that no transaction is open
- * while the object store is called: chunk claims, the seal token, deletion leases, and what the orphan sweep asks.
+ * while the object store is called: chunk claims, the seal token, the delete action's row, and what the orphan
+ * sweep asks. Retention's removals are {@link RemovalQueries}'.
  */
 public final class WritePathQueries {
     // the statement of upload_chunk's claims and marks, rendered once (see RenderedQuery)
@@ -39,9 +35,6 @@ public final class WritePathQueries {
     private static final Field<Instant> CLAIM_STARTED_AT = DSL.field(DSL.name("started_at"), Instant.class);
     /** the claim was made by this statement */
     private static final Field<Boolean> CLAIMED = DSL.field(DSL.name("claimed"), Boolean.class);
-    /** the manifest's hash was recorded, which happens after it and its signature are written */
-    private static final Field<Boolean> MANIFEST_RECORDED = DSL.field(DSL.exists(DSL.selectOne().from(EVIDENCE_SEALS)
-            .where(EVIDENCE_SEALS.RECORDING_ID.eq(SESSION_RECORDINGS.ID)).and(EVIDENCE_SEALS.MANIFEST_SHA256.isNotNull())));
     /**
      * A statement of claims only commits without waiting for its WAL to reach the disk (no mark in it: the function
      * of migration V15 sets {@code synchronous_commit} off for its own transaction). A claim must be visible before
@@ -284,80 +277,10 @@ public final class WritePathQueries {
 
     // --- deletion ---------------------------------------------------------------------------------------------
 
-    /**
-     * A recording leased for deletion and what its row says it has in the store: the sealed cast ({@code sealed}),
-     * chunk objects (until {@code chunksCleared}), a manifest and its signature ({@code manifestRecorded}: the
-     * manifest's hash was recorded, which happens after it is written).
-     */
-    public record DeletingRecording(UUID orgId, UUID id, boolean chunksCleared, boolean sealed, boolean manifestRecorded) {
-        public RecordingRef ref() {
-            return new RecordingRef(orgId, id);
-        }
-    }
-
-    /**
-     * Marks up to {@code limit} recordings older than their org's retention as {@code deleting}, except those
-     * under legal hold (their own or their org's), and leases them to the caller in the same statement: the caller
-     * deletes them next, and a second UPDATE of each row only to lease it would write every one of the table's
-     * indexes again (a status change is never a HOT update). With an org-scoped transaction only that org is
-     * considered.
-     */
-    public static List<DeletingRecording> markExpired(Tx tx, int limit) {
+    /** Removes the row of a recording the delete action marked {@code deleting}; false when it is gone already. */
+    public static boolean deleteMarkedRow(Tx tx, UUID id) {
         var r = SESSION_RECORDINGS;
-        Field<Integer> retention = DSL.coalesce(ORG_SETTINGS.RECORDING_RETENTION_DAYS,
-                DSL.inline(OrgSettings.DEFAULTS.retentionDays()));
-        // The constant bound (retention is at least one day) lets the started_at index narrow the scan.
-        Condition expired = r.STATUS.ne(RecordingQueries.DELETING)
-                .and(r.LEGAL_HOLD.isFalse()).and(DSL.coalesce(ORG_SETTINGS.LEGAL_HOLD, DSL.inline(false)).isFalse())
-                .and(r.STARTED_AT.lt(DSL.field("now() - interval '1 day'", Instant.class)))
-                .and(r.STARTED_AT.lt(DSL.field("now() - make_interval(days => {0})", Instant.class, retention)));
-        if (tx.orgId().isPresent()) {
-            expired = expired.and(r.ORG_ID.eq(tx.orgId().get()));
-        }
-        Table<?> claim = DSL.select(r.ID).from(r).leftJoin(ORG_SETTINGS).on(ORG_SETTINGS.ORG_ID.eq(r.ORG_ID))
-                .where(expired).limit(limit).forUpdate().of(r).skipLocked().asTable("claim");
-        return tx.dsl().update(r).set(r.STATUS, RecordingQueries.DELETING).set(r.DELETE_CLAIMED_AT, DSL.currentInstant())
-                .from(claim).where(r.ID.eq(claim.field(r.ID)))
-                .returningResult(r.ORG_ID, r.ID, r.CHUNKS_CLEARED, r.SEALED, MANIFEST_RECORDED)
-                .fetch(WritePathQueries::deleting);
-    }
-
-    /**
-     * Leases up to {@code limit} recordings marked {@code deleting} that no other sweeper holds (a lease older
-     * than {@code leaseSeconds} is taken over): those a deletion could not finish, or marked by the {@code delete}
-     * action. The statement commits at once: objects are then deleted with no row lock held, and the rows afterwards.
-     */
-    public static List<DeletingRecording> leaseDeleting(Tx tx, int limit, long leaseSeconds, Collection<UUID> skip) {
-        var r = SESSION_RECORDINGS;
-        Condition c = r.STATUS.eq(RecordingQueries.DELETING)
-                .and(r.DELETE_CLAIMED_AT.isNull().or(r.DELETE_CLAIMED_AT.lt(ago(leaseSeconds))));
-        if (!skip.isEmpty()) {
-            c = c.and(UuidArrays.noneOf(r.ID, skip));
-        }
-        if (tx.orgId().isPresent()) {
-            c = c.and(r.ORG_ID.eq(tx.orgId().get()));
-        }
-        Table<?> claim = DSL.select(r.ID).from(r).where(c).limit(limit).forUpdate().skipLocked().asTable("claim");
-        return tx.dsl().update(r).set(r.DELETE_CLAIMED_AT, DSL.currentInstant())
-                .from(claim).where(r.ID.eq(claim.field(r.ID)))
-                .returningResult(r.ORG_ID, r.ID, r.CHUNKS_CLEARED, r.SEALED, MANIFEST_RECORDED)
-                .fetch(WritePathQueries::deleting);
-    }
-
-    private static DeletingRecording deleting(Record5<UUID, UUID, Boolean, Boolean, Boolean> x) {
-        return new DeletingRecording(x.value1(), x.value2(), x.value3(), x.value4(), x.value5());
-    }
-
-    /** Gives leases back after a failed deletion, so the next attempt (the action's or a sweeper's) need not wait. */
-    public static void releaseDeleteLeases(Tx tx, Collection<UUID> ids) {
-        var r = SESSION_RECORDINGS;
-        tx.dsl().update(r).setNull(r.DELETE_CLAIMED_AT).where(UuidArrays.anyOf(r.ID, ids)).execute();
-    }
-
-    /** Removes rows of recordings marked {@code deleting} (a row someone un-marked meanwhile is kept). */
-    public static int deleteMarkedRows(Tx tx, Collection<UUID> ids) {
-        var r = SESSION_RECORDINGS;
-        return tx.dsl().deleteFrom(r).where(UuidArrays.anyOf(r.ID, ids)).and(r.STATUS.eq(RecordingQueries.DELETING)).execute();
+        return tx.dsl().deleteFrom(r).where(r.ID.eq(id)).and(r.STATUS.eq(RecordingQueries.DELETING)).execute() == 1;
     }
 
     // --- orphan sweep -----------------------------------------------------------------------------------------

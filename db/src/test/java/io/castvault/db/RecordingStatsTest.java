@@ -83,7 +83,10 @@ class RecordingStatsTest {
         });
         assertMatchesRows();
 
-        db.inOrg(ORG, tx -> WritePathQueries.deleteMarkedRows(tx, List.of(ids.get(0), ids.get(8))));
+        // the delete action's row, and one turned into a removal (the sweeper's way)
+        db.inOrg(ORG, tx -> WritePathQueries.deleteMarkedRow(tx, ids.get(0)));
+        assertEquals(List.of(ids.get(8)), db.inOrg(ORG, tx -> RemovalQueries.removeMarked(tx, 10, 10)).stream()
+                .flatMap(r -> r.recordings().stream()).map(RemovalQueries.RemovedRecording::id).toList());
         db.acrossOrgs(tx -> MachineQueries.delete(tx, MACHINE_B));
         assertMatchesRows();
     }

@@ -10,7 +10,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The events of one retention run: {@code recording.deleted} (reason retention) in each marking transaction,
+ * The events of one retention run: {@code recording.deleted} (reason retention) in each transaction that removes expired recordings,
  * then {@code retention.completed} for every org the run expired recordings in (always for the cleanup action,
  * which names its org).
  */
@@ -34,9 +34,9 @@ public final class RetentionRun {
         return run;
     }
 
-    /** Call in the transaction that marked {@code marked}. */
-    public void expired(Tx tx, List<RecordingRef> marked) {
-        for (RecordingRef r : marked) {
+    /** Call in the transaction that removed {@code removed}. */
+    public void expired(Tx tx, List<RecordingRef> removed) {
+        for (RecordingRef r : removed) {
             Outbox.append(tx, Events.recordingDeleted(r.orgId(), r.id(), Events.DeleteReason.RETENTION, null));
             expired.merge(r.orgId(), 1, Integer::sum);
         }

@@ -139,12 +139,12 @@ public final class Audit {
     }
 
     /**
-     * Retention marked these recordings for deletion: one {@code retention_delete} entry each, by {@code system}
-     * for the sweeper or by the admin who ran {@code cleanup}. Returns how many were marked.
+     * Retention removed these recordings: one {@code retention_delete} entry each, by {@code system}
+     * for the sweeper or by the admin who ran {@code cleanup}. Returns how many were removed.
      */
-    public static int expired(Tx tx, Caller cleanupBy, List<RecordingRef> marked) {
+    public static int expired(Tx tx, Caller cleanupBy, List<RecordingRef> removed) {
         // one org's chain after another: two sweepers (instances) take the chains' locks in the same order
-        List<RecordingRef> sorted = marked.stream().sorted(Comparator.comparing(RecordingRef::orgId)).toList();
+        List<RecordingRef> sorted = removed.stream().sorted(Comparator.comparing(RecordingRef::orgId)).toList();
         AuditEntry template;
         if (cleanupBy == null) {
             template = new AuditEntry(null, SYSTEM, null, SYSTEM, "retention_delete", "recording", null, AuditEntry.OK,
@@ -156,7 +156,7 @@ public final class Audit {
         }
         AuditLog.appendEach(tx, template, sorted.stream().map(RecordingRef::orgId).toList(),
                 sorted.stream().map(RecordingRef::id).toList());
-        return marked.size();
+        return removed.size();
     }
 
     /** The settings an entry shows before and after a change (never any secret). */

@@ -145,6 +145,11 @@ public final class BlobStores implements StorePlacement, AutoCloseable {
         return stores;
     }
 
+    @Override
+    public BlobStore placed(UUID orgId, UUID storeId) {
+        return storeId == null ? platform : store(orgId, storeId);
+    }
+
     BlobStore store(UUID orgId, UUID storeId) {
         Cached cached = clients.get(storeId);
         if (cached != null && cached.checkedAt().plus(REFRESH).isAfter(Instant.now())) {

@@ -5,14 +5,18 @@ import io.castvault.core.ErrorCode;
 import io.castvault.db.Database;
 import io.castvault.db.EvidenceQueries;
 import io.castvault.db.RecordingQueries;
+import io.castvault.db.RemovalQueries;
+import io.castvault.db.RemovalQueries.ObjectRemoval;
+import io.castvault.db.RemovalQueries.RemovedRecording;
 import io.castvault.db.Role;
 import io.castvault.db.WritePathQueries;
-import io.castvault.db.WritePathQueries.DeletingRecording;
 import io.castvault.events.Events;
 import io.castvault.events.Outbox;
 import io.castvault.storage.BlobStore;
 import io.castvault.storage.DeleteResult;
 import io.castvault.storage.ObjectKey;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,6 +25,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
@@ -34,29 +39,39 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Deleting recordings in three steps, none holding a row lock while the store is called: mark {@code deleting}
- * (hidden from every read at once), delete the objects, delete the rows of the recordings whose objects are all
- * gone. A recording whose objects could not all be deleted keeps its mark and is retried; a lease (migration V4)
- * keeps concurrent sweepers on disjoint recordings.
+ * Deleting recordings, no row lock held while the store is called. The delete action marks its recording
+ * {@code deleting} (hidden from every read at once), deletes everything under its prefixes, then the row.
+ * Retention removes a batch of rows in one transaction, leaving removals that name their objects
+ * ({@link RemovalQueries}), and deletes the objects of each removal, then the removal. What could not be deleted
+ * stays named by a removal (or, for the action, by its marked row, which the next sweep turns into a removal) and
+ * is retried; a lease keeps concurrent sweepers on disjoint removals.
  */
 public final class Deletion {
+    private static final Logger LOG = LoggerFactory.getLogger(Deletion.class);
+    /** Recordings per removal: one worker's DeleteObjects calls and one row to finish. */
     static final int BATCH = 500;
     /** DeleteObjects calls of one run in flight at once: what a sweep asks of a store, whatever its size. */
     static final int STORE_CALLS = 2;
     /**
-     * Batches in work at once: more than {@link #STORE_CALLS}, so that while one batch's rows are read or deleted
+     * Removals in work at once: more than {@link #STORE_CALLS}, so that while one removal's row is finished
      * another's objects are being deleted, and the store is never left waiting on the database.
      */
     static final int WORKERS = 4;
 
     private final Database db;
     private final BlobStore blobs;
+    private final StorePlacement placement;
     private final long leaseSeconds;
 
-    /** @param lease how long a sweeper may own a recording it is deleting before another takes it over */
-    public Deletion(Database db, BlobStore blobs, Duration lease) {
+    /**
+     * @param blobs     routes each key to the store its recording's row names (the delete action's row exists)
+     * @param placement the store a removal's recording was started in (its row, which routed its keys, is gone)
+     * @param lease     how long a sweeper may hold a removal it is working on before another takes it over
+     */
+    public Deletion(Database db, BlobStore blobs, StorePlacement placement, Duration lease) {
         this.db = db;
         this.blobs = blobs;
+        this.placement = placement;
         this.leaseSeconds = lease.toSeconds();
     }
 
@@ -92,38 +107,38 @@ public final class Deletion {
             throw new CastvaultException(ErrorCode.STORAGE_UNAVAILABLE, result.failed().size()
                     + " objects of the recording could not be deleted; it stays hidden and deletion will be retried");
         }
-        db.inOrg(caller.orgId(), tx -> WritePathQueries.deleteMarkedRows(tx, List.of(sessionId)));
+        db.inOrg(caller.orgId(), tx -> WritePathQueries.deleteMarkedRow(tx, sessionId));
         return sessionId.toString();
     }
 
     /**
-     * Deletes every recording marked {@code deleting} in scope ({@code orgId} or, when null, all orgs) that no
-     * other sweeper holds. {@link #WORKERS} batches run at once, at most {@link #STORE_CALLS} of them in the store.
+     * Deletes the objects of every removal in scope ({@code orgId} or, when null, all orgs) that no other sweeper
+     * holds, after turning what the delete action left marked into removals. {@link #WORKERS} removals are in
+     * work at once, at most {@link #STORE_CALLS} of them in the store.
      */
-    Outcome deleteMarked(UUID orgId) {
-        Marked none = new Marked();
+    Outcome deleteRemoved(UUID orgId) {
+        Handover none = new Handover();
         none.end();
-        return deleteMarked(orgId, none);
+        return deleteRemoved(orgId, none);
     }
 
     /**
-     * As {@link #deleteMarked(UUID)}, first taking the batches a marking hands over while it goes on (marked and
-     * leased in one statement, see {@link WritePathQueries#markExpired}), then leasing what else is marked: a
-     * deletion that failed before, or the {@code delete} action's. Retention marks in batches of thousands (a
-     * transaction of row updates and audit entries, one core's work) and deletes while it marks, so both cores are
-     * busy from the first batch on instead of the marking running alone before any deletion.
+     * As {@link #deleteRemoved(UUID)}, first taking the removals a retention run hands over while it goes on
+     * (removed and held in one transaction, see {@link RemovalQueries#removeExpired}). Retention removes in
+     * batches of thousands (row deletions and audit entries, one core's work) and deletes objects while it
+     * removes, so both cores are busy from the first batch on.
      */
-    Outcome deleteMarked(UUID orgId, Marked marked) {
-        Set<UUID> failed = ConcurrentHashMap.newKeySet();
+    Outcome deleteRemoved(UUID orgId, Handover handed) {
+        Set<Long> failed = ConcurrentHashMap.newKeySet();
         Semaphore storeCalls = new Semaphore(STORE_CALLS);
         List<Future<Outcome>> workers = new ArrayList<>();
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int i = 0; i < WORKERS; i++) {
-                workers.add(pool.submit(() -> drain(orgId, failed, marked, storeCalls)));
+                workers.add(pool.submit(() -> drain(orgId, failed, handed, storeCalls)));
             }
         } finally {
-            // a marking still going on after the workers ended (they failed) must not wait to hand over more
-            marked.close();
+            // a retention run still removing after the workers ended (they failed) must not wait to hand over more
+            handed.close();
         }
         Outcome total = new Outcome(Set.of(), 0, 0, 0);
         RuntimeException error = null;
@@ -143,57 +158,63 @@ public final class Deletion {
         return total;
     }
 
-    private Outcome drain(UUID orgId, Set<UUID> failed, Marked marked, Semaphore storeCalls) {
+    private Outcome drain(UUID orgId, Set<Long> failed, Handover handed, Semaphore storeCalls) {
         Outcome total = new Outcome(Set.of(), 0, 0, 0);
-        for (List<DeletingRecording> batch = marked.next(); !batch.isEmpty(); batch = marked.next()) {
-            total = total.plus(deleteLeased(orgId, batch, failed, storeCalls));
+        for (Optional<ObjectRemoval> next = handed.next(); next.isPresent(); next = handed.next()) {
+            total = total.plus(deleteObjects(next.get(), failed, storeCalls));
         }
         while (true) {
-            List<DeletingRecording> leased = tx(orgId, tx -> WritePathQueries.leaseDeleting(tx, BATCH, leaseSeconds, failed));
-            if (leased.isEmpty()) {
+            List<ObjectRemoval> held = tx(orgId, tx -> {
+                List<ObjectRemoval> marked = RemovalQueries.removeMarked(tx, BATCH, BATCH);
+                return marked.isEmpty() ? RemovalQueries.lease(tx, 1, leaseSeconds, failed) : marked;
+            });
+            if (held.isEmpty()) {
                 return total;
             }
-            total = total.plus(deleteLeased(orgId, leased, failed, storeCalls));
+            for (ObjectRemoval removal : held) {
+                total = total.plus(deleteObjects(removal, failed, storeCalls));
+            }
         }
     }
 
     /**
-     * Recordings a marking has marked and leased, handed from the marking thread to the deletion workers in slices
-     * of {@link #BATCH}. Bounded: a marking that runs ahead of the deletion waits, so no slice waits in memory
-     * for long while its lease runs down.
+     * Removals a retention run has made, handed from its removing thread to the deletion workers. Bounded: a
+     * removing thread that runs ahead of the deletion waits, so no removal waits in memory for long while its
+     * lease runs down.
      */
-    static final class Marked {
-        private static final List<DeletingRecording> END = List.of();
-        private static final int SLICES_AHEAD = 20;
+    static final class Handover {
+        private static final ObjectRemoval END = new ObjectRemoval(-1, new UUID(0, 0), List.of());
+        private static final int AHEAD = 20;
 
-        private final BlockingQueue<List<DeletingRecording>> slices = new LinkedBlockingQueue<>(SLICES_AHEAD);
+        private final BlockingQueue<ObjectRemoval> removals = new LinkedBlockingQueue<>(AHEAD);
         private volatile boolean closed;
 
         /**
          * Hands {@code batch} over once it is committed; blocks while the workers are that far behind. False when
-         * the deletion has ended already (its workers failed): the marking should stop, and the rows it marked stay
-         * marked and are leased again once their lease runs out.
+         * the deletion has ended already (its workers failed): the removing should stop, and the removals it made
+         * are leased again once their lease runs out.
          */
-        boolean add(List<DeletingRecording> batch) {
-            for (int from = 0; from < batch.size(); from += BATCH) {
-                if (!put(List.copyOf(batch.subList(from, Math.min(batch.size(), from + BATCH))))) {
+        boolean add(List<ObjectRemoval> batch) {
+            for (ObjectRemoval removal : batch) {
+                if (!put(removal)) {
                     return false;
                 }
             }
             return true;
         }
 
-        /** No more batches will come (also after a failed marking). */
+        /** No more removals will come (also after a failed removing). */
         void end() {
             for (int i = 0; i < WORKERS; i++) {
                 put(END);
             }
         }
 
-        /** The next slice; empty once the marking has ended. */
-        List<DeletingRecording> next() {
+        /** The next removal; empty once the removing has ended. */
+        Optional<ObjectRemoval> next() {
             try {
-                return slices.take();
+                ObjectRemoval next = removals.take();
+                return next == END ? Optional.empty() : Optional.of(next);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while deleting recordings", e);
@@ -203,13 +224,13 @@ public final class Deletion {
         /** The deletion has ended: nothing more is taken, and nobody waits to hand over more. */
         void close() {
             closed = true;
-            slices.clear();
+            removals.clear();
         }
 
-        private boolean put(List<DeletingRecording> slice) {
+        private boolean put(ObjectRemoval removal) {
             try {
                 while (!closed) {
-                    if (slices.offer(slice, 100, TimeUnit.MILLISECONDS)) {
+                    if (removals.offer(removal, 100, TimeUnit.MILLISECONDS)) {
                         return true;
                     }
                     // the workers are behind: wait, unless they have ended
@@ -217,7 +238,7 @@ public final class Deletion {
                 return false;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while handing over marked recordings", e);
+                throw new IllegalStateException("interrupted while handing over removed recordings", e);
             }
         }
     }
@@ -226,51 +247,64 @@ public final class Deletion {
         return orgId == null ? db.acrossOrgs(work) : db.inOrg(orgId, work);
     }
 
-    /** One leased batch: delete its objects (no transaction), then the rows of those whose objects are all gone. */
-    private Outcome deleteLeased(UUID orgId, List<DeletingRecording> leased, Set<UUID> failedEarlier,
-                                 Semaphore storeCalls) {
-        List<UUID> withChunks = leased.stream().filter(r -> !r.chunksCleared()).map(DeletingRecording::id).toList();
-        Map<UUID, List<Integer>> indexes = withChunks.isEmpty() ? Map.of()
-                : tx(orgId, tx -> RecordingQueries.chunkIndexes(tx, withChunks));
-        // Keys come from the rows (fast, batched), and only those the rows say exist: deleting keys that were
-        // never written costs the store as much as real ones. Objects no row names (a released claim, a cast or
-        // manifest written by a process that died before recording it) are the orphan sweep's.
-        Map<ObjectKey, UUID> owner = new HashMap<>();
-        for (DeletingRecording r : leased) {
-            owner.put(ObjectKey.summary(r.orgId(), r.id()), r.id());
+    /**
+     * One held removal: delete the objects its recordings' rows named (no transaction open), then the removal, or,
+     * when some could not be deleted, keep it for those recordings only and release it.
+     */
+    private Outcome deleteObjects(ObjectRemoval removal, Set<Long> failedEarlier, Semaphore storeCalls) {
+        // Only the keys the rows said exist: deleting keys that were never written costs the store as much as real
+        // ones. Objects no row named (a released claim, a cast or manifest written by a process that died before
+        // recording it) are the orphan sweep's.
+        UUID org = removal.orgId();
+        Map<UUID, Map<ObjectKey, UUID>> ownerByStore = new HashMap<>();
+        for (RemovedRecording r : removal.recordings()) {
+            Map<ObjectKey, UUID> owner = ownerByStore.computeIfAbsent(r.storeId(), s -> new HashMap<>());
+            owner.put(ObjectKey.summary(org, r.id()), r.id());
             if (r.sealed()) {
-                owner.put(ObjectKey.cast(r.orgId(), r.id()), r.id());
+                owner.put(ObjectKey.cast(org, r.id()), r.id());
             }
             if (r.manifestRecorded()) {
-                ObjectKey manifest = ObjectKey.manifest(r.orgId(), r.id());
+                ObjectKey manifest = ObjectKey.manifest(org, r.id());
                 owner.put(manifest, r.id());
                 owner.put(ObjectKey.signatureOf(manifest), r.id());
             }
-            for (int i : indexes.getOrDefault(r.id(), List.of())) {
-                owner.put(ObjectKey.chunk(r.orgId(), r.id(), i), r.id());
+            for (int i : r.chunkIndexes()) {
+                owner.put(ObjectKey.chunk(org, r.id(), i), r.id());
             }
         }
-        DeleteResult result;
+        Set<UUID> unfinished = new HashSet<>();
+        int deleted = 0;
         storeCalls.acquireUninterruptibly(); // every holder releases: a store call ends within its timeout
         try {
-            result = blobs.delete(owner.keySet());
+            for (var byStore : ownerByStore.entrySet()) {
+                Map<ObjectKey, UUID> owner = byStore.getValue();
+                try {
+                    DeleteResult result = placement.placed(org, byStore.getKey()).delete(owner.keySet());
+                    result.failed().keySet().forEach(k -> unfinished.add(owner.get(k)));
+                    deleted += result.deleted().size();
+                } catch (RuntimeException e) {
+                    // the org's store could not even be reached (its row or its client is gone): kept for later
+                    LOG.warn("could not delete the objects of {} recordings of org {} in store {}: {}",
+                            new HashSet<>(owner.values()).size(), org, byStore.getKey(), e.getMessage());
+                    unfinished.addAll(owner.values());
+                }
+            }
         } finally {
             storeCalls.release();
         }
-        Set<UUID> incomplete = new HashSet<>();
-        result.failed().keySet().forEach(k -> incomplete.add(owner.get(k)));
-        List<UUID> done = leased.stream().map(DeletingRecording::id).filter(id -> !incomplete.contains(id)).toList();
-        int deleted = done.isEmpty() ? 0 : tx(orgId, tx -> WritePathQueries.deleteMarkedRows(tx, done));
-        if (!incomplete.isEmpty()) {
-            // known as failed before the lease goes, so no other worker of this run leases them again at once
-            failedEarlier.addAll(incomplete);
-            tx(orgId, tx -> {
-                WritePathQueries.releaseDeleteLeases(tx, incomplete);
+        if (unfinished.isEmpty()) {
+            db.inOrg(org, tx -> {
+                RemovalQueries.finish(tx, removal.id());
+                return null;
+            });
+        } else {
+            // known as failed before the lease goes, so no other worker of this run leases it again at once
+            failedEarlier.add(removal.id());
+            db.inOrg(org, tx -> {
+                RemovalQueries.keep(tx, removal.id(), unfinished);
                 return null;
             });
         }
-        Set<UUID> orgs = new HashSet<>();
-        leased.forEach(r -> orgs.add(r.orgId()));
-        return new Outcome(orgs, deleted, result.deleted().size(), incomplete.size());
+        return new Outcome(Set.of(org), removal.recordings().size() - unfinished.size(), deleted, unfinished.size());
     }
 }

@@ -6,10 +6,11 @@ import io.castvault.db.Database;
 import io.castvault.db.EvidenceQueries;
 import io.castvault.db.RecordingQueries;
 import io.castvault.db.RecordingRef;
+import io.castvault.db.RemovalQueries;
+import io.castvault.db.RemovalQueries.ObjectRemoval;
 import io.castvault.db.Role;
 import io.castvault.db.Tx;
 import io.castvault.db.WritePathQueries;
-import io.castvault.db.WritePathQueries.DeletingRecording;
 import io.castvault.db.WritePathQueries.PendingChunk;
 import io.castvault.storage.StorageException;
 import io.castvault.events.RetentionRun;
@@ -24,15 +25,15 @@ import java.util.concurrent.FutureTask;
 import java.util.function.IntFunction;
 
 /**
- * The sweeper's run: recordings older than their org's retention (database clock) are hidden, then removed from
- * both tiers; active recordings nobody has written to for {@code abandonAfter} are sealed from the chunks they
+ * The sweeper's run: recordings older than their org's retention (database clock) are removed from PostgreSQL,
+ * then their objects from the store; active recordings nobody has written to for {@code abandonAfter} are sealed from the chunks they
  * have; stale chunk claims are reconciled against the store; and one bounded step of the orphan sweep runs.
  */
 public final class RetentionService {
     private static final Logger LOG = LoggerFactory.getLogger(RetentionService.class);
-    private static final int MARK_BATCH = 5_000;
-    /** The first batch is one deletion slice, so the deletion starts as soon as it can (about 50 ms, not 500). */
-    private static final int FIRST_MARK_BATCH = Deletion.BATCH;
+    private static final int REMOVE_BATCH = 5_000;
+    /** The first batch is one removal, so the deletion of objects starts as soon as it can (about 50 ms, not 500). */
+    private static final int FIRST_REMOVE_BATCH = Deletion.BATCH;
     private static final int ABANDON_BATCH = 100;
     private static final int CLAIM_BATCH = 1_000;
 
@@ -63,11 +64,11 @@ public final class RetentionService {
     public record CleanupResult(int deleted, int pending) {
     }
 
-    /** One run over every org; what could not be finished stays marked for the next run. */
+    /** One run over every org; objects that could not be deleted stay named by their removals for the next run. */
     public SweepReport sweep() {
         long start = System.nanoTime();
         RetentionRun events = RetentionRun.sweep();
-        Deletion.Outcome outcome = markAndDelete(null, limit -> db.acrossOrgs(tx -> markExpired(tx, null, events, limit)));
+        Deletion.Outcome outcome = removeAndDelete(null, limit -> db.acrossOrgs(tx -> removeExpired(tx, null, events, limit)));
         events.completed(db);
         int reconciled = reconcileClaims();
         int[] completed = completeAbandoned();
@@ -93,50 +94,50 @@ public final class RetentionService {
     }
 
     /**
-     * Marks expired recordings in bounded batches ({@code markBatch} marks and leases one, commits, and returns
-     * it; a transaction never holds many row locks for long) on a thread of its own, handing each batch to
-     * {@link Deletion} as soon as it is committed: the marking's row updates and audit entries use one core, the
-     * deletion's object and row work the other. A failure of the marking fails the run, as when it ran first.
+     * Removes expired recordings in bounded batches ({@code removeBatch} removes one and commits; a transaction
+     * never holds many row locks for long) on a thread of its own, handing each batch's removals to
+     * {@link Deletion} as soon as they are committed: the row deletions and audit entries use one core, the
+     * deletion of objects the other. A failure of the removing fails the run, as when it ran first.
      */
-    private Deletion.Outcome markAndDelete(UUID orgId, IntFunction<List<DeletingRecording>> markBatch) {
-        Deletion.Marked marked = new Deletion.Marked();
-        FutureTask<Void> marking = new FutureTask<>(() -> {
+    private Deletion.Outcome removeAndDelete(UUID orgId, IntFunction<List<ObjectRemoval>> removeBatch) {
+        Deletion.Handover handover = new Deletion.Handover();
+        FutureTask<Void> removing = new FutureTask<>(() -> {
             try {
-                for (List<DeletingRecording> batch = markBatch.apply(FIRST_MARK_BATCH); !batch.isEmpty() && marked.add(batch);
-                     batch = markBatch.apply(MARK_BATCH)) {
-                    // until a batch finds nothing left to mark, or the deletion has ended
+                for (List<ObjectRemoval> batch = removeBatch.apply(FIRST_REMOVE_BATCH); !batch.isEmpty() && handover.add(batch);
+                     batch = removeBatch.apply(REMOVE_BATCH)) {
+                    // until a batch finds nothing left to remove, or the deletion has ended
                 }
             } finally {
-                marked.end();
+                handover.end();
             }
             return null;
         });
-        Thread.ofVirtual().name("retention-marking").start(marking);
+        Thread.ofVirtual().name("retention-removing").start(removing);
         try {
-            return deletion.deleteMarked(orgId, marked);
+            return deletion.deleteRemoved(orgId, handover);
         } finally {
-            awaitMarking(marking);
+            awaitRemoving(removing);
         }
     }
 
-    /** One batch of the marking, with its audit entries and events; {@code cleanupBy} null for the sweeper. */
-    private static List<DeletingRecording> markExpired(Tx tx, Caller cleanupBy, RetentionRun events, int limit) {
+    /** One batch of the removing, with its audit entries and events; {@code cleanupBy} null for the sweeper. */
+    private static List<ObjectRemoval> removeExpired(Tx tx, Caller cleanupBy, RetentionRun events, int limit) {
         EvidenceQueries.stateRemovalReason(tx, "retention", null);
-        List<DeletingRecording> marked = WritePathQueries.markExpired(tx, limit);
-        List<RecordingRef> refs = marked.stream().map(DeletingRecording::ref).toList();
+        List<ObjectRemoval> removed = RemovalQueries.removeExpired(tx, limit, Deletion.BATCH);
+        List<RecordingRef> refs = removed.stream().flatMap(r -> r.refs().stream()).toList();
         Audit.expired(tx, cleanupBy, refs);
         events.expired(tx, refs);
-        return marked;
+        return removed;
     }
 
-    private static void awaitMarking(FutureTask<Void> marking) {
+    private static void awaitRemoving(FutureTask<Void> removing) {
         try {
-            marking.get();
+            removing.get();
         } catch (ExecutionException e) {
             throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while marking expired recordings", e);
+            throw new IllegalStateException("interrupted while removing expired recordings", e);
         }
     }
 
@@ -144,8 +145,8 @@ public final class RetentionService {
     public CleanupResult cleanup(Caller caller) {
         caller.requireRole(Role.ADMIN);
         RetentionRun events = RetentionRun.cleanup(caller.orgId(), caller.userId());
-        Deletion.Outcome outcome = markAndDelete(caller.orgId(),
-                limit -> db.inOrg(caller.orgId(), tx -> markExpired(tx, caller, events, limit)));
+        Deletion.Outcome outcome = removeAndDelete(caller.orgId(),
+                limit -> db.inOrg(caller.orgId(), tx -> removeExpired(tx, caller, events, limit)));
         events.completed(db);
         if (outcome.recordingsFailed() > 0 && outcome.recordingsDeleted() == 0) {
             throw new CastvaultException(ErrorCode.STORAGE_UNAVAILABLE,

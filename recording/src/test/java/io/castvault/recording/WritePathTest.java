@@ -6,6 +6,7 @@ import io.castvault.core.Hashing;
 import io.castvault.core.model.Chunk;
 import io.castvault.db.Database;
 import io.castvault.db.RecordingQueries;
+import io.castvault.db.RemovalQueries;
 import io.castvault.db.Role;
 import io.castvault.db.SettingsQueries;
 import io.castvault.db.StorageQueries;
@@ -394,56 +395,76 @@ class WritePathTest {
         assertEquals(List.of(), store.keys().stream().filter(k -> k.contains(id.toString())).toList());
     }
 
+    /** Recording {@code id} is older than any retention now. */
+    void expire(UUID id) {
+        db.inOrg(ORG, tx -> TestSql.execute(tx,
+                "UPDATE session_recordings SET started_at = now() - interval '400 days' WHERE id = ?", id));
+    }
+
+    boolean objectsGone(UUID id) {
+        return store.keys().stream().noneMatch(k -> k.contains(id.toString()));
+    }
+
+    /** The removals of this org that still name recording {@code id}. */
+    int removalsNaming(UUID id) {
+        return Integer.parseInt(db.inOrg(ORG, tx -> TestSql.text(tx,
+                "SELECT count(*) FROM object_removals o, jsonb_array_elements(o.recordings) e WHERE e->>'id' = ?", id.toString())));
+    }
+
     @Test
-    void deletionTakesWhatTheMarkingHandsOverWhileItGoesOnThenWhatElseIsMarked() throws Exception {
+    void deletionTakesWhatTheRemovingHandsOverWhileItGoesOnThenWhatElseIsLeft() throws Exception {
         UUID[] ids = new UUID[4];
         for (int i = 0; i < ids.length; i++) {
             ids[i] = sealedRecording();
         }
-        // the row itself, whatever its status: find() already hides a recording marked deleting
-        java.util.function.IntPredicate rowGone = i -> "0".equals(db.inOrg(ORG,
-                tx -> TestSql.text(tx, "SELECT count(*) FROM session_recordings WHERE id = ?", ids[i])));
-        // what the marking hands over is marked and leased; the row leased here stands for one marking's batch
-        java.util.function.IntFunction<List<WritePathQueries.DeletingRecording>> markAndLease = i -> db.inOrg(ORG, tx -> {
-            RecordingQueries.markDeleting(tx, ids[i]);
-            return WritePathQueries.leaseDeleting(tx, 10, 3600,
-                    java.util.Arrays.stream(ids).filter(other -> !other.equals(ids[i])).toList());
-        });
-        Deletion.Marked marked = new Deletion.Marked();
+        // what a retention run hands over is removed and held; the removal made here stands for one of its batches
+        java.util.function.IntFunction<List<RemovalQueries.ObjectRemoval>> expireAndRemove = i -> {
+            expire(ids[i]);
+            List<RemovalQueries.ObjectRemoval> removed = db.inOrg(ORG, tx -> RemovalQueries.removeExpired(tx, 10, Deletion.BATCH));
+            assertEquals(List.of(ids[i]), removed.stream().flatMap(r -> r.recordings().stream())
+                    .map(RemovalQueries.RemovedRecording::id).toList());
+            return removed;
+        };
+        Deletion.Handover handover = new Deletion.Handover();
         try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
-            var deleting = pool.submit(() -> uc.deletion().deleteMarked(ORG, marked));
+            var deleting = pool.submit(() -> uc.deletion().deleteRemoved(ORG, handover));
             try {
-                assertTrue(marked.add(markAndLease.apply(0)));
-                awaitTrue(() -> rowGone.test(0), "the batch handed over first is deleted while marking goes on");
-                // marked elsewhere (a delete action whose deletion failed): not leased, left for after the marking
+                assertTrue(handover.add(expireAndRemove.apply(0)));
+                awaitTrue(() -> objectsGone(ids[0]) && removalsNaming(ids[0]) == 0,
+                        "the removal handed over first is done while the removing goes on");
+                // marked elsewhere (a delete action whose deletion failed): left for after the removing
                 db.inOrg(ORG, tx -> RecordingQueries.markDeleting(tx, ids[3]));
-                assertTrue(marked.add(markAndLease.apply(1)));
-                awaitTrue(() -> rowGone.test(1), "one handed over later is deleted too: the deletion waited for it");
-                assertFalse(rowGone.test(3), "what the marking did not hand over waits until the marking ends");
-                assertFalse(deleting.isDone(), "still waiting: the marking has not ended");
+                assertTrue(handover.add(expireAndRemove.apply(1)));
+                awaitTrue(() -> objectsGone(ids[1]) && removalsNaming(ids[1]) == 0,
+                        "one handed over later is done too: the deletion waited for it");
+                assertFalse(objectsGone(ids[3]), "what the removing did not hand over waits until the removing ends");
+                assertFalse(deleting.isDone(), "still waiting: the removing has not ended");
             } finally {
-                marked.end();
+                handover.end();
             }
             Deletion.Outcome outcome = deleting.get(10, java.util.concurrent.TimeUnit.SECONDS);
             assertEquals(3, outcome.recordingsDeleted());
         }
-        assertTrue(rowGone.test(3), "the recording marked elsewhere was leased and deleted once the marking ended");
-        assertFalse(rowGone.test(2), "an unmarked recording is kept");
-        assertEquals(List.of(), store.keys().stream().filter(k -> k.contains(ids[0].toString())
-                || k.contains(ids[1].toString()) || k.contains(ids[3].toString())).toList());
+        assertTrue(objectsGone(ids[3]) && removalsNaming(ids[3]) == 0,
+                "the recording marked elsewhere was turned into a removal and done once the removing ended");
+        assertEquals("0", db.inOrg(ORG, tx -> TestSql.text(tx, "SELECT count(*) FROM session_recordings WHERE id = ?", ids[3])));
+        assertFalse(objectsGone(ids[2]), "a recording neither expired nor marked is kept");
     }
 
     @Test
-    void aDeletionHasAtMostTwoCallsInTheStoreHoweverManyBatchesItWorksOn() throws Exception {
-        uc.deletion().deleteMarked(ORG); // what earlier tests left marked, so that only these three are leased
+    void aDeletionHasAtMostTwoCallsInTheStoreHoweverManyRemovalsItWorksOn() throws Exception {
+        uc.deletion().deleteRemoved(ORG); // what earlier tests left, so that only these three are held
         UUID[] ids = new UUID[3];
+        RemovalQueries.ObjectRemoval[] removals = new RemovalQueries.ObjectRemoval[3];
         for (int i = 0; i < ids.length; i++) {
             UUID id = sealedRecording();
             ids[i] = id;
-            db.inOrg(ORG, tx -> RecordingQueries.markDeleting(tx, id));
+            removals[i] = db.inOrg(ORG, tx -> {
+                RecordingQueries.markDeleting(tx, id);
+                return RemovalQueries.removeMarked(tx, 10, Deletion.BATCH);
+            }).getFirst();
+            assertEquals(id, removals[i].recordings().getFirst().id());
         }
-        List<WritePathQueries.DeletingRecording> leased = db.inOrg(ORG, tx -> WritePathQueries.leaseDeleting(tx, 10, 3600, List.of()));
-        assertEquals(3, leased.size());
         java.util.concurrent.atomic.AtomicInteger inStore = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.atomic.AtomicInteger mostInStore = new java.util.concurrent.atomic.AtomicInteger();
         io.castvault.storage.BlobStore counted = (io.castvault.storage.BlobStore) java.lang.reflect.Proxy.newProxyInstance(
@@ -462,63 +483,77 @@ class WritePathTest {
                         }
                     }
                 });
-        java.util.function.Function<UUID, WritePathQueries.DeletingRecording> slice = id -> leased.stream()
-                .filter(r -> r.id().equals(id)).findFirst().orElseThrow();
         store.failNext(Op.DELETE, k -> k.value().contains(ids[0].toString()), Fault.STALL)
                 .failNext(Op.DELETE, k -> k.value().contains(ids[1].toString()), Fault.STALL);
-        Deletion.Marked marked = new Deletion.Marked();
+        Deletion.Handover handover = new Deletion.Handover();
         try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            var deleting = pool.submit(() -> new Deletion(db, counted, Duration.ofHours(1)).deleteMarked(ORG, marked));
+            var deleting = pool.submit(() -> new Deletion(db, counted, StorePlacement.only(counted), Duration.ofHours(1)).deleteRemoved(ORG, handover));
             try {
-                assertTrue(marked.add(List.of(slice.apply(ids[0]))));
-                assertTrue(marked.add(List.of(slice.apply(ids[1]))));
-                awaitTrue(() -> inStore.get() == Deletion.STORE_CALLS, "two batches stalled in the store");
-                assertTrue(marked.add(List.of(slice.apply(ids[2]))));
+                assertTrue(handover.add(List.of(removals[0])));
+                assertTrue(handover.add(List.of(removals[1])));
+                awaitTrue(() -> inStore.get() == Deletion.STORE_CALLS, "two removals stalled in the store");
+                assertTrue(handover.add(List.of(removals[2])));
                 Thread.sleep(300); // time enough for a free worker to reach the store if nothing held it back
-                assertEquals(Deletion.STORE_CALLS, mostInStore.get(), "the third batch waits for a store call to end");
+                assertEquals(Deletion.STORE_CALLS, mostInStore.get(), "the third removal waits for a store call to end");
                 assertTrue(store.contains(ObjectKey.summary(ORG, ids[2])));
             } finally {
                 store.release();
-                marked.end();
+                handover.end();
             }
             Deletion.Outcome outcome = deleting.get(10, TimeUnit.SECONDS);
             assertEquals(2, outcome.recordingsFailed(), "the stalled calls failed as timed-out calls do");
         }
-        java.util.function.Function<UUID, String> row = id -> db.inOrg(ORG,
-                tx -> TestSql.text(tx, "SELECT coalesce(max(status), 'gone') FROM session_recordings WHERE id = ?", id));
-        assertEquals(List.of("deleting", "deleting", "gone"), java.util.Arrays.stream(ids).map(row).toList(),
-                "the stalled two stay marked for a later run; the third was deleted once a call had ended");
+        assertEquals(List.of(1, 1, 0), java.util.Arrays.stream(ids).map(this::removalsNaming).toList(),
+                "the stalled two are still named by their removals for a later run; the third's is done");
         assertFalse(store.contains(ObjectKey.summary(ORG, ids[2])));
         assertEquals(Deletion.STORE_CALLS, mostInStore.get());
-        // their leases given back, the next run finishes the two (and leaves nothing marked for later tests)
-        assertEquals(2, uc.deletion().deleteMarked(ORG).recordingsDeleted());
+        // released, the next run finishes the two (and leaves nothing for later tests)
+        assertEquals(2, uc.deletion().deleteRemoved(ORG).recordingsDeleted());
+        assertTrue(objectsGone(ids[0]) && objectsGone(ids[1]));
+        assertEquals(List.of(0, 0), java.util.Arrays.stream(ids).limit(2).map(this::removalsNaming).toList());
     }
 
     @Test
-    void theRetentionMarkingLeasesWhatItMarksSoNoOtherSweeperTakesItMeanwhile() {
-        UUID id = sealedRecording();
+    void aRemovalNamesTheObjectsItsRowsSaidExistAndIsHeldSoNoOtherSweeperTakesItMeanwhile() {
+        uc.deletion().deleteRemoved(ORG); // what earlier tests left
+        UUID sealed = sealedRecording();
+        UUID active = start();
+        uc.uploads().upload(ADMIN, active, 0, CHUNK0);
+        uc.uploads().upload(ADMIN, active, 1, "[1.0, \"o\", \"b\"]\n");
         start(); // a fresh one, not expired
-        db.inOrg(ORG, tx -> TestSql.execute(tx,
-                "UPDATE session_recordings SET started_at = now() - interval '400 days' WHERE id = ?", id));
-        List<WritePathQueries.DeletingRecording> marked = db.inOrg(ORG, tx -> WritePathQueries.markExpired(tx, 10));
-        assertEquals(List.of(id), marked.stream().map(WritePathQueries.DeletingRecording::id).toList());
-        assertTrue(marked.getFirst().sealed() && marked.getFirst().chunksCleared(), "what the row says is in the store");
-        assertEquals(List.of(), db.acrossOrgs(tx -> WritePathQueries.leaseDeleting(tx, 10, 3600, List.of())),
-                "another sweeper finds it leased");
-        assertEquals(List.of(id), db.acrossOrgs(tx -> WritePathQueries.leaseDeleting(tx, 10, 0, List.of())).stream()
-                .map(WritePathQueries.DeletingRecording::id).toList(), "once its lease has run out it is taken over");
+        expire(sealed);
+        expire(active);
+        List<RemovalQueries.ObjectRemoval> removed = db.inOrg(ORG, tx -> RemovalQueries.removeExpired(tx, 10, 1));
+        assertEquals(2, removed.size(), "one removal per slice of one recording " + sealed + " " + active + " " + removed);
+        var byId = removed.stream().flatMap(r -> r.recordings().stream())
+                .collect(java.util.stream.Collectors.toMap(RemovalQueries.RemovedRecording::id, r -> r));
+        assertEquals(new RemovalQueries.RemovedRecording(sealed, null, true, false, List.of()), byId.get(sealed),
+                "sealed: its cast, no chunk objects left");
+        assertEquals(new RemovalQueries.RemovedRecording(active, null, false, false, List.of(0, 1)), byId.get(active),
+                "active: its chunk objects");
+        assertEquals("0", db.inOrg(ORG, tx -> TestSql.text(tx,
+                "SELECT count(*) FROM session_recordings WHERE id = ? OR id = ?", sealed, active)), "the rows are gone");
+        assertEquals(List.of(), db.acrossOrgs(tx -> RemovalQueries.lease(tx, 10, 3600, List.of())),
+                "another sweeper finds them held");
+        assertEquals(removed.stream().map(RemovalQueries.ObjectRemoval::id).sorted().toList(),
+                db.acrossOrgs(tx -> RemovalQueries.lease(tx, 10, 0, List.of())).stream()
+                        .map(RemovalQueries.ObjectRemoval::id).toList(), "once the lease has run out they are taken over");
+        // given back (as a deletion that failed gives them back), the next run takes them at once
+        db.inOrg(ORG, tx -> TestSql.execute(tx, "UPDATE object_removals SET claimed_at = NULL"));
+        assertEquals(2, uc.deletion().deleteRemoved(ORG).recordingsDeleted());
+        assertTrue(objectsGone(sealed) && objectsGone(active));
     }
 
     @Test
-    void aMarkingNeverWaitsOnADeletionThatHasEnded() {
-        Deletion.Marked marked = new Deletion.Marked();
-        List<WritePathQueries.DeletingRecording> batch = java.util.stream.IntStream.range(0, 30 * Deletion.BATCH)
-                .mapToObj(i -> new WritePathQueries.DeletingRecording(ORG, UUID.randomUUID(), true, false, false)).toList();
-        marked.close();
+    void aRemovingNeverWaitsOnADeletionThatHasEnded() {
+        Deletion.Handover handover = new Deletion.Handover();
+        List<RemovalQueries.ObjectRemoval> batch = java.util.stream.IntStream.range(0, 30)
+                .mapToObj(i -> new RemovalQueries.ObjectRemoval(i, ORG, List.of())).toList();
+        handover.close();
         long start = System.nanoTime();
-        assertFalse(marked.add(batch), "the marking is told to stop");
-        marked.end();
-        assertTrue(System.nanoTime() - start < 2_000_000_000L, "more slices than the hand-over holds, and no wait");
+        assertFalse(handover.add(batch), "the removing is told to stop");
+        handover.end();
+        assertTrue(System.nanoTime() - start < 2_000_000_000L, "more removals than the hand-over holds, and no wait");
     }
 
     static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
@@ -603,9 +638,18 @@ class WritePathTest {
             return id;
         });
         // as BlobStores places a recording: the org's active store when its first byte goes up
-        StorePlacement byMode = org -> db.inOrg(org, StorageQueries::active)
-                .map(id -> new StorePlacement.Placement(id, orgStore))
-                .orElseGet(() -> new StorePlacement.Placement(null, store));
+        StorePlacement byMode = new StorePlacement() {
+            @Override
+            public Placement place(UUID org) {
+                return db.inOrg(org, StorageQueries::active).map(id -> new Placement(id, orgStore))
+                        .orElseGet(() -> new Placement(null, store));
+            }
+
+            @Override
+            public io.castvault.storage.BlobStore placed(UUID org, UUID id) {
+                return id == null ? store : orgStore;
+            }
+        };
         UseCases routed = UseCases.wire(db, store, byMode, new UseCases.Settings(1 << 20, 4, Duration.ofHours(1),
                 Duration.ofHours(24), Duration.ofHours(24), 1000, Path.of(System.getProperty("java.io.tmpdir"))),
                 SealListener.NONE);
@@ -624,6 +668,15 @@ class WritePathTest {
             assertEquals(null, db.inOrg(ORG, tx -> StorageQueries.storeOf(tx, toPlatform)).orElseThrow().storeId());
             assertTrue(store.contains(ObjectKey.cast(ORG, toPlatform)) && store.contains(ObjectKey.summary(ORG, toPlatform)));
             assertFalse(orgStore.contains(ObjectKey.cast(ORG, toPlatform)) || orgStore.contains(ObjectKey.summary(ORG, toPlatform)));
+
+            // retention removes the rows first; each recording's objects are then deleted where its row said
+            expire(toOrg);
+            expire(toPlatform);
+            routed.deletion().deleteRemoved(ORG); // what earlier tests left
+            RetentionService.SweepReport swept = routed.retention().sweep();
+            assertEquals(2, swept.recordingsDeleted(), swept.toString());
+            assertFalse(orgStore.contains(ObjectKey.cast(ORG, toOrg)) || orgStore.contains(ObjectKey.summary(ORG, toOrg)));
+            assertFalse(store.contains(ObjectKey.cast(ORG, toPlatform)) || store.contains(ObjectKey.summary(ORG, toPlatform)));
         } finally {
             storageMode("platform");
         }

@@ -12,6 +12,7 @@ import io.castvault.db.jooq.tables.EvidenceRemovals;
 import io.castvault.db.jooq.tables.EvidenceSeals;
 import io.castvault.db.jooq.tables.GatewaySessionEnds;
 import io.castvault.db.jooq.tables.Machines;
+import io.castvault.db.jooq.tables.ObjectRemovals;
 import io.castvault.db.jooq.tables.OrgMemberships;
 import io.castvault.db.jooq.tables.OrgSettings;
 import io.castvault.db.jooq.tables.OrgStorage;
@@ -84,6 +85,11 @@ public class Public extends SchemaImpl {
     public final Machines MACHINES = Machines.MACHINES;
 
     /**
+     * The table <code>public.object_removals</code>.
+     */
+    public final ObjectRemovals OBJECT_REMOVALS = ObjectRemovals.OBJECT_REMOVALS;
+
+    /**
      * The table <code>public.org_memberships</code>.
      */
     public final OrgMemberships ORG_MEMBERSHIPS = OrgMemberships.ORG_MEMBERSHIPS;
@@ -152,6 +158,7 @@ public class Public extends SchemaImpl {
             EvidenceSeals.EVIDENCE_SEALS,
             GatewaySessionEnds.GATEWAY_SESSION_ENDS,
             Machines.MACHINES,
+            ObjectRemovals.OBJECT_REMOVALS,
             OrgMemberships.ORG_MEMBERSHIPS,
             OrgSettings.ORG_SETTINGS,
             OrgStorage.ORG_STORAGE,

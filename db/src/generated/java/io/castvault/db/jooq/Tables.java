@@ -12,6 +12,7 @@ import io.castvault.db.jooq.tables.EvidenceRemovals;
 import io.castvault.db.jooq.tables.EvidenceSeals;
 import io.castvault.db.jooq.tables.GatewaySessionEnds;
 import io.castvault.db.jooq.tables.Machines;
+import io.castvault.db.jooq.tables.ObjectRemovals;
 import io.castvault.db.jooq.tables.OrgMemberships;
 import io.castvault.db.jooq.tables.OrgSettings;
 import io.castvault.db.jooq.tables.OrgStorage;
@@ -68,6 +69,11 @@ public class Tables {
      * The table <code>public.machines</code>.
      */
     public static final Machines MACHINES = Machines.MACHINES;
+
+    /**
+     * The table <code>public.object_removals</code>.
+     */
+    public static final ObjectRemovals OBJECT_REMOVALS = ObjectRemovals.OBJECT_REMOVALS;
 
     /**
      * The table <code>public.org_memberships</code>.

@@ -11,6 +11,7 @@ import io.castvault.db.jooq.tables.EvidenceRemovals.EvidenceRemovalsPath;
 import io.castvault.db.jooq.tables.EvidenceSeals.EvidenceSealsPath;
 import io.castvault.db.jooq.tables.GatewaySessionEnds.GatewaySessionEndsPath;
 import io.castvault.db.jooq.tables.Machines.MachinesPath;
+import io.castvault.db.jooq.tables.ObjectRemovals.ObjectRemovalsPath;
 import io.castvault.db.jooq.tables.OrgMemberships.OrgMembershipsPath;
 import io.castvault.db.jooq.tables.OrgSettings.OrgSettingsPath;
 import io.castvault.db.jooq.tables.OrgStorage.OrgStoragePath;
@@ -226,6 +227,19 @@ public class Orgs extends TableImpl<OrgsRecord> {
             _machines = new MachinesPath(this, null, Keys.MACHINES__MACHINES_ORG_ID_FKEY.getInverseKey());
 
         return _machines;
+    }
+
+    private transient ObjectRemovalsPath _objectRemovals;
+
+    /**
+     * Get the implicit to-many join path to the
+     * <code>public.object_removals</code> table
+     */
+    public ObjectRemovalsPath objectRemovals() {
+        if (_objectRemovals == null)
+            _objectRemovals = new ObjectRemovalsPath(this, null, Keys.OBJECT_REMOVALS__OBJECT_REMOVALS_ORG_ID_FKEY.getInverseKey());
+
+        return _objectRemovals;
     }
 
     private transient OrgMembershipsPath _orgMemberships;
