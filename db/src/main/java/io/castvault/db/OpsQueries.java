@@ -22,7 +22,10 @@ public final class OpsQueries {
                 .from(RECORDING_STATS)
                 .groupBy(RECORDING_STATS.STATUS)
                 .forEach(r -> counts.put(r.value1(), r.value2() == null ? 0L : r.value2().longValue()));
-        counts.merge("deleting", RemovalQueries.recordingsAwaitingObjectRemoval(tx), Long::sum);
+        long awaitingObjectRemoval = RemovalQueries.recordingsAwaitingObjectRemoval(tx);
+        if (awaitingObjectRemoval > 0) {
+            counts.merge("deleting", awaitingObjectRemoval, Long::sum);
+        }
         return counts;
     }
 

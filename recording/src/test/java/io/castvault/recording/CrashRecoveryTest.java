@@ -69,8 +69,13 @@ class CrashRecoveryTest {
         int crashes = 0;
         for (int round = 0; round < ROUNDS; round++) {
             boolean delete = round % 4 == 3;
+            boolean expire = round % 4 == 1; // removed by retention, in the dead process's sweep or the next one's
             UseCases first = process(store, Duration.ofHours(1));
             UUID id = first.recordings().start(ADMIN, MACHINE, "ssh", null).sessionId();
+            if (expire) {
+                db.inOrg(ORG, tx -> TestSql.execute(tx,
+                        "UPDATE session_recordings SET started_at = now() - interval '400 days' WHERE id = ?", id));
+            }
             TreeMap<Integer, String> acknowledged = new TreeMap<>();
             store.crashAt(1 + random.nextInt(CHUNKS + 18), random.nextBoolean());
             try {
@@ -81,6 +86,8 @@ class CrashRecoveryTest {
                 first.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null));
                 if (delete) {
                     first.deletion().delete(ADMIN, id);
+                } else if (expire) {
+                    first.retention().sweep();
                 }
             } catch (FaultyBlobStore.Crash crash) {
                 crashes++;
@@ -111,7 +118,7 @@ class CrashRecoveryTest {
             } catch (CastvaultException e) {
                 assertTrue(completed && (e.code() == ErrorCode.CONFLICT || e.code() == ErrorCode.NOT_FOUND), e.getMessage());
             }
-            boolean deleted = false;
+            boolean deleted = expire;
             if (delete) {
                 try {
                     second.deletion().delete(ADMIN, id);
@@ -127,6 +134,9 @@ class CrashRecoveryTest {
             if (deleted) {
                 assertEquals(List.of(), objectsOf(store, id), "round " + round + ": a deleted recording leaves nothing");
                 assertEquals(0L, rows(id));
+                assertEquals(0L, (long) db.inOrg(ORG, tx -> TestSql.count(tx,
+                        "SELECT count(*) FROM object_removals o, jsonb_array_elements(o.recordings) e WHERE e->>'id' = ?",
+                        id.toString())), "round " + round + ": no removal left naming it");
             } else {
                 Recordings.Details details = second.recordings().get(ADMIN, id);
                 assertEquals(RecordingStatus.COMPLETED, details.recording().status(), "round " + round);

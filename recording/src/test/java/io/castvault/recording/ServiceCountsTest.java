@@ -4,8 +4,10 @@ import io.castvault.core.Hashing;
 import io.castvault.db.Database;
 import io.castvault.db.MachineQueries;
 import io.castvault.db.MachineRow;
+import io.castvault.db.RemovalQueries;
 import io.castvault.db.Role;
 import io.castvault.db.SettingsQueries;
+import io.castvault.db.TestSql;
 import io.castvault.events.Outbox;
 import io.castvault.storage.FaultyBlobStore;
 import org.junit.jupiter.api.AfterAll;
@@ -68,5 +70,16 @@ class ServiceCountsTest {
         ServiceCounts.Snapshot now = counts.read();
         assertEquals(3L, now.recordingsByStatus().get("active"));
         assertEquals(3L, now.outboxBacklog());
+
+        // removed by retention, its objects not yet deleted: counted as deleting until its removal is done
+        db.inOrg(second.admin().orgId(), tx -> TestSql.execute(tx,
+                "UPDATE session_recordings SET started_at = now() - interval '400 days'"));
+        var removed = db.inOrg(second.admin().orgId(), tx -> RemovalQueries.removeExpired(tx, 10, 10));
+        assertEquals(Map.of("active", 2L, "deleting", 1L), counts.read().recordingsByStatus());
+        db.inOrg(second.admin().orgId(), tx -> {
+            RemovalQueries.finish(tx, removed.getFirst().id());
+            return null;
+        });
+        assertEquals(Map.of("active", 2L), counts.read().recordingsByStatus());
     }
 }

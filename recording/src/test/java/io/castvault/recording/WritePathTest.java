@@ -514,6 +514,30 @@ class WritePathTest {
     }
 
     @Test
+    void aRemovalWhoseObjectsWereNotAllDeletedKeepsOnlyThoseRecordingsForTheNextRun() {
+        uc.deletion().deleteRemoved(ORG); // what earlier tests left
+        UUID done = sealedRecording();
+        UUID failing = sealedRecording();
+        expire(done);
+        expire(failing);
+        List<RemovalQueries.ObjectRemoval> removed = db.inOrg(ORG, tx -> RemovalQueries.removeExpired(tx, 10, Deletion.BATCH));
+        assertEquals(1, removed.size(), "both in one removal");
+        store.failNext(Op.DELETE, k -> k.equals(ObjectKey.summary(ORG, failing)), Fault.FAIL);
+        db.inOrg(ORG, tx -> TestSql.execute(tx, "UPDATE object_removals SET claimed_at = NULL"));
+        Deletion.Outcome first = uc.deletion().deleteRemoved(ORG);
+        assertEquals(List.of(1, 1), List.of(first.recordingsDeleted(), first.recordingsFailed()), first.toString());
+        assertEquals(List.of(0, 1), List.of(removalsNaming(done), removalsNaming(failing)),
+                "the removal names only the recording whose object is left");
+        assertTrue(objectsGone(done));
+        assertTrue(store.contains(ObjectKey.summary(ORG, failing)) && !store.contains(ObjectKey.cast(ORG, failing)),
+                "what could be deleted was");
+        Deletion.Outcome second = uc.deletion().deleteRemoved(ORG);
+        assertEquals(1, second.recordingsDeleted(), "released, so the next run takes it at once: " + second);
+        assertTrue(objectsGone(failing));
+        assertEquals(0, removalsNaming(failing));
+    }
+
+    @Test
     void aRemovalNamesTheObjectsItsRowsSaidExistAndIsHeldSoNoOtherSweeperTakesItMeanwhile() {
         uc.deletion().deleteRemoved(ORG); // what earlier tests left
         UUID sealed = sealedRecording();
