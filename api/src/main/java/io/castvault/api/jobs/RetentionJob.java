@@ -44,7 +44,7 @@ public class RetentionJob {
         try {
             metrics.completed(retention.sweep());
         } catch (RuntimeException e) {
-            // the next run retries; what was marked stays marked
+            // the next run retries; removals already made stay, and are taken over once their lease runs out
             metrics.failed();
             LOG.warn("retention sweep failed: {}", e.getMessage());
         }
