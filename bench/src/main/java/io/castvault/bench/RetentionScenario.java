@@ -13,15 +13,16 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * Scenario 5: the retention sweep ({@code cleanup}) of many expired recordings, next to raw DeleteObjects of
- * exactly the keys the sweep deletes (each recording's chunk and summary key), in the same state: the objects are
- * put, deleted raw (timed), put again, and then swept (timed).
+ * Scenario 5: the retention sweep ({@code cleanup}) of many expired sealed recordings, next to raw DeleteObjects of
+ * exactly the keys the sweep deletes (each recording's {@code recording.cast} and summary), in the same state: the
+ * objects are put, deleted raw (timed), put again, and then swept (timed).
  */
 final class RetentionScenario {
     private static final int PUT_CLIENTS = 16;
     /** The service's sweep has this many DeleteObjects in the store at once (Deletion.STORE_CALLS); raw deletes too. */
     private static final int SWEEP_WORKERS = 2;
-    private static final byte[] OBJECT = CastData.events(1024, 0).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] CAST = CastData.events(1024, 0).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] SUMMARY = "{\"recording_sha256\":\"0\"}".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     private RetentionScenario() {
     }
@@ -53,7 +54,7 @@ final class RetentionScenario {
         s.figure("wal_per_1000_recordings", measured.oursWal());
         s.row("PostgreSQL WAL per 1,000 recordings", WalMeter.describe(measured.oursWal()), "", null, "", null);
         s.row("sweep recordings/s", Section.num(ours, "/s"), Section.num(raw, "/s"), ratio, "≥ 0.8 of raw", ratio >= 0.8);
-        return s.note(String.format(java.util.Locale.ROOT, "%,d expired recordings with one chunk object each, removed by "
+        return s.note(String.format(java.util.Locale.ROOT, "%,d expired sealed recordings (recording.cast and summary), removed by "
                 + "the cleanup action; raw = DeleteObjects of the same %,d keys, 1,000 per request, " + SWEEP_WORKERS
                 + " requests at a time like the sweep's batches; after the same, untimed, with %,d recordings", n, measured.keys(), warmUp));
     }
@@ -70,14 +71,13 @@ final class RetentionScenario {
             ids.add(UUID.randomUUID());
         }
         seedRows(ctx.fixtures(), org, ids);
-        List<String> chunkKeys = ids.stream().map(id -> ObjectKey.chunk(org.id(), id, 0).value()).toList();
         List<String> sweptKeys = new ArrayList<>(2 * n);
         for (UUID id : ids) {
-            sweptKeys.add(ObjectKey.chunk(org.id(), id, 0).value());
+            sweptKeys.add(ObjectKey.cast(org.id(), id).value());
             sweptKeys.add(ObjectKey.summary(org.id(), id).value());
         }
 
-        putAll(ctx, chunkKeys);
+        putAll(ctx, sweptKeys);
         var cpu0 = ctx.cpu().read();
         var disk0 = disk.read();
         long t0 = System.nanoTime();
@@ -85,7 +85,7 @@ final class RetentionScenario {
         double rawSeconds = (System.nanoTime() - t0) / 1e9;
         var rawDisk = DiskMeter.window(disk0, disk.read(), n / 1000.0);
         var rawCpu = CpuMeter.perOp(cpu0, ctx.cpu().read(), n / 1000.0);
-        putAll(ctx, chunkKeys);
+        putAll(ctx, sweptKeys);
 
         var cpu1 = ctx.cpu().read();
         var disk1 = disk.read();
@@ -100,9 +100,12 @@ final class RetentionScenario {
         if (deleted != n) {
             throw new IllegalStateException("cleanup deleted " + deleted + " recordings, expected " + n);
         }
-        long left = ctx.raw().count("recordings/" + org.id() + "/");
+        long left = 0;
+        for (ObjectKey.Prefix prefix : ObjectKey.orgPrefixes(org.id())) {
+            left += ctx.raw().count(prefix.value());
+        }
         if (left != 0) {
-            throw new IllegalStateException(left + " chunk objects left after the sweep");
+            throw new IllegalStateException(left + " objects left after the sweep");
         }
 
         return new Sweep(sweptKeys.size(), rawSeconds, sweepSeconds, rawCpu, oursCpu, rawDisk, oursDisk, oursWal);
@@ -110,42 +113,35 @@ final class RetentionScenario {
 
     private static void putAll(Ctx ctx, List<String> keys) throws Exception {
         Load.forEach(PUT_CLIENTS, keys, k -> {
-            ctx.raw().put(k, OBJECT);
+            ctx.raw().put(k, k.endsWith(".json") ? SUMMARY : CAST);
             return k;
         });
     }
 
-    /** COPY the ids into a temporary table (no RLS there), then expand them into recordings and chunk rows. */
+    /** COPY the ids into a temporary table (no RLS there), then expand them into sealed recordings. */
     private static void seedRows(Fixtures fx, Fixtures.Org org, List<UUID> ids) throws Exception {
-        StringBuilder csv = new StringBuilder(ids.size() * 37);
-        ids.forEach(id -> csv.append(id).append('\n'));
+        StringBuilder csv = new StringBuilder(ids.size() * 120);
+        ids.forEach(id -> csv.append(id).append(',').append(ObjectKey.summary(org.id(), id).value()).append('\n'));
         try (Connection c = fx.seedingConnection()) {
             try (Statement st = c.createStatement()) {
-                st.execute("CREATE TEMP TABLE bench_ids (id uuid PRIMARY KEY)");
+                st.execute("CREATE TEMP TABLE bench_ids (id uuid PRIMARY KEY, summary_key text NOT NULL)");
             }
-            c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY bench_ids FROM STDIN", new StringReader(csv.toString()));
+            c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY bench_ids FROM STDIN (FORMAT csv)", new StringReader(csv.toString()));
+            // sealed as the seal leaves them: recording.cast and the summary in the store, the chunk rows and
+            // objects gone
             try (PreparedStatement ps = c.prepareStatement("""
                     INSERT INTO session_recordings (id, org_id, machine_id, user_id, session_type, status, started_at,
-                                                    ended_at, duration_seconds)
+                                                    ended_at, duration_seconds, r2_key, sealed, chunks_cleared)
                     SELECT id, ?, ?, ?, 'ssh', 'completed', now() - interval '200 days',
-                           now() - interval '200 days' + interval '1 minute', 60
+                           now() - interval '200 days' + interval '1 minute', 60, summary_key, true, true
                     FROM bench_ids""")) {
                 ps.setObject(1, org.id());
                 ps.setObject(2, org.machines().get(0));
                 ps.setObject(3, org.admin());
                 ps.executeUpdate();
             }
-            try (PreparedStatement ps = c.prepareStatement("""
-                    INSERT INTO recording_chunks (recording_id, org_id, chunk_index, sha256, byte_length, event_count,
-                                                  last_event_time)
-                    SELECT id, ?, 0, sha256(''::bytea), ?, 1, 0 FROM bench_ids""")) {
-                ps.setObject(1, org.id());
-                ps.setLong(2, OBJECT.length);
-                ps.executeUpdate();
-            }
             try (Statement st = c.createStatement()) {
                 st.execute("ANALYZE session_recordings");
-                st.execute("ANALYZE recording_chunks");
             }
         }
     }
