@@ -51,18 +51,24 @@ class RetentionTest extends ServiceTest {
     /**
      * Whether the recording has left both tiers. Its objects go after its row (retention removes the row and keeps
      * a removal naming the objects; the delete action marks the row {@code deleting} and deletes it last), so a
-     * recording without its row or removal must have no objects left.
+     * recording without its row or removal must have no objects left, and one whose row is there with its objects
+     * gone must at least be marked {@code deleting}: every recording here has objects while it is kept.
      */
     static boolean gone(TestApp app, TestOrg org, UUID id) {
         // one statement: a sweeper running meanwhile may finish a removal between two reads
         String named = app.db().acrossOrgs(tx -> io.castvault.db.TestSql.text(tx, """
-                SELECT (SELECT count(*) FROM session_recordings WHERE id = ?)
-                       + (SELECT count(*) FROM object_removals o, jsonb_array_elements(o.recordings) e WHERE e->>'id' = ?)""",
+                SELECT coalesce((SELECT status FROM session_recordings WHERE id = ?),
+                                (SELECT 'removed' FROM object_removals o, jsonb_array_elements(o.recordings) e
+                                 WHERE e->>'id' = ? LIMIT 1),
+                                'gone')""",
                 id, id.toString()));
         boolean noObjects = ObjectKey.recordingPrefixes(org.orgId(), id).stream().allMatch(p -> app.blobs().list(p).isEmpty());
-        if ("0".equals(named)) {
+        if ("gone".equals(named)) {
             assertTrue(noObjects, "a recording no row names any longer has no objects left: " + id);
             return true;
+        }
+        if (noObjects && !"removed".equals(named)) {
+            assertEquals("deleting", named, "a recording whose objects are gone is at least hidden: " + id);
         }
         return false;
     }

@@ -33,27 +33,31 @@ public final class RemovalQueries {
      * its signature ({@code manifestRecorded}: the manifest's hash was recorded, which happens after it is
      * written), and the chunk objects still there ({@code chunkIndexes}, stored or claimed).
      */
-    public record RemovedRecording(UUID id, UUID storeId, boolean sealed, boolean manifestRecorded, List<Integer> chunkIndexes) {
+    public record RemovedRecording(UUID orgId, UUID id, UUID storeId, boolean sealed, boolean manifestRecorded,
+                                   List<Integer> chunkIndexes) {
         public RemovedRecording {
             chunkIndexes = List.copyOf(chunkIndexes);
         }
     }
 
-    /** One removal: recordings of one org whose objects are still to be deleted, held by the caller. */
+    /**
+     * One removal: recordings whose objects are still to be deleted, held by the caller; {@code orgId} is the org of
+     * them all, or null when they span orgs (then only an all-orgs transaction sees the removal).
+     */
     public record ObjectRemoval(long id, UUID orgId, List<RemovedRecording> recordings) {
         public ObjectRemoval {
             recordings = List.copyOf(recordings);
         }
 
         public List<RecordingRef> refs() {
-            return recordings.stream().map(r -> new RecordingRef(orgId, r.id())).toList();
+            return recordings.stream().map(r -> new RecordingRef(r.orgId(), r.id())).toList();
         }
     }
 
     /**
      * Removes up to {@code limit} recordings older than their org's retention, except those under legal hold
      * (their own or their org's): their rows go (with their chunk rows), and removals of at most {@code slice}
-     * recordings each, held by the caller, name their objects. With an org-scoped transaction only that org is
+     * recordings each (one org's after another), held by the caller, name their objects. With an org-scoped transaction only that org is
      * considered. The caller states the removal's reason first ({@link EvidenceQueries#stateRemovalReason}).
      */
     public static List<ObjectRemoval> removeExpired(Tx tx, int limit, int slice) {
@@ -118,26 +122,32 @@ public final class RemovalQueries {
     }
 
     /**
-     * The objects of removal {@code id} are all gone. Committed without waiting for the WAL flush: a removal that
-     * a crash brings back is deleted again, which finds nothing left to delete.
+     * The objects of removal {@code id} are all gone; false when the removal was no longer there (another sweeper
+     * took it over when its lease ran out, and finished it first). Committed without waiting for the WAL flush: a
+     * removal that a crash brings back is done again, which finds nothing left to delete.
      */
-    public static void finish(Tx tx, long id) {
+    public static boolean finish(Tx tx, long id) {
         tx.dsl().execute("SELECT set_config('synchronous_commit', 'off', true)");
-        tx.dsl().deleteFrom(OBJECT_REMOVALS).where(OBJECT_REMOVALS.ID.eq(id)).execute();
+        return tx.dsl().deleteFrom(OBJECT_REMOVALS).where(OBJECT_REMOVALS.ID.eq(id)).execute() == 1;
     }
 
     /**
      * The objects of removal {@code id} could not all be deleted: it keeps only the recordings {@code unfinished}
-     * and is released, so the next attempt need not wait for the lease to run out.
+     * and is released, so the next attempt need not wait for the lease to run out. A recording the removal no longer
+     * names was done by a sweeper that took it over meanwhile; when none is left, the removal goes. False when the
+     * removal was no longer there.
      */
-    public static void keep(Tx tx, long id, Collection<UUID> unfinished) {
+    public static boolean keep(Tx tx, long id, Collection<UUID> unfinished) {
         var o = OBJECT_REMOVALS;
         String[] ids = unfinished.stream().map(UUID::toString).toArray(String[]::new);
-        tx.dsl().update(o)
-                .set(o.RECORDINGS, DSL.field("(SELECT jsonb_agg(e) FROM jsonb_array_elements({0}) e WHERE e->>'id' = ANY ({1}))",
-                        o.RECORDINGS.getDataType(), o.RECORDINGS, DSL.val(ids)))
+        int kept = tx.dsl().update(o)
+                .set(o.RECORDINGS, DSL.field("coalesce((SELECT jsonb_agg(e) FROM jsonb_array_elements({0}) e "
+                                + "WHERE e->>'id' = ANY ({1})), '[]'::jsonb)", o.RECORDINGS.getDataType(), o.RECORDINGS,
+                        DSL.val(ids)))
                 .setNull(o.CLAIMED_AT)
                 .where(o.ID.eq(id)).execute();
+        tx.dsl().deleteFrom(o).where(o.ID.eq(id)).and(DSL.condition("{0} = '[]'::jsonb", o.RECORDINGS)).execute();
+        return kept == 1;
     }
 
     /** Recordings whose rows are gone and whose objects are not yet (needs an all-orgs transaction for all). */
@@ -154,8 +164,8 @@ public final class RemovalQueries {
         Map<Long, UUID> orgs = new LinkedHashMap<>();
         Map<Long, List<RemovedRecording>> recordings = new LinkedHashMap<>();
         tx.dsl().resultQuery("""
-                        SELECT o.id, o.org_id, (e->>'id')::uuid, (e->>'store')::uuid, (e->>'sealed')::boolean,
-                               (e->>'manifest')::boolean,
+                        SELECT o.id, o.org_id, (e->>'org')::uuid, (e->>'id')::uuid, (e->>'store')::uuid,
+                               (e->>'sealed')::boolean, (e->>'manifest')::boolean,
                                ARRAY(SELECT x::integer FROM jsonb_array_elements_text(e->'chunks') x)
                         FROM object_removals o CROSS JOIN LATERAL jsonb_array_elements(o.recordings) e
                         WHERE o.id = ANY ({0}) ORDER BY o.id""", DSL.val(ids.toArray(Long[]::new)))
@@ -163,8 +173,8 @@ public final class RemovalQueries {
                     long id = row.get(0, Long.class);
                     orgs.put(id, row.get(1, UUID.class));
                     recordings.computeIfAbsent(id, k -> new ArrayList<>()).add(new RemovedRecording(row.get(2, UUID.class),
-                            row.get(3, UUID.class), row.get(4, Boolean.class), row.get(5, Boolean.class),
-                            Arrays.asList(row.get(6, Integer[].class))));
+                            row.get(3, UUID.class), row.get(4, UUID.class), row.get(5, Boolean.class),
+                            row.get(6, Boolean.class), Arrays.asList(row.get(7, Integer[].class))));
                 });
         List<ObjectRemoval> out = new ArrayList<>();
         orgs.forEach((id, org) -> out.add(new ObjectRemoval(id, org, recordings.get(id))));

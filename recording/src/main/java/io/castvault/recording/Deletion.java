@@ -9,6 +9,7 @@ import io.castvault.db.RemovalQueries;
 import io.castvault.db.RemovalQueries.ObjectRemoval;
 import io.castvault.db.RemovalQueries.RemovedRecording;
 import io.castvault.db.Role;
+import io.castvault.db.StorageQueries;
 import io.castvault.db.WritePathQueries;
 import io.castvault.events.Events;
 import io.castvault.events.Outbox;
@@ -59,18 +60,16 @@ public final class Deletion {
     static final int WORKERS = 4;
 
     private final Database db;
-    private final BlobStore blobs;
     private final StorePlacement placement;
     private final long leaseSeconds;
 
     /**
-     * @param blobs     routes each key to the store its recording's row names (the delete action's row exists)
-     * @param placement the store a removal's recording was started in (its row, which routed its keys, is gone)
+     * @param placement the store a recording's row recorded: where its objects are deleted (the row, which would
+     *                  route its keys, is gone, or may go, by then)
      * @param lease     how long a sweeper may hold a removal it is working on before another takes it over
      */
-    public Deletion(Database db, BlobStore blobs, StorePlacement placement, Duration lease) {
+    public Deletion(Database db, StorePlacement placement, Duration lease) {
         this.db = db;
-        this.blobs = blobs;
         this.placement = placement;
         this.leaseSeconds = lease.toSeconds();
     }
@@ -84,25 +83,31 @@ public final class Deletion {
         }
     }
 
-    /** The {@code delete} action: every object under the recording's prefixes (strays included), then the row. */
+    /**
+     * The {@code delete} action: every object under the recording's prefixes (strays included), in the store its
+     * row recorded (looked up before the listing: a sweeper may turn the marked row into a removal meanwhile), then
+     * the row.
+     */
     public String delete(Caller caller, UUID sessionId) {
         caller.requireRole(Role.ADMIN);
-        db.inOrg(caller.orgId(), tx -> {
+        Optional<UUID> storeId = db.inOrg(caller.orgId(), tx -> {
             // refused with LEGAL_HOLD while the recording or its org is held (the controller records the refusal)
             LegalHoldService.requireDeletable(tx, sessionId);
             EvidenceQueries.stateRemovalReason(tx, "admin_delete", caller.userId());
             if (!RecordingQueries.markDeleting(tx, sessionId)) {
                 throw CastvaultException.notFound("recording");
             }
+            StorageQueries.RecordingStore placed = StorageQueries.storeOf(tx, sessionId).orElseThrow();
             Audit.deleting(tx, caller, sessionId);
             Outbox.append(tx, Events.recordingDeleted(caller.orgId(), sessionId, Events.DeleteReason.ADMIN, caller.userId()));
-            return null;
+            return Optional.ofNullable(placed.storeId());
         });
+        BlobStore store = placement.placed(caller.orgId(), storeId.orElse(null));
         Set<ObjectKey> keys = new LinkedHashSet<>();
         for (ObjectKey.Prefix prefix : ObjectKey.recordingPrefixes(caller.orgId(), sessionId)) {
-            keys.addAll(StoreFailures.call(() -> blobs.list(prefix)));
+            keys.addAll(StoreFailures.call(() -> store.list(prefix)));
         }
-        DeleteResult result = blobs.delete(keys);
+        DeleteResult result = store.delete(keys);
         if (!result.complete()) {
             throw new CastvaultException(ErrorCode.STORAGE_UNAVAILABLE, result.failed().size()
                     + " objects of the recording could not be deleted; it stays hidden and deletion will be retried");
@@ -255,10 +260,10 @@ public final class Deletion {
         // Only the keys the rows said exist: deleting keys that were never written costs the store as much as real
         // ones. Objects no row named (a released claim, a cast or manifest written by a process that died before
         // recording it) are the orphan sweep's.
-        UUID org = removal.orgId();
-        Map<UUID, Map<ObjectKey, UUID>> ownerByStore = new HashMap<>();
+        Map<StoreOfOrg, Map<ObjectKey, UUID>> ownerByStore = new HashMap<>();
         for (RemovedRecording r : removal.recordings()) {
-            Map<ObjectKey, UUID> owner = ownerByStore.computeIfAbsent(r.storeId(), s -> new HashMap<>());
+            UUID org = r.orgId();
+            Map<ObjectKey, UUID> owner = ownerByStore.computeIfAbsent(new StoreOfOrg(org, r.storeId()), s -> new HashMap<>());
             owner.put(ObjectKey.summary(org, r.id()), r.id());
             if (r.sealed()) {
                 owner.put(ObjectKey.cast(org, r.id()), r.id());
@@ -277,34 +282,38 @@ public final class Deletion {
         storeCalls.acquireUninterruptibly(); // every holder releases: a store call ends within its timeout
         try {
             for (var byStore : ownerByStore.entrySet()) {
+                StoreOfOrg where = byStore.getKey();
                 Map<ObjectKey, UUID> owner = byStore.getValue();
                 try {
-                    DeleteResult result = placement.placed(org, byStore.getKey()).delete(owner.keySet());
+                    DeleteResult result = placement.placed(where.orgId(), where.storeId()).delete(owner.keySet());
                     result.failed().keySet().forEach(k -> unfinished.add(owner.get(k)));
                     deleted += result.deleted().size();
                 } catch (RuntimeException e) {
                     // the org's store could not even be reached (its row or its client is gone): kept for later
                     LOG.warn("could not delete the objects of {} recordings of org {} in store {}: {}",
-                            new HashSet<>(owner.values()).size(), org, byStore.getKey(), e.getMessage());
+                            new HashSet<>(owner.values()).size(), where.orgId(), where.storeId(), e.getMessage());
                     unfinished.addAll(owner.values());
                 }
             }
         } finally {
             storeCalls.release();
         }
+        boolean held;
         if (unfinished.isEmpty()) {
-            db.inOrg(org, tx -> {
-                RemovalQueries.finish(tx, removal.id());
-                return null;
-            });
+            held = tx(removal.orgId(), tx -> RemovalQueries.finish(tx, removal.id()));
         } else {
             // known as failed before the lease goes, so no other worker of this run leases it again at once
             failedEarlier.add(removal.id());
-            db.inOrg(org, tx -> {
-                RemovalQueries.keep(tx, removal.id(), unfinished);
-                return null;
-            });
+            held = tx(removal.orgId(), tx -> RemovalQueries.keep(tx, removal.id(), unfinished));
         }
-        return new Outcome(Set.of(org), removal.recordings().size() - unfinished.size(), deleted, unfinished.size());
+        Set<UUID> orgs = new HashSet<>();
+        removal.recordings().forEach(r -> orgs.add(r.orgId()));
+        // a removal another sweeper took over and finished meanwhile is counted there, not here
+        int done = held ? removal.recordings().size() - unfinished.size() : 0;
+        return new Outcome(orgs, done, deleted, held ? unfinished.size() : 0);
+    }
+
+    /** An org's store a row recorded ({@code storeId} null: the platform store). */
+    private record StoreOfOrg(UUID orgId, UUID storeId) {
     }
 }

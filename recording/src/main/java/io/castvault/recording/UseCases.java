@@ -55,7 +55,7 @@ public record UseCases(Recordings recordings, ChunkUploads uploads, Sealing seal
                                 Executor chunkCleanup) {
         ChunkUploads uploads = new ChunkUploads(db, blobs, s.maxChunkBytes(), s.lease(), s.maxInflightUploads());
         Sealing sealing = new Sealing(db, blobs, placement, s.lease(), s.spoolDirectory(), sealed, chunkCleanup);
-        Deletion deletion = new Deletion(db, blobs, placement, s.lease());
+        Deletion deletion = new Deletion(db, placement, s.lease());
         RetentionService retention = new RetentionService(db, deletion, sealing, uploads,
                 new OrphanSweep(db, blobs, s.orphanGrace(), s.orphanKeysPerRun()), s.abandonAfter(), s.lease());
         return new UseCases(new Recordings(db, blobs), uploads, sealing, new CastDownloads(db, blobs), deletion, retention);

@@ -37,7 +37,7 @@ class ServiceCountsTest {
     record RecordingOrg(Caller admin, UUID machineId) {
     }
 
-    static RecordingOrg recordingOrg() {
+    static RecordingOrg recordingOrg(Database db) {
         Organizations orgs = new Organizations(db);
         UUID org = orgs.create("counted", true);
         UUID admin = orgs.addUser(org, Role.ADMIN, null, "admin");
@@ -56,8 +56,8 @@ class ServiceCountsTest {
         assertEquals(new ServiceCounts.Snapshot(Map.of(), 0), counts.read());
 
         Recordings recordings = new Recordings(db, new FaultyBlobStore());
-        RecordingOrg first = recordingOrg();
-        RecordingOrg second = recordingOrg();
+        RecordingOrg first = recordingOrg(db);
+        RecordingOrg second = recordingOrg(db);
         // the outbox is written only while a relay runs in the process
         Outbox.enable();
         try {

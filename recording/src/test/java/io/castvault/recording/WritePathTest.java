@@ -487,7 +487,7 @@ class WritePathTest {
                 .failNext(Op.DELETE, k -> k.value().contains(ids[1].toString()), Fault.STALL);
         Deletion.Handover handover = new Deletion.Handover();
         try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            var deleting = pool.submit(() -> new Deletion(db, counted, StorePlacement.only(counted), Duration.ofHours(1)).deleteRemoved(ORG, handover));
+            var deleting = pool.submit(() -> new Deletion(db, StorePlacement.only(counted), Duration.ofHours(1)).deleteRemoved(ORG, handover));
             try {
                 assertTrue(handover.add(List.of(removals[0])));
                 assertTrue(handover.add(List.of(removals[1])));
@@ -551,9 +551,9 @@ class WritePathTest {
         assertEquals(2, removed.size(), "one removal per slice of one recording " + sealed + " " + active + " " + removed);
         var byId = removed.stream().flatMap(r -> r.recordings().stream())
                 .collect(java.util.stream.Collectors.toMap(RemovalQueries.RemovedRecording::id, r -> r));
-        assertEquals(new RemovalQueries.RemovedRecording(sealed, null, true, false, List.of()), byId.get(sealed),
+        assertEquals(new RemovalQueries.RemovedRecording(ORG, sealed, null, true, false, List.of()), byId.get(sealed),
                 "sealed: its cast, no chunk objects left");
-        assertEquals(new RemovalQueries.RemovedRecording(active, null, false, false, List.of(0, 1)), byId.get(active),
+        assertEquals(new RemovalQueries.RemovedRecording(ORG, active, null, false, false, List.of(0, 1)), byId.get(active),
                 "active: its chunk objects");
         assertEquals("0", db.inOrg(ORG, tx -> TestSql.text(tx,
                 "SELECT count(*) FROM session_recordings WHERE id = ? OR id = ?", sealed, active)), "the rows are gone");

@@ -70,7 +70,7 @@ public class ObjectRemovals extends TableImpl<ObjectRemovalsRecord> {
     /**
      * The column <code>public.object_removals.org_id</code>.
      */
-    public final TableField<ObjectRemovalsRecord, UUID> ORG_ID = createField(DSL.name("org_id"), SQLDataType.UUID.nullable(false), this, "");
+    public final TableField<ObjectRemovalsRecord, UUID> ORG_ID = createField(DSL.name("org_id"), SQLDataType.UUID, this, "");
 
     /**
      * The column <code>public.object_removals.claimed_at</code>.

@@ -153,6 +153,11 @@ public class SessionRecordings extends TableImpl<SessionRecordingsRecord> {
     public final TableField<SessionRecordingsRecord, Instant> NEXT_SEAL_AT = createField(DSL.name("next_seal_at"), SQLDataType.INSTANT, this, "");
 
     /**
+     * The column <code>public.session_recordings.delete_claimed_at</code>.
+     */
+    public final TableField<SessionRecordingsRecord, Instant> DELETE_CLAIMED_AT = createField(DSL.name("delete_claimed_at"), SQLDataType.INSTANT, this, "");
+
+    /**
      * The column <code>public.session_recordings.legal_hold</code>.
      */
     public final TableField<SessionRecordingsRecord, Boolean> LEGAL_HOLD = createField(DSL.name("legal_hold"), SQLDataType.BOOLEAN.nullable(false).defaultValue(DSL.field(DSL.raw("false"), SQLDataType.BOOLEAN)), this, "");

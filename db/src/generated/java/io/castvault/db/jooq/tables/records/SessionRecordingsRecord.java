@@ -261,59 +261,73 @@ public class SessionRecordingsRecord extends UpdatableRecordImpl<SessionRecordin
     }
 
     /**
+     * Setter for <code>public.session_recordings.delete_claimed_at</code>.
+     */
+    public void setDeleteClaimedAt(Instant value) {
+        set(17, value);
+    }
+
+    /**
+     * Getter for <code>public.session_recordings.delete_claimed_at</code>.
+     */
+    public Instant getDeleteClaimedAt() {
+        return (Instant) get(17);
+    }
+
+    /**
      * Setter for <code>public.session_recordings.legal_hold</code>.
      */
     public void setLegalHold(Boolean value) {
-        set(17, value);
+        set(18, value);
     }
 
     /**
      * Getter for <code>public.session_recordings.legal_hold</code>.
      */
     public Boolean getLegalHold() {
-        return (Boolean) get(17);
+        return (Boolean) get(18);
     }
 
     /**
      * Setter for <code>public.session_recordings.legal_hold_reason</code>.
      */
     public void setLegalHoldReason(String value) {
-        set(18, value);
+        set(19, value);
     }
 
     /**
      * Getter for <code>public.session_recordings.legal_hold_reason</code>.
      */
     public String getLegalHoldReason() {
-        return (String) get(18);
+        return (String) get(19);
     }
 
     /**
      * Setter for <code>public.session_recordings.gateway_session_id</code>.
      */
     public void setGatewaySessionId(String value) {
-        set(19, value);
+        set(20, value);
     }
 
     /**
      * Getter for <code>public.session_recordings.gateway_session_id</code>.
      */
     public String getGatewaySessionId() {
-        return (String) get(19);
+        return (String) get(20);
     }
 
     /**
      * Setter for <code>public.session_recordings.store_id</code>.
      */
     public void setStoreId(UUID value) {
-        set(20, value);
+        set(21, value);
     }
 
     /**
      * Getter for <code>public.session_recordings.store_id</code>.
      */
     public UUID getStoreId() {
-        return (UUID) get(20);
+        return (UUID) get(21);
     }
 
     // -------------------------------------------------------------------------
@@ -339,7 +353,7 @@ public class SessionRecordingsRecord extends UpdatableRecordImpl<SessionRecordin
     /**
      * Create a detached, initialised SessionRecordingsRecord
      */
-    public SessionRecordingsRecord(UUID id, UUID orgId, UUID machineId, UUID userId, String sessionType, String status, Instant startedAt, Instant endedAt, Double durationSeconds, JSONB metadata, String r2Key, Boolean sealed, Boolean chunksCleared, UUID sealToken, Instant sealStartedAt, Integer sealFailures, Instant nextSealAt, Boolean legalHold, String legalHoldReason, String gatewaySessionId, UUID storeId) {
+    public SessionRecordingsRecord(UUID id, UUID orgId, UUID machineId, UUID userId, String sessionType, String status, Instant startedAt, Instant endedAt, Double durationSeconds, JSONB metadata, String r2Key, Boolean sealed, Boolean chunksCleared, UUID sealToken, Instant sealStartedAt, Integer sealFailures, Instant nextSealAt, Instant deleteClaimedAt, Boolean legalHold, String legalHoldReason, String gatewaySessionId, UUID storeId) {
         super(SessionRecordings.SESSION_RECORDINGS);
 
         setId(id);
@@ -359,6 +373,7 @@ public class SessionRecordingsRecord extends UpdatableRecordImpl<SessionRecordin
         setSealStartedAt(sealStartedAt);
         setSealFailures(sealFailures);
         setNextSealAt(nextSealAt);
+        setDeleteClaimedAt(deleteClaimedAt);
         setLegalHold(legalHold);
         setLegalHoldReason(legalHoldReason);
         setGatewaySessionId(gatewaySessionId);
