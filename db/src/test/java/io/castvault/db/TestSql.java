@@ -26,4 +26,10 @@ public final class TestSql {
     public static long count(Tx tx, String sql, Object... bindings) {
         return tx.dsl().fetchOne(sql, bindings).get(0, Long.class);
     }
+
+    /** How many retention removals (that the transaction sees) still name recording {@code id}. */
+    public static long removalsNaming(Tx tx, java.util.UUID id) {
+        return count(tx, "SELECT count(*) FROM object_removals o, jsonb_array_elements(o.recordings) e WHERE e->>'id' = ?",
+                id.toString());
+    }
 }

@@ -94,8 +94,9 @@ public final class BlobStores implements StorePlacement, AutoCloseable {
     }
 
     /**
-     * The stores of many recordings of one org with one query for those not remembered (a sweep deletes hundreds
-     * at a time, and a query per recording would bound it). Nothing is remembered: these are being deleted.
+     * The stores of many recordings of one org with one query for those not remembered (the seal's chunk cleanup and
+     * the orphan sweep delete hundreds of keys at a time, and a query per key would bound them). Nothing is
+     * remembered: these keys are being deleted.
      */
     public Map<UUID, BlobStore> ofRecordings(UUID orgId, Collection<UUID> recordingIds) {
         Map<UUID, BlobStore> stores = new HashMap<>();

@@ -90,19 +90,18 @@ public final class Deletion {
      */
     public String delete(Caller caller, UUID sessionId) {
         caller.requireRole(Role.ADMIN);
-        Optional<UUID> storeId = db.inOrg(caller.orgId(), tx -> {
+        StorageQueries.RecordingStore placed = db.inOrg(caller.orgId(), tx -> {
             // refused with LEGAL_HOLD while the recording or its org is held (the controller records the refusal)
             LegalHoldService.requireDeletable(tx, sessionId);
             EvidenceQueries.stateRemovalReason(tx, "admin_delete", caller.userId());
             if (!RecordingQueries.markDeleting(tx, sessionId)) {
                 throw CastvaultException.notFound("recording");
             }
-            StorageQueries.RecordingStore placed = StorageQueries.storeOf(tx, sessionId).orElseThrow();
             Audit.deleting(tx, caller, sessionId);
             Outbox.append(tx, Events.recordingDeleted(caller.orgId(), sessionId, Events.DeleteReason.ADMIN, caller.userId()));
-            return Optional.ofNullable(placed.storeId());
+            return StorageQueries.storeOf(tx, sessionId).orElseThrow();
         });
-        BlobStore store = placement.placed(caller.orgId(), storeId.orElse(null));
+        BlobStore store = placement.placed(caller.orgId(), placed.storeId());
         Set<ObjectKey> keys = new LinkedHashSet<>();
         for (ObjectKey.Prefix prefix : ObjectKey.recordingPrefixes(caller.orgId(), sessionId)) {
             keys.addAll(StoreFailures.call(() -> store.list(prefix)));

@@ -134,9 +134,8 @@ class CrashRecoveryTest {
             if (deleted) {
                 assertEquals(List.of(), objectsOf(store, id), "round " + round + ": a deleted recording leaves nothing");
                 assertEquals(0L, rows(id));
-                assertEquals(0L, (long) db.inOrg(ORG, tx -> TestSql.count(tx,
-                        "SELECT count(*) FROM object_removals o, jsonb_array_elements(o.recordings) e WHERE e->>'id' = ?",
-                        id.toString())), "round " + round + ": no removal left naming it");
+                assertEquals(0L, (long) db.inOrg(ORG, tx -> TestSql.removalsNaming(tx, id)),
+                        "round " + round + ": no removal left naming it");
             } else {
                 Recordings.Details details = second.recordings().get(ADMIN, id);
                 assertEquals(RecordingStatus.COMPLETED, details.recording().status(), "round " + round);

@@ -407,8 +407,7 @@ class WritePathTest {
 
     /** The removals of this org that still name recording {@code id}. */
     int removalsNaming(UUID id) {
-        return Integer.parseInt(db.inOrg(ORG, tx -> TestSql.text(tx,
-                "SELECT count(*) FROM object_removals o, jsonb_array_elements(o.recordings) e WHERE e->>'id' = ?", id.toString())));
+        return (int) (long) db.inOrg(ORG, tx -> TestSql.removalsNaming(tx, id));
     }
 
     @Test
