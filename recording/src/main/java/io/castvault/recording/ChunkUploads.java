@@ -69,16 +69,16 @@ public final class ChunkUploads {
     public record ChunkStored(String stored, int chunkIndex, long byteLength) {
     }
 
-    public ChunkStored upload(Caller caller, UUID sessionId, int index, String chunkData) {
+    /** @param bytes the chunk's asciicast text as UTF-8 (the request's decoding checked that it is UTF-8) */
+    public ChunkStored upload(Caller caller, UUID sessionId, int index, byte[] bytes) {
         if (index < 0 || index > MAX_CHUNK_INDEX) {
             throw CastvaultException.invalid("chunk_index must be between 0 and " + MAX_CHUNK_INDEX);
         }
-        byte[] bytes = chunkData.getBytes(StandardCharsets.UTF_8);
         if (bytes.length > maxChunkBytes) {
             throw new CastvaultException(ErrorCode.PAYLOAD_TOO_LARGE,
                     "chunk_data is " + bytes.length + " bytes; the limit is " + maxChunkBytes);
         }
-        CastSummary cast = CastParser.inspect(chunkData, CastParser.forChunk(index == 0));
+        CastSummary cast = CastParser.inspect(new String(bytes, StandardCharsets.UTF_8), CastParser.forChunk(index == 0));
         if (cast.eventCount() == 0 && cast.header().isEmpty()) {
             throw CastvaultException.invalid("chunk_data holds no asciicast events");
         }

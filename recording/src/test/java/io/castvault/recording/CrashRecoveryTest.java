@@ -80,7 +80,7 @@ class CrashRecoveryTest {
             store.crashAt(1 + random.nextInt(CHUNKS + 18), random.nextBoolean());
             try {
                 for (int i = 0; i < CHUNKS; i++) {
-                    first.uploads().upload(ADMIN, id, i, chunk(round, i));
+                    first.uploads().upload(ADMIN, id, i, WritePathTest.utf8(chunk(round, i)));
                     acknowledged.put(i, chunk(round, i));
                 }
                 first.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null));
@@ -105,7 +105,7 @@ class CrashRecoveryTest {
             boolean completed = false;
             for (int i = 0; i < CHUNKS; i++) {
                 try {
-                    second.uploads().upload(ADMIN, id, i, chunk(round, i));
+                    second.uploads().upload(ADMIN, id, i, WritePathTest.utf8(chunk(round, i)));
                     acknowledged.put(i, chunk(round, i));
                 } catch (CastvaultException e) {
                     // only a recording that the dead process already sealed (or deleted) refuses more chunks

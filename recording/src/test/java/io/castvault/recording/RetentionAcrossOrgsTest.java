@@ -45,7 +45,7 @@ class RetentionAcrossOrgsTest {
                 ServiceCountsTest.recordingOrg(db), ServiceCountsTest.recordingOrg(db));
         Set<UUID> ids = orgs.stream().map(o -> {
             UUID id = uc.recordings().start(o.admin(), o.machineId(), "ssh", null).sessionId();
-            uc.uploads().upload(o.admin(), id, 0, WritePathTest.CHUNK0);
+            uc.uploads().upload(o.admin(), id, 0, WritePathTest.utf8(WritePathTest.CHUNK0));
             uc.sealing().complete(o.admin(), id, new Sealing.CompleteRequest(null, null, null));
             db.inOrg(o.admin().orgId(), tx -> TestSql.execute(tx,
                     "UPDATE session_recordings SET started_at = now() - interval '400 days' WHERE id = ?", id));

@@ -46,6 +46,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * acknowledged chunk is ever lost.
  */
 class WritePathTest {
+    static byte[] utf8(String text) {
+        return text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     static final String CHUNK0 = "[0.5, \"o\", \"$ \"]\n";
     static final String CHUNK1 = "[1.0, \"o\", \"hello\\r\\n\"]\n";
     static final String CHUNK2 = "[2.0, \"o\", \"bye\"]";
@@ -93,7 +97,7 @@ class WritePathTest {
     /** A sealed recording of one chunk: its summary and cast are in the store, its chunk object is gone. */
     UUID sealedRecording() {
         UUID id = start();
-        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
+        uc.uploads().upload(ADMIN, id, 0, utf8(CHUNK0));
         uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null));
         return id;
     }
@@ -121,9 +125,9 @@ class WritePathTest {
     void aFailedPutLeavesAClaimThatTheRetryCompletes() {
         UUID id = start();
         store.failNext(Op.PUT, Fault.FAIL);
-        assertCode(ErrorCode.STORAGE_UNAVAILABLE, () -> uc.uploads().upload(ADMIN, id, 0, CHUNK0));
+        assertCode(ErrorCode.STORAGE_UNAVAILABLE, () -> uc.uploads().upload(ADMIN, id, 0, utf8(CHUNK0)));
         assertEquals(List.of("0:pending"), chunkStates(id));
-        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
+        uc.uploads().upload(ADMIN, id, 0, utf8(CHUNK0));
         assertEquals(List.of("0:stored"), chunkStates(id));
     }
 
@@ -131,32 +135,32 @@ class WritePathTest {
     void aPutThatSucceededButReportedFailureIsNotUndone() {
         UUID id = start();
         store.failNext(Op.PUT, Fault.FAIL_AFTER);
-        assertCode(ErrorCode.STORAGE_UNAVAILABLE, () -> uc.uploads().upload(ADMIN, id, 0, CHUNK0));
+        assertCode(ErrorCode.STORAGE_UNAVAILABLE, () -> uc.uploads().upload(ADMIN, id, 0, utf8(CHUNK0)));
         assertTrue(store.contains(ObjectKey.chunk(ORG, id, 0)), "nothing that may have been acknowledged is deleted");
-        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
+        uc.uploads().upload(ADMIN, id, 0, utf8(CHUNK0));
         assertEquals(List.of("0:stored"), chunkStates(id));
     }
 
     @Test
     void aRetryOfAStoredChunkIsAcknowledgedAndOtherBytesConflict() {
         UUID id = start();
-        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
+        uc.uploads().upload(ADMIN, id, 0, utf8(CHUNK0));
         store.failAlways(Op.PUT, Fault.FAIL);
-        uc.uploads().upload(ADMIN, id, 0, CHUNK0); // no put needed: acknowledged already
+        uc.uploads().upload(ADMIN, id, 0, utf8(CHUNK0)); // no put needed: acknowledged already
         store.heal();
-        assertCode(ErrorCode.CONFLICT, () -> uc.uploads().upload(ADMIN, id, 0, CHUNK1));
+        assertCode(ErrorCode.CONFLICT, () -> uc.uploads().upload(ADMIN, id, 0, utf8(CHUNK1)));
     }
 
     @Test
     void aFreshClaimOfOtherBytesIsAConflictAndAStaleOneIsReconciled() throws Exception {
         UUID id = start();
         store.failNext(Op.PUT, Fault.FAIL);
-        assertCode(ErrorCode.STORAGE_UNAVAILABLE, () -> uc.uploads().upload(ADMIN, id, 0, CHUNK0));
-        assertCode(ErrorCode.CONFLICT, () -> uc.uploads().upload(ADMIN, id, 0, CHUNK1));
+        assertCode(ErrorCode.STORAGE_UNAVAILABLE, () -> uc.uploads().upload(ADMIN, id, 0, utf8(CHUNK0)));
+        assertCode(ErrorCode.CONFLICT, () -> uc.uploads().upload(ADMIN, id, 0, utf8(CHUNK1)));
         // once the claim's lease is over, its object is checked: absent, so the claim goes and the new bytes win
         UseCases shortLease = wire(Duration.ZERO);
         Thread.sleep(1100);
-        shortLease.uploads().upload(ADMIN, id, 0, CHUNK1);
+        shortLease.uploads().upload(ADMIN, id, 0, utf8(CHUNK1));
         assertEquals(List.of("0:stored"), chunkStates(id));
         assertArrayEquals(CHUNK1.getBytes(StandardCharsets.UTF_8), store.bytes(ObjectKey.chunk(ORG, id, 0)));
     }
@@ -166,9 +170,9 @@ class WritePathTest {
         UUID a = start();
         UUID b = start();
         store.failNext(Op.PUT, Fault.FAIL_AFTER); // the object is there; the client saw a failure
-        assertCode(ErrorCode.STORAGE_UNAVAILABLE, () -> uc.uploads().upload(ADMIN, a, 0, CHUNK0));
+        assertCode(ErrorCode.STORAGE_UNAVAILABLE, () -> uc.uploads().upload(ADMIN, a, 0, utf8(CHUNK0)));
         store.failNext(Op.PUT, Fault.FAIL); // no object
-        assertCode(ErrorCode.STORAGE_UNAVAILABLE, () -> uc.uploads().upload(ADMIN, b, 0, CHUNK0));
+        assertCode(ErrorCode.STORAGE_UNAVAILABLE, () -> uc.uploads().upload(ADMIN, b, 0, utf8(CHUNK0)));
         Thread.sleep(1100);
         RetentionService.SweepReport report = wire(Duration.ZERO).retention().sweep();
         assertTrue(report.claimsReconciled() >= 2, report.toString());
@@ -186,11 +190,11 @@ class WritePathTest {
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
         for (int i = 0; i < 4; i++) {
             int index = i;
-            stalled.add(CompletableFuture.runAsync(() -> uc.uploads().upload(ADMIN, id, index, CHUNK1), pool));
+            stalled.add(CompletableFuture.runAsync(() -> uc.uploads().upload(ADMIN, id, index, utf8(CHUNK1)), pool));
         }
         Thread.sleep(500);
         long t0 = System.nanoTime();
-        assertCode(ErrorCode.STORAGE_UNAVAILABLE, () -> uc.uploads().upload(ADMIN, id, 9, CHUNK1));
+        assertCode(ErrorCode.STORAGE_UNAVAILABLE, () -> uc.uploads().upload(ADMIN, id, 9, utf8(CHUNK1)));
         assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(1));
         // the database is not held by the stalled uploads: other work goes on
         assertEquals("active", uc.recordings().get(ADMIN, id).recording().status().dbValue());
@@ -200,7 +204,7 @@ class WritePathTest {
         }
         pool.shutdown();
         for (int i = 0; i < 4; i++) {
-            uc.uploads().upload(ADMIN, id, i, CHUNK1);
+            uc.uploads().upload(ADMIN, id, i, utf8(CHUNK1));
         }
         assertEquals(List.of("0:stored,1:stored,2:stored,3:stored"), chunkStates(id));
     }
@@ -211,8 +215,8 @@ class WritePathTest {
     void sealWritesOneObjectWithTheDownloadsBytesAndRemovesTheChunks() throws Exception {
         UUID id = start();
         String active;
-        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
-        uc.uploads().upload(ADMIN, id, 1, CHUNK1);
+        uc.uploads().upload(ADMIN, id, 0, utf8(CHUNK0));
+        uc.uploads().upload(ADMIN, id, 1, utf8(CHUNK1));
         active = download(id);
         store.plant(ObjectKey.chunk(ORG, id, 7), "stray".getBytes(), Instant.now());
         uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null));
@@ -231,8 +235,8 @@ class WritePathTest {
         for (Op op : List.of(Op.GET, Op.PUT)) {
             for (Fault fault : List.of(Fault.FAIL, Fault.FAIL_AFTER)) {
                 UUID id = start();
-                uc.uploads().upload(ADMIN, id, 0, CHUNK0);
-                uc.uploads().upload(ADMIN, id, 1, CHUNK1);
+                uc.uploads().upload(ADMIN, id, 0, utf8(CHUNK0));
+                uc.uploads().upload(ADMIN, id, 1, utf8(CHUNK1));
                 store.failNext(op, fault);
                 assertCode(ErrorCode.STORAGE_UNAVAILABLE,
                         () -> uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null)));
@@ -253,8 +257,8 @@ class WritePathTest {
         java.util.List<Runnable> cleanups = new java.util.ArrayList<>();
         UseCases deferred = wire(Duration.ofHours(1), cleanups::add);
         UUID id = deferred.recordings().start(ADMIN, MACHINE, "ssh", null).sessionId();
-        deferred.uploads().upload(ADMIN, id, 0, CHUNK0);
-        deferred.uploads().upload(ADMIN, id, 1, CHUNK1);
+        deferred.uploads().upload(ADMIN, id, 0, utf8(CHUNK0));
+        deferred.uploads().upload(ADMIN, id, 1, utf8(CHUNK1));
         String active = download(id);
         deferred.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null));
         assertEquals(1, cleanups.size(), "one cleanup handed over, not yet run");
@@ -270,7 +274,7 @@ class WritePathTest {
     @Test
     void aFailedChunkDeletionAfterTheSealIsLeftToRetention() {
         UUID id = start();
-        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
+        uc.uploads().upload(ADMIN, id, 0, utf8(CHUNK0));
         store.failNext(Op.DELETE, Fault.FAIL);
         uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null));
         assertTrue(store.contains(ObjectKey.chunk(ORG, id, 0)));
@@ -281,8 +285,8 @@ class WritePathTest {
     @Test
     void aLostChunkIsStorageUnavailableNotNotFound() {
         UUID id = start();
-        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
-        uc.uploads().upload(ADMIN, id, 1, CHUNK1);
+        uc.uploads().upload(ADMIN, id, 0, utf8(CHUNK0));
+        uc.uploads().upload(ADMIN, id, 1, utf8(CHUNK1));
         store.lose(ObjectKey.chunk(ORG, id, 1));
         CastvaultException e = assertThrows(StoreFailures.MissingObjectException.class,
                 () -> uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null)));
@@ -294,9 +298,9 @@ class WritePathTest {
     @Test
     void aChunkWhoseStoredBytesChangedIsNeverSealed() {
         UUID id = start();
-        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
-        uc.uploads().upload(ADMIN, id, 1, CHUNK1);
-        uc.uploads().upload(ADMIN, id, 2, CHUNK1);
+        uc.uploads().upload(ADMIN, id, 0, utf8(CHUNK0));
+        uc.uploads().upload(ADMIN, id, 1, utf8(CHUNK1));
+        uc.uploads().upload(ADMIN, id, 2, utf8(CHUNK1));
         ObjectKey changed = ObjectKey.chunk(ORG, id, 1);
         byte[] bytes = store.bytes(changed);
         bytes[0] ^= 1; // same length, one bit different: only the SHA-256 tells
@@ -317,7 +321,7 @@ class WritePathTest {
     @Test
     void theCompleterBacksOffARecordingWithALostChunk() {
         UUID id = start();
-        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
+        uc.uploads().upload(ADMIN, id, 0, utf8(CHUNK0));
         store.lose(ObjectKey.chunk(ORG, id, 0));
         db.inOrg(ORG, tx -> TestSql.execute(tx, "UPDATE session_recordings SET started_at = now() - interval '2 days' WHERE id = ?", id)
                 + TestSql.execute(tx, "UPDATE recording_chunks SET created_at = now() - interval '2 days' WHERE recording_id = ?", id));
@@ -332,8 +336,8 @@ class WritePathTest {
     @Test
     void gapsAreRangesBoundedByTheChunksReceived() {
         UUID id = start();
-        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
-        uc.uploads().upload(ADMIN, id, 1_000_000, CHUNK2);
+        uc.uploads().upload(ADMIN, id, 0, utf8(CHUNK0));
+        uc.uploads().upload(ADMIN, id, 1_000_000, utf8(CHUNK2));
         uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null));
         assertEquals("[[1,999999]]", Json.parseObject(uc.recordings().get(ADMIN, id).recording().metadataJson()).get("missing_chunks").toString());
     }
@@ -341,13 +345,13 @@ class WritePathTest {
     @Test
     void aChunkClaimedDuringTheSealIsEitherInTheSealOrRefused() throws Exception {
         UUID id = start();
-        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
+        uc.uploads().upload(ADMIN, id, 0, utf8(CHUNK0));
         store.failNext(Op.PUT, k -> k.value().endsWith("recording.cast"), Fault.STALL);
         CompletableFuture<String> sealing = CompletableFuture.supplyAsync(
                 () -> uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null)),
                 java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
         Thread.sleep(300);
-        uc.uploads().upload(ADMIN, id, 1, CHUNK1); // arrives while the seal waits on the store
+        uc.uploads().upload(ADMIN, id, 1, utf8(CHUNK1)); // arrives while the seal waits on the store
         store.release();
         assertThrows(Exception.class, sealing::join); // the stalled put timed out
         uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null));
@@ -357,7 +361,7 @@ class WritePathTest {
     @Test
     void aChunkMarkedStoredWhileTheSealCommitsIsInTheSeal() throws Exception {
         UUID id = start();
-        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
+        uc.uploads().upload(ADMIN, id, 0, utf8(CHUNK0));
         // chunk 1's writer has claimed it and put its object, and is about to mark it stored
         byte[] bytes = CHUNK1.getBytes(StandardCharsets.UTF_8);
         byte[] sha = Hashing.sha256(bytes);
@@ -384,7 +388,7 @@ class WritePathTest {
     @Test
     void aFailedDeleteHidesTheRecordingAndTheSweeperFinishesIt() {
         UUID id = start();
-        uc.uploads().upload(ADMIN, id, 0, CHUNK0);
+        uc.uploads().upload(ADMIN, id, 0, utf8(CHUNK0));
         uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null));
         store.failAlways(Op.DELETE, Fault.FAIL);
         assertCode(ErrorCode.STORAGE_UNAVAILABLE, () -> uc.deletion().delete(ADMIN, id));
@@ -541,8 +545,8 @@ class WritePathTest {
         uc.deletion().deleteRemoved(ORG); // what earlier tests left
         UUID sealed = sealedRecording();
         UUID active = start();
-        uc.uploads().upload(ADMIN, active, 0, CHUNK0);
-        uc.uploads().upload(ADMIN, active, 1, "[1.0, \"o\", \"b\"]\n");
+        uc.uploads().upload(ADMIN, active, 0, utf8(CHUNK0));
+        uc.uploads().upload(ADMIN, active, 1, utf8("[1.0, \"o\", \"b\"]\n"));
         start(); // a fresh one, not expired
         expire(sealed);
         expire(active);
@@ -590,7 +594,7 @@ class WritePathTest {
     @Test
     void theOrphanSweepRemovesOldObjectsNoRowNamesAndKeepsTheRest() {
         UUID live = start();
-        uc.uploads().upload(ADMIN, live, 0, CHUNK0);
+        uc.uploads().upload(ADMIN, live, 0, utf8(CHUNK0));
         UUID gone = UUID.randomUUID();
         Instant old = Instant.now().minus(Duration.ofDays(3));
         store.plant(ObjectKey.chunk(ORG, gone, 0), "x".getBytes(), old);

@@ -14,7 +14,10 @@ public interface BlobStore {
     /** Creates the bucket when it does not exist yet. */
     void ensureBucket();
 
-    /** Stores {@code content}; the store verifies it against {@code sha256} so what is kept is what was hashed. */
+    /**
+     * Stores {@code content}; the store verifies it against {@code sha256} so what is kept is what was hashed.
+     * {@code content} is not copied: it must not change while the call runs.
+     */
     void put(ObjectKey key, byte[] content, byte[] sha256, String contentType);
 
     /** Stores a file of any size, in parts when it is large, without reading it into memory. */

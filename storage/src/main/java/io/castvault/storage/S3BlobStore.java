@@ -6,6 +6,7 @@ import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.ContentStreamProvider;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.http.apache.ProxyConfiguration;
 import software.amazon.awssdk.regions.Region;
@@ -186,7 +187,9 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
         try {
             s3.putObject(b -> b.bucket(bucket).key(root.wire(key)).contentType(contentType)
                             .checksumSHA256(Base64.getEncoder().encodeToString(sha256)),
-                    RequestBody.fromBytes(content));
+                    // fromBytes would copy the array first; the caller hands it over and never changes it
+                    RequestBody.fromContentProvider(ContentStreamProvider.fromByteArrayUnsafe(content),
+                            content.length, contentType));
         } catch (RuntimeException e) {
             throw S3Errors.translate("put", key, e);
         }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
 import io.castvault.core.Ids;
@@ -14,6 +15,10 @@ import io.castvault.core.Ids;
 import java.io.IOException;
 import java.io.InputStream;
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -26,26 +31,65 @@ public final class ActionRequest {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
 
-    private final ObjectNode body;
+    /** String fields kept as the UTF-8 bytes they stand for (a chunk is hashed and stored as bytes). */
+    private static final Set<String> BULK_FIELDS = Set.of("chunk_data");
+    /** What is allocated for a body before more of it has arrived: a 64 KiB chunk's body in one piece. */
+    private static final int FIRST_READ = 256 * 1024;
+    private final ObjectNode fields;
+    /** {@link #BULK_FIELDS} as read by {@link FlatJsonObject}; empty when Jackson read the body. */
+    private final Map<String, byte[]> bulk;
 
-    private ActionRequest(ObjectNode body) {
-        this.body = body;
+    private ActionRequest(ObjectNode fields, Map<String, byte[]> bulk) {
+        this.fields = fields;
+        this.bulk = bulk;
     }
 
-    /** Reads the body from a stream: the caller bounds it (see {@link LimitedBody}). */
-    public static ActionRequest parse(InputStream json) {
+    /**
+     * Reads the body from a stream: the caller bounds it (see {@link LimitedBody}); {@code announcedLength} is its
+     * {@code Content-Length}, -1 when it is sent chunked.
+     */
+    public static ActionRequest parse(InputStream json, long announcedLength) {
+        byte[] body;
         try {
-            return of(MAPPER.readTree(new StrictUtf8(json)));
+            body = read(new StrictUtf8(json), announcedLength);
         } catch (IOException e) {
             throw unreadable(e);
         }
-    }
-
-    private static ActionRequest of(JsonNode node) {
-        if (!(node instanceof ObjectNode object)) {
+        FlatJsonObject.Fields flat = FlatJsonObject.read(body, BULK_FIELDS, MAPPER);
+        if (flat != null) {
+            return new ActionRequest(flat.values(), flat.bulk());
+        }
+        JsonNode tree;
+        try {
+            tree = MAPPER.readTree(body);
+        } catch (IOException e) {
+            throw unreadable(e);
+        }
+        if (!(tree instanceof ObjectNode object)) {
             throw CastvaultException.invalid("request body must be a JSON object");
         }
-        return new ActionRequest(object);
+        return new ActionRequest(object, Map.of());
+    }
+
+    private static byte[] read(InputStream in, long announcedLength) throws IOException {
+        if (announcedLength < 0 || announcedLength > Integer.MAX_VALUE - 8) {
+            return in.readAllBytes();
+        }
+        int announced = (int) announcedLength;
+        // grown as the bytes arrive: a client that announces the limit and sends slowly holds what it sent
+        byte[] body = new byte[Math.min(announced, FIRST_READ)];
+        int n = in.readNBytes(body, 0, body.length);
+        while (n == body.length && n < announced) {
+            body = Arrays.copyOf(body, (int) Math.min(announced, 2L * body.length));
+            n += in.readNBytes(body, n, body.length - n);
+        }
+        if (n < announced) {
+            throw CastvaultException.invalid("the request body is shorter than its Content-Length");
+        }
+        if (in.read() >= 0) {
+            throw CastvaultException.invalid("the request body is longer than its Content-Length");
+        }
+        return body;
     }
 
     private static CastvaultException unreadable(IOException e) {
@@ -67,8 +111,38 @@ public final class ActionRequest {
     }
 
     private JsonNode present(String field) {
-        JsonNode n = body.get(field);
+        byte[] bytes = bulk.get(field);
+        if (bytes != null) {
+            return TextNode.valueOf(new String(bytes, StandardCharsets.UTF_8));
+        }
+        JsonNode n = fields.get(field);
         return n == null || n.isNull() ? null : n;
+    }
+
+    /** A string field as the UTF-8 bytes it stands for, without making a Java string of it. */
+    public byte[] optionalUtf8(String field) {
+        byte[] bytes = bulk.get(field);
+        if (bytes != null) {
+            return bytes;
+        }
+        String s = optionalString(field);
+        if (s == null) {
+            return null;
+        }
+        // Jackson reads an unpaired surrogate escape into the string, and UTF-8 has no form for it
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isSurrogate(c) && !(Character.isHighSurrogate(c) && i + 1 < s.length()
+                    && Character.isLowSurrogate(s.charAt(++i)))) {
+                throw CastvaultException.invalid(field + " holds an unpaired surrogate escape (\\uD800-\\uDFFF)");
+            }
+        }
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Whether {@code field} was read from the body's bytes by {@link FlatJsonObject} (for tests of that path). */
+    boolean isBulk(String field) {
+        return bulk.containsKey(field);
     }
 
     public String requiredString(String field) {
@@ -159,6 +233,6 @@ public final class ActionRequest {
         if (!(n instanceof ObjectNode object)) {
             throw CastvaultException.invalid(field + " must be an object");
         }
-        return new ActionRequest(object);
+        return new ActionRequest(object, Map.of());
     }
 }

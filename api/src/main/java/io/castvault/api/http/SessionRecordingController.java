@@ -106,7 +106,7 @@ public class SessionRecordingController {
                 throw new CastvaultException(ErrorCode.PAYLOAD_TOO_LARGE, "the request body is larger than "
                         + maxBodyBytes + " bytes");
             }
-            ActionRequest req = ActionRequest.parse(new LimitedBody(body, maxBodyBytes));
+            ActionRequest req = ActionRequest.parse(new LimitedBody(body, maxBodyBytes), request.getContentLength());
             read = true;
             return handleAction(request, context, userId, req);
         } catch (CastvaultException e) {
@@ -164,7 +164,7 @@ public class SessionRecordingController {
                     req.requiredString("session_type"), req.optionalString("gateway_session_id")));
             case "upload_chunk" -> {
                 UUID session = req.requiredUuid("session_id");
-                String data = req.optionalString("chunk_data");
+                byte[] data = req.optionalUtf8("chunk_data");
                 if (data == null) {
                     throw CastvaultException.missing("chunk_data");
                 }

@@ -1,5 +1,8 @@
 package io.castvault.api.http;
 
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.castvault.core.CastvaultException;
 import org.junit.jupiter.api.Test;
 
@@ -15,11 +18,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ActionRequestTest {
     /** Lead bytes, continuation bytes and the edges between the forms the JDK accepts and refuses. */
@@ -107,8 +112,133 @@ class ActionRequestTest {
         }
     }
 
+    /**
+     * chunk_data is decoded from the body's bytes (never made a Java string): the bytes are exactly the UTF-8 of
+     * the string Jackson reads, for every escape, every form of every plane, at every offset in the 8-byte steps,
+     * with the body's length announced or not.
+     */
+    @Test
+    void aBulkFieldDecodesToTheUtf8OfTheStringJacksonReads() throws IOException {
+        Random random = new Random(20261127);
+        String[] pieces = {"a", "xyzxyzxyzxyz", "\"", "\\", "/", "\b", "\f", "\n", "\r", "\t", "\u0000", "\u001b",
+                "\u007f", "é", "\u0800", "€", "\uffff", "😀", "\udbff\udfff", " ", "[0.5, \"o\", \"$ \"]\n"};
+        ObjectMapper plain = new ObjectMapper();
+        ObjectMapper asciiOnly = JsonMapper.builder().enable(JsonWriteFeature.ESCAPE_NON_ASCII).build();
+        for (int round = 0; round < 20_000; round++) {
+            StringBuilder text = new StringBuilder();
+            for (int i = random.nextInt(40); i > 0; i--) {
+                text.append(pieces[random.nextInt(pieces.length)]);
+            }
+            String quoted = (random.nextBoolean() ? plain : asciiOnly).writeValueAsString(text.toString());
+            String body = "{\"pad\": \"" + "p".repeat(random.nextInt(9)) + "\", \"chunk_data\":" + " ".repeat(random.nextInt(3))
+                    + quoted + ", \"chunk_index\": 3}";
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            ActionRequest req = ActionRequest.parse(new ByteArrayInputStream(bytes), random.nextBoolean() ? bytes.length : -1);
+            assertTrue(req.isBulk("chunk_data"), body);
+            assertArrayEquals(text.toString().getBytes(StandardCharsets.UTF_8), req.optionalUtf8("chunk_data"), body);
+            assertEquals(text.toString(), req.optionalString("chunk_data"), body);
+            assertEquals(3, req.optionalInt("chunk_index", 0, 0, 10));
+        }
+        // a body past the first allocation (256 KiB) is read as it grows, whether its length is announced or not
+        String large = "é\u001b[0m\"€😀".repeat(60_000);
+        byte[] bytes = ("{\"chunk_data\": " + asciiOnly.writeValueAsString(large) + "}").getBytes(StandardCharsets.UTF_8);
+        for (long announced : new long[]{bytes.length, -1}) {
+            assertArrayEquals(large.getBytes(StandardCharsets.UTF_8), ActionRequest.parse(new ByteArrayInputStream(bytes),
+                    announced).optionalUtf8("chunk_data"));
+        }
+    }
+
+    @Test
+    void aBulkFieldRefusesUnpairedSurrogatesAndKeepsEveryCheckOfTheBody() {
+        for (String escape : new String[]{"\\ud800", "\\udc00", "\\ud800x", "\\ud800\\u0041", "\\udbff\\ud800", "x\\ud800"}) {
+            for (String around : new String[]{"{\"chunk_data\": \"%s\"}", "{\"chunk_data\": \"%s\", \"nested\": {}}"}) {
+                byte[] body = utf8(around.formatted(escape));
+                assertEquals("chunk_data holds an unpaired surrogate escape (\\uD800-\\uDFFF)",
+                        assertThrows(CastvaultException.class, () -> parse(body).optionalUtf8("chunk_data")).getMessage(),
+                        "read by either reader: " + around.formatted(escape));
+            }
+        }
+        assertArrayEquals(utf8("a/bé😀\""), parse(utf8("{\"chunk_data\": \"a\\/b\\u00E9\\uD83D\\ude00\\\"\"}"))
+                .optionalUtf8("chunk_data"), "escapes Jackson never writes");
+        assertEquals("request body is not valid JSON", refusal(utf8("{\"chunk_data\": \"a\\qb\"}")));
+        assertEquals("request body is not valid JSON", refusal(utf8("{\"chunk_data\": \"a\nb\"}")));
+        assertEquals("request body is not valid JSON", refusal(utf8("{\"chunk_data\": \"ab}")));
+        assertEquals("request body is not valid JSON", refusal(utf8("{\"chunk_data\": \"a\", \"chunk_data\": \"b\"}")));
+        assertEquals("request body is not valid JSON", refusal(utf8("{\"chunk_data\": \"a\"} {}")));
+        assertEquals("request body is not valid JSON", refusal(utf8("{\"chunk_data\": \"a\"")));
+        assertEquals("chunk_data must be a string", assertThrows(CastvaultException.class,
+                () -> parse(utf8("{\"chunk_data\": 5}")).optionalUtf8("chunk_data")).getMessage());
+        assertNull(parse(utf8("{\"chunk_data\": null}")).optionalUtf8("chunk_data"));
+        assertNull(parse(utf8("{}")).optionalUtf8("chunk_data"));
+        byte[] body = utf8("{\"chunk_data\": \"abc\"}");
+        assertEquals("the request body is shorter than its Content-Length", assertThrows(CastvaultException.class,
+                () -> ActionRequest.parse(new ByteArrayInputStream(body), body.length + 5)).getMessage());
+        assertEquals("the request body is longer than its Content-Length", assertThrows(CastvaultException.class,
+                () -> ActionRequest.parse(new ByteArrayInputStream(body), body.length - 2)).getMessage());
+    }
+
+    private static final ObjectMapper JACKSON = JsonMapper.builder()
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
+
+    /**
+     * Whatever the flat reader accepts, Jackson reads to the same fields (a bulk field as the string of its bytes);
+     * whatever it is unsure of it leaves to Jackson. Bodies are built from valid and broken pieces of every kind.
+     */
+    @Test
+    void theFlatReaderAcceptsOnlyWhatJacksonReadsTheSame() {
+        Random random = new Random(7);
+        String[] names = {"\"action\"", "\"chunk_data\"", "\"chunk_index\"", "\"chunk\\u005fdata\"", "\"a\"", "\"\"",
+                "\"\\u0061\"", "\"\\ud800\"", "action", "\"a\nb\""};
+        String[] values = {"\"upload_chunk\"", "\"x\\\"y\"", "\"\\u001b[0m\"", "\"a\tb\"", "\"\\ud83d\\ude00\"", "\"\\ud83d\"",
+                "\"\\q\"", "\"\\u12G4\"", "\"é€\"", "0", "-0", "12", "999999999", "-999999999", "1000000000", "2147483648", "-2147483649", "0.0", "-0e0", "-3.5e2", "1E400", "01", "+1", "1.", ".5", "-",
+                "12345678901234567890", "1e", "true", "false", "null", "nul", "truex", "{}", "[1, 2]", "{\"a\": 1}",
+                "\"abc", "NaN"};
+        String[] spaces = {"", " ", "\n", "\t ", "\r\n", "\u00a0"};
+        int accepted = 0;
+        int rounds = 30_000;
+        for (int round = 0; round < rounds; round++) {
+            StringBuilder body = new StringBuilder(spaces[random.nextInt(spaces.length)]).append('{');
+            for (int i = random.nextInt(5); i > 0; i--) {
+                body.append(spaces[random.nextInt(spaces.length)]).append(names[random.nextInt(names.length)])
+                        .append(spaces[random.nextInt(spaces.length)]).append(random.nextInt(30) == 0 ? "" : ":")
+                        .append(spaces[random.nextInt(spaces.length)]).append(values[random.nextInt(values.length)])
+                        .append(i > 1 ? (random.nextInt(30) == 0 ? "" : ",") : "");
+            }
+            body.append(spaces[random.nextInt(spaces.length)]).append(random.nextInt(30) == 0 ? "" : "}")
+                    .append(random.nextInt(20) == 0 ? " {}" : "").append(spaces[random.nextInt(spaces.length)]);
+            byte[] bytes = utf8(body.toString());
+            FlatJsonObject.Fields flat;
+            try {
+                flat = FlatJsonObject.read(bytes, java.util.Set.of("chunk_data"), JACKSON);
+            } catch (CastvaultException e) {
+                assertTrue(e.getMessage().startsWith("chunk_data holds an unpaired surrogate"), body.toString());
+                continue;
+            }
+            com.fasterxml.jackson.databind.JsonNode tree;
+            try {
+                tree = JACKSON.readTree(bytes);
+            } catch (IOException e) {
+                tree = null;
+            }
+            if (flat == null) {
+                continue;
+            }
+            accepted++;
+            assertNotNull(tree, "the flat reader accepted what Jackson refuses: " + body);
+            com.fasterxml.jackson.databind.node.ObjectNode expected = flat.values().deepCopy();
+            flat.bulk().forEach((name, value) -> expected.put(name, new String(value, StandardCharsets.UTF_8)));
+            assertEquals(tree, expected, body.toString());
+        }
+        assertTrue(accepted > rounds / 10, "the flat reader read " + accepted + " bodies");
+    }
+
+    private static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
     private static ActionRequest parse(byte[] body) {
-        return ActionRequest.parse(new ByteArrayInputStream(body));
+        return ActionRequest.parse(new ByteArrayInputStream(body), -1);
     }
 
     private static String refusal(byte[] body) {
