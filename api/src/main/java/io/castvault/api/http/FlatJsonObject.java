@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.node.IntNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
-import io.castvault.core.CastvaultException;
 
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
@@ -27,9 +26,9 @@ import java.util.Set;
  *
  * <p>This reader decides nothing Jackson would decide otherwise: whatever is not plainly such an object (a nested
  * value, a duplicate name, a raw control character, a bad escape or number, anything after the object) makes it
- * return null, and the caller hands the body to Jackson, which accepts it or names what is wrong. The one error of
- * its own is a bulk field's unpaired surrogate escape, which Jackson would read into a string that has no UTF-8.
- * The body has passed {@link StrictUtf8}, so every byte above 0x7F is part of valid UTF-8.
+ * return null, and the caller hands the body to Jackson, which accepts it or names what is wrong; so does an
+ * unpaired surrogate escape, which has no UTF-8 (Jackson reads it into a Java string). The body has passed
+ * {@link StrictUtf8}, so every byte above 0x7F is part of valid UTF-8.
  */
 final class FlatJsonObject {
     /** The object's fields, the bulk ones apart as the UTF-8 bytes their strings stand for. */
@@ -50,6 +49,12 @@ final class FlatJsonObject {
     private final byte[] json;
     private final ObjectMapper numbers;
     private int pos;
+    /**
+     * Where strings with escapes are decoded, one after the other: one array per body, not one per string, since
+     * a string's decoded bytes are bounded only by the body (a body of many short escaped strings would otherwise
+     * allocate the rest of the body for each of them).
+     */
+    private byte[] scratch;
 
     private FlatJsonObject(byte[] json, ObjectMapper numbers) {
         this.json = json;
@@ -77,7 +82,7 @@ final class FlatJsonObject {
         if (!take('}')) {
             do {
                 skipSpace();
-                byte[] nameBytes = take('"') ? string(null) : null;
+                byte[] nameBytes = take('"') ? string() : null;
                 if (nameBytes == null || nameBytes.length > MAX_NAME_BYTES) {
                     return null;
                 }
@@ -91,7 +96,7 @@ final class FlatJsonObject {
                     return null; // a duplicate: Jackson's to refuse
                 }
                 if (bulkNames.contains(name) && take('"')) {
-                    byte[] bytes = string(name);
+                    byte[] bytes = string();
                     if (bytes == null) {
                         return null;
                     }
@@ -121,7 +126,7 @@ final class FlatJsonObject {
         byte b = json[pos];
         if (b == '"') {
             pos++;
-            byte[] bytes = string(null);
+            byte[] bytes = string();
             return bytes == null || bytes.length > MAX_PLAIN_STRING_BYTES ? null
                     : TextNode.valueOf(new String(bytes, StandardCharsets.UTF_8));
         }
@@ -205,12 +210,10 @@ final class FlatJsonObject {
 
     /**
      * The UTF-8 bytes of the string whose opening quote was just taken; null on a raw control character, a bad
-     * escape, a missing closing quote, or (outside a bulk field) an unpaired surrogate escape.
-     *
-     * @param bulkField the bulk field whose value this is (its unpaired surrogate is an error), or null
+     * escape, a missing closing quote, or an unpaired surrogate escape (UTF-8 has no form for it; Jackson reads it
+     * into a Java string, and {@link ActionRequest#optionalUtf8} refuses it when it is asked for).
      */
-    private byte[] string(String bulkField) {
-        // an escape never decodes to more bytes than it takes, so the rest of the body bounds the result
+    private byte[] string() {
         byte[] out = null;
         int n = 0;
         while (true) {
@@ -225,13 +228,17 @@ final class FlatJsonObject {
                 return plain;
             }
             if (out == null) {
-                out = new byte[json.length - pos];
+                // an escape never decodes to more bytes than it takes, so the body's length bounds the result
+                if (scratch == null) {
+                    scratch = new byte[json.length];
+                }
+                out = scratch;
             }
             System.arraycopy(json, pos, out, n, special - pos);
             n += special - pos;
             pos = special + 1;
             if (json[special] == '"') {
-                return n == out.length ? out : Arrays.copyOf(out, n);
+                return Arrays.copyOf(out, n);
             }
             if (pos >= json.length) {
                 return null;
@@ -245,7 +252,7 @@ final class FlatJsonObject {
                 case 'r' -> out[n++] = '\r';
                 case 't' -> out[n++] = '\t';
                 case 'u' -> {
-                    int codePoint = unicodeEscape(bulkField);
+                    int codePoint = unicodeEscape();
                     if (codePoint < 0) {
                         return null;
                     }
@@ -258,8 +265,8 @@ final class FlatJsonObject {
         }
     }
 
-    /** The code point of the {@code \}{@code u} escape after {@code pos} (and of its low surrogate's); -1 if bad. */
-    private int unicodeEscape(String bulkField) {
+    /** The code point of the {@code \}{@code u} escape after {@code pos} (with its low half's); -1 if bad or unpaired. */
+    private int unicodeEscape() {
         int unit = hex4(pos);
         if (unit < 0) {
             return -1;
@@ -273,9 +280,6 @@ final class FlatJsonObject {
             }
         } else if (!Character.isLowSurrogate((char) unit)) {
             return unit;
-        }
-        if (bulkField != null) {
-            throw CastvaultException.invalid(bulkField + " holds an unpaired surrogate escape (\\uD800-\\uDFFF)");
         }
         return -1;
     }
