@@ -57,8 +57,9 @@ public final class RemovalQueries {
     /**
      * Removes up to {@code limit} recordings older than their org's retention, except those under legal hold
      * (their own or their org's): their rows go (with their chunk rows), and removals of at most {@code slice}
-     * recordings each (one org's after another), held by the caller, name their objects. With an org-scoped transaction only that org is
-     * considered. The caller states the removal's reason first ({@link EvidenceQueries#stateRemovalReason}).
+     * recordings each (one org's after another), held by the caller, name their objects. With an org-scoped
+     * transaction only that org is considered. The caller states the removal's reason first
+     * ({@link EvidenceQueries#stateRemovalReason}).
      */
     public static List<ObjectRemoval> removeExpired(Tx tx, int limit, int slice) {
         var r = SESSION_RECORDINGS;

@@ -78,7 +78,8 @@ public final class ChunkUploads {
             throw new CastvaultException(ErrorCode.PAYLOAD_TOO_LARGE,
                     "chunk_data is " + bytes.length + " bytes; the limit is " + maxChunkBytes);
         }
-        CastSummary cast = CastParser.inspect(new String(bytes, StandardCharsets.UTF_8), CastParser.forChunk(index == 0));
+        CastSummary cast = CastParser.inspect(new String(bytes, StandardCharsets.UTF_8),
+                CastParser.forChunk(index == 0));
         if (cast.eventCount() == 0 && cast.header().isEmpty()) {
             throw CastvaultException.invalid("chunk_data holds no asciicast events");
         }

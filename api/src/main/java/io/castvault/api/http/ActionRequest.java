@@ -35,6 +35,7 @@ public final class ActionRequest {
     private static final Set<String> BULK_FIELDS = Set.of("chunk_data");
     /** What is allocated for a body before more of it has arrived: a 64 KiB chunk's body in one piece. */
     private static final int FIRST_READ = 256 * 1024;
+
     private final ObjectNode fields;
     /** {@link #BULK_FIELDS} as read by {@link FlatJsonObject}; empty when Jackson read the body. */
     private final Map<String, byte[]> bulk;

@@ -265,7 +265,7 @@ final class FlatJsonObject {
         }
     }
 
-    /** The code point of the {@code \}{@code u} escape after {@code pos} (with its low half's); -1 if bad or unpaired. */
+    /** The code point of the {@code \}{@code u} escape after {@code pos} (with its low half's); -1: bad or unpaired. */
     private int unicodeEscape() {
         int unit = hex4(pos);
         if (unit < 0) {
@@ -291,7 +291,8 @@ final class FlatJsonObject {
             long word = (long) LONGS.get(json, i);
             // the lowest byte each test flags is exact (borrows spoil only the bytes above it); a byte of 0x80 or
             // more is never flagged, so UTF-8 sequences pass as they are
-            long hits = zeroBytes(word ^ QUOTES) | zeroBytes(word ^ BACKSLASHES) | ((word - SPACES) & ~word & HIGH_BITS);
+            long hits = zeroBytes(word ^ QUOTES) | zeroBytes(word ^ BACKSLASHES)
+                    | ((word - SPACES) & ~word & HIGH_BITS);
             if (hits != 0) {
                 return i + (Long.numberOfTrailingZeros(hits) >>> 3);
             }
