@@ -108,8 +108,19 @@ final class StreamPublisher implements Publisher<ReadBuffer> {
             }
         } catch (IOException | RuntimeException e) {
             if (!cancelled.get()) {
-                subscriber.onError(e);
+                subscriber.onError(new DownloadCut(e));
             }
+        }
+    }
+
+    /**
+     * What the server is told when the download's stream fails after the status line. The server can only abort
+     * the connection and logs what it was handed; this says in one line why, instead of the store client's stack.
+     */
+    static final class DownloadCut extends RuntimeException {
+        DownloadCut(Throwable why) {
+            super("download cut short by its source: " + why.getClass().getSimpleName() + ": " + why.getMessage(),
+                    null, false, false);
         }
     }
 
