@@ -210,6 +210,16 @@ public final class WritePathQueries {
                 .execute() == 1;
     }
 
+    /**
+     * True while {@code token} holds the recording's seal. No lock: a seal that reads true here was not taken over
+     * before this read, so whatever a taker-over writes to the store comes after it.
+     */
+    public static boolean holdsSeal(Tx tx, UUID id, UUID token) {
+        var r = SESSION_RECORDINGS;
+        return tx.dsl().fetchExists(r, r.ORG_ID.eq(tx.requireOrg()).and(r.ID.eq(id)).and(r.SEAL_TOKEN.eq(token))
+                .and(r.STATUS.eq(RecordingQueries.ACTIVE)));
+    }
+
     /** Locks the recording only while {@code token} still holds its seal; empty when it was taken over or ended. */
     public static Optional<RecordingQueries.LockedRecording> lockSeal(Tx tx, UUID id, UUID token) {
         var r = SESSION_RECORDINGS;

@@ -7,6 +7,7 @@ import io.castvault.storage.DeleteResult;
 import io.castvault.storage.ListingPage;
 import io.castvault.storage.ObjectKey;
 import io.castvault.storage.StorageException;
+import io.castvault.storage.WriteCondition;
 
 import java.io.InputStream;
 import java.net.URI;
@@ -51,13 +52,13 @@ public final class RoutedBlobStore implements BlobStore {
     }
 
     @Override
-    public void put(ObjectKey key, byte[] content, byte[] sha256, String contentType) {
-        of(key).put(key, content, sha256, contentType);
+    public void put(ObjectKey key, byte[] content, byte[] sha256, String contentType, WriteCondition condition) {
+        of(key).put(key, content, sha256, contentType, condition);
     }
 
     @Override
-    public void put(ObjectKey key, Path file, byte[] sha256, String contentType) {
-        of(key).put(key, file, sha256, contentType);
+    public void put(ObjectKey key, Path file, byte[] sha256, String contentType, WriteCondition condition) {
+        of(key).put(key, file, sha256, contentType, condition);
     }
 
     @Override

@@ -25,6 +25,7 @@ import io.castvault.storage.BlobStore;
 import io.castvault.storage.DeleteResult;
 import io.castvault.storage.ObjectKey;
 import io.castvault.storage.StorageException;
+import io.castvault.storage.WriteCondition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -155,15 +156,24 @@ public final class Sealing {
                 List<Chunk> chunks = db.inOrg(orgId, tx -> RecordingQueries.chunks(tx, id));
                 Spooled cast = spool(orgId, id, chunks);
                 try {
-                    blobs.put(ObjectKey.cast(orgId, id), cast.file(), cast.sha256(), Recordings.CAST_CONTENT_TYPE);
+                    ObjectKey castKey = ObjectKey.cast(orgId, id);
+                    ObjectKey summaryKey = ObjectKey.summary(orgId, id);
+                    // Fenced writes: what is at both keys now, then the token still ours, then writes that land
+                    // only over what was seen. A seal stalled past its lease (a paused process) that wakes after
+                    // another seal took over and wrote, or finished, is refused by the store instead of replacing
+                    // the sealed object that recording_sha256 names.
+                    WriteCondition castSeen = WriteCondition.replacing(blobs.head(castKey));
+                    WriteCondition summarySeen = WriteCondition.replacing(blobs.head(summaryKey));
+                    if (!db.inOrg(orgId, tx -> WritePathQueries.holdsSeal(tx, id, token))) {
+                        throw takenOver();
+                    }
+                    blobs.put(castKey, cast.file(), cast.sha256(), Recordings.CAST_CONTENT_TYPE, castSeen);
                     ObjectNode summary = summary(orgId, id, startedAt, chunks, cast.sha256(), cast.length(), request, auto);
                     byte[] body = Json.bytes(summary);
-                    ObjectKey summaryKey = ObjectKey.summary(orgId, id);
-                    blobs.put(summaryKey, body, Hashing.sha256(body), "application/json");
+                    blobs.put(summaryKey, body, Hashing.sha256(body), "application/json", summarySeen);
                     boolean done = db.inOrg(orgId, tx -> {
                         if (WritePathQueries.lockSeal(tx, id, token).isEmpty()) {
-                            throw new CastvaultException(ErrorCode.STORAGE_UNAVAILABLE,
-                                    "completing the recording took too long and was taken over; retry");
+                            throw takenOver();
                         }
                         // else a claim marked stored between our look at the chunks and the commit would be
                         // acknowledged, yet not in the seal
@@ -196,6 +206,11 @@ public final class Sealing {
         } catch (RuntimeException e) {
             throw releaseAfter(orgId, id, token, auto && e instanceof StoreFailures.MissingObjectException, e);
         }
+    }
+
+    private static CastvaultException takenOver() {
+        return new CastvaultException(ErrorCode.STORAGE_UNAVAILABLE,
+                "completing the recording took too long and was taken over; retry");
     }
 
     /** Gives the seal token back after a failed seal (best effort: otherwise its lease runs out), then fails. */

@@ -7,6 +7,7 @@ import io.castvault.storage.DeleteResult;
 import io.castvault.storage.ListingPage;
 import io.castvault.storage.ObjectKey;
 import io.castvault.storage.StorageException;
+import io.castvault.storage.WriteCondition;
 
 import java.io.InputStream;
 import java.net.URI;
@@ -53,17 +54,17 @@ final class StoreBulkhead implements BlobStore {
     }
 
     @Override
-    public void put(ObjectKey key, byte[] content, byte[] sha256, String contentType) {
+    public void put(ObjectKey key, byte[] content, byte[] sha256, String contentType, WriteCondition condition) {
         call(() -> {
-            store.put(key, content, sha256, contentType);
+            store.put(key, content, sha256, contentType, condition);
             return null;
         });
     }
 
     @Override
-    public void put(ObjectKey key, Path file, byte[] sha256, String contentType) {
+    public void put(ObjectKey key, Path file, byte[] sha256, String contentType, WriteCondition condition) {
         call(() -> {
-            store.put(key, file, sha256, contentType);
+            store.put(key, file, sha256, contentType, condition);
             return null;
         });
     }

@@ -232,7 +232,7 @@ class WritePathTest {
 
     @Test
     void aFaultAtAnyStepOfTheSealLeavesItActiveAndTheRetrySeals() {
-        for (Op op : List.of(Op.GET, Op.PUT)) {
+        for (Op op : List.of(Op.HEAD, Op.GET, Op.PUT)) {
             for (Fault fault : List.of(Fault.FAIL, Fault.FAIL_AFTER)) {
                 UUID id = start();
                 uc.uploads().upload(ADMIN, id, 0, utf8(CHUNK0));
@@ -245,6 +245,36 @@ class WritePathTest {
                 assertEquals("completed", uc.recordings().get(ADMIN, id).recording().status().dbValue());
             }
         }
+    }
+
+    /**
+     * A seal that stalls past its lease (a paused process) while another takes over and seals the recording with a
+     * chunk that arrived meanwhile cannot then replace that seal's objects with its own: its writes are conditional
+     * on what it saw before it last found its token. Sealed object, summary and recording_sha256 stay the second
+     * seal's.
+     */
+    @Test
+    void aSealOvertakenBeforeItWritesCannotReplaceTheSealThatFinished() throws Exception {
+        UseCases quick = wire(Duration.ZERO); // a seal token may be taken over at once
+        UUID id = quick.recordings().start(ADMIN, MACHINE, "ssh", null).sessionId();
+        quick.uploads().upload(ADMIN, id, 0, utf8(CHUNK0));
+        // the first seal has hashed chunk 0 and checked its token; as its PUT goes out, chunk 1 arrives and another
+        // complete takes the seal over and finishes it
+        store.beforeNext(Op.PUT, () -> {
+            quick.uploads().upload(ADMIN, id, 1, utf8(CHUNK1));
+            quick.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null));
+        });
+        assertCode(ErrorCode.STORAGE_UNAVAILABLE,
+                () -> quick.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null)));
+
+        byte[] sealed = store.bytes(ObjectKey.cast(ORG, id));
+        assertTrue(new String(sealed, StandardCharsets.UTF_8).contains("hello"), "the sealed object has chunk 1");
+        String sha = Json.parseObject(quick.recordings().get(ADMIN, id).recording().metadataJson())
+                .get("recording_sha256").asText();
+        assertEquals(Hashing.hex(Hashing.sha256(sealed)), sha);
+        var summary = Json.parseObject(new String(store.bytes(ObjectKey.summary(ORG, id)), StandardCharsets.UTF_8));
+        assertEquals(sha, summary.get("recording_sha256").asText());
+        assertEquals(2, summary.get("chunks").size(), summary.toString());
     }
 
     /**

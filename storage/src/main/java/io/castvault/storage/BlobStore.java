@@ -18,10 +18,20 @@ public interface BlobStore {
      * Stores {@code content}; the store verifies it against {@code sha256} so what is kept is what was hashed.
      * {@code content} is not copied: it must not change while the call runs.
      */
-    void put(ObjectKey key, byte[] content, byte[] sha256, String contentType);
+    default void put(ObjectKey key, byte[] content, byte[] sha256, String contentType) {
+        put(key, content, sha256, contentType, WriteCondition.ANY);
+    }
+
+    /** As {@link #put(ObjectKey, byte[], byte[], String)}, only if {@code condition} holds when the object lands. */
+    void put(ObjectKey key, byte[] content, byte[] sha256, String contentType, WriteCondition condition);
 
     /** Stores a file of any size, in parts when it is large, without reading it into memory. */
-    void put(ObjectKey key, Path file, byte[] sha256, String contentType);
+    default void put(ObjectKey key, Path file, byte[] sha256, String contentType) {
+        put(key, file, sha256, contentType, WriteCondition.ANY);
+    }
+
+    /** As {@link #put(ObjectKey, Path, byte[], String)}, only if {@code condition} holds when the object lands. */
+    void put(ObjectKey key, Path file, byte[] sha256, String contentType, WriteCondition condition);
 
     /** Opens the object for streaming; a missing object is {@link StorageException.Kind#NOT_FOUND}. */
     InputStream get(ObjectKey key);

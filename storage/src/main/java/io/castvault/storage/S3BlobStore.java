@@ -183,10 +183,11 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
     }
 
     @Override
-    public void put(ObjectKey key, byte[] content, byte[] sha256, String contentType) {
+    public void put(ObjectKey key, byte[] content, byte[] sha256, String contentType, WriteCondition condition) {
         try {
             s3.putObject(b -> b.bucket(bucket).key(root.wire(key)).contentType(contentType)
-                            .checksumSHA256(Base64.getEncoder().encodeToString(sha256)),
+                            .checksumSHA256(Base64.getEncoder().encodeToString(sha256))
+                            .ifNoneMatch(ifNoneMatch(condition)).ifMatch(ifMatch(condition)),
                     // fromBytes would copy the array first; the caller hands it over and never changes it
                     RequestBody.fromContentProvider(ContentStreamProvider.fromByteArrayUnsafe(content),
                             content.length, contentType));
@@ -195,8 +196,18 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
         }
     }
 
+    /** The {@code If-None-Match} header of a write under {@code condition}; null: none. */
+    private static String ifNoneMatch(WriteCondition condition) {
+        return condition instanceof WriteCondition.Absent ? "*" : null;
+    }
+
+    /** The {@code If-Match} header of a write under {@code condition}; null: none. */
+    private static String ifMatch(WriteCondition condition) {
+        return condition instanceof WriteCondition.Matching m ? m.etag() : null;
+    }
+
     @Override
-    public void put(ObjectKey key, Path file, byte[] sha256, String contentType) {
+    public void put(ObjectKey key, Path file, byte[] sha256, String contentType, WriteCondition condition) {
         long size;
         try {
             size = Files.size(file);
@@ -208,6 +219,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
             try {
                 s3.putObject(b -> b.bucket(bucket).key(root.wire(key)).contentType(contentType)
                                 .checksumSHA256(Base64.getEncoder().encodeToString(sha256))
+                                .ifNoneMatch(ifNoneMatch(condition)).ifMatch(ifMatch(condition))
                                 .overrideConfiguration(c -> c.apiCallAttemptTimeout(attemptTimeout.plus(sending))
                                         .apiCallTimeout(callTimeout.plus(sending))),
                         RequestBody.fromFile(file));
@@ -216,14 +228,16 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
             }
             return;
         }
-        putMultipart(key, file, size, sha256, contentType);
+        putMultipart(key, file, size, sha256, contentType, condition);
     }
 
     /**
      * S3 has no whole-object SHA-256 for multipart uploads (only composite checksums of the parts), so the
      * object's SHA-256 travels as user metadata for auditors; the caller hashed exactly the file it hands over.
+     * The condition is the completion's: the object lands there, or nothing does.
      */
-    private void putMultipart(ObjectKey key, Path file, long size, byte[] sha256, String contentType) {
+    private void putMultipart(ObjectKey key, Path file, long size, byte[] sha256, String contentType,
+                              WriteCondition condition) {
         String uploadId;
         try {
             uploadId = s3.createMultipartUpload(b -> b.bucket(bucket).key(root.wire(key)).contentType(contentType)
@@ -259,7 +273,8 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
                 throw new java.io.InterruptedIOException("interrupted while uploading parts");
             }
             s3.completeMultipartUpload(b -> b.bucket(bucket).key(root.wire(key)).uploadId(uploadId)
-                    .multipartUpload(CompletedMultipartUpload.builder().parts(parts).build()));
+                    .multipartUpload(CompletedMultipartUpload.builder().parts(parts).build())
+                    .ifNoneMatch(ifNoneMatch(condition)).ifMatch(ifMatch(condition)));
         } catch (IOException | RuntimeException e) {
             abortQuietly(key, uploadId);
             throw e instanceof IOException io ? S3Errors.translate("multipart upload of", key, io)
@@ -348,7 +363,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
     public Optional<BlobInfo> head(ObjectKey key) {
         try {
             HeadObjectResponse head = s3.headObject(b -> b.bucket(bucket).key(root.wire(key)));
-            return Optional.of(new BlobInfo(head.contentLength(), head.lastModified()));
+            return Optional.of(new BlobInfo(head.contentLength(), head.lastModified(), head.eTag()));
         } catch (NoSuchKeyException e) {
             return Optional.empty();
         } catch (S3Exception e) {

@@ -27,8 +27,14 @@ final class S3Errors {
             if (status == 404) {
                 return new StorageException(StorageException.Kind.NOT_FOUND, what + ": not found", e);
             }
-            boolean retryable = status >= 500 || status == 429 || status == 408 || s3.isThrottlingException();
             String code = s3.awsErrorDetails() == null ? "" : s3.awsErrorDetails().errorCode();
+            if (status == 412) {
+                return new StorageException(StorageException.Kind.PRECONDITION_FAILED,
+                        what + ": the object is not the one the write expected", e);
+            }
+            // 409 ConditionalRequestConflict: a conditional write raced another write of the key; try again
+            boolean retryable = status >= 500 || status == 429 || status == 408 || s3.isThrottlingException()
+                    || "ConditionalRequestConflict".equals(code);
             StorageException.Kind kind = retryable ? StorageException.Kind.UNAVAILABLE
                     : "BadDigest".equals(code) || "InvalidDigest".equals(code) || "XAmzContentSHA256Mismatch".equals(code)
                     ? StorageException.Kind.CHECKSUM_MISMATCH : StorageException.Kind.REFUSED;

@@ -12,6 +12,8 @@ public final class StorageException extends RuntimeException {
         NOT_FOUND,
         /** The store refused the content because it does not match the checksum sent with it. */
         CHECKSUM_MISMATCH,
+        /** A conditional write found another object than it expected (see {@link WriteCondition}); nothing changed. */
+        PRECONDITION_FAILED,
         /** Misconfiguration or a refused request (credentials, bucket, a bad request): trying again will not help. */
         REFUSED
     }

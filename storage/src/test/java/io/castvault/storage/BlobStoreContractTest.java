@@ -49,6 +49,49 @@ abstract class BlobStoreContractTest {
         assertTrue(store().head(key).isEmpty());
     }
 
+    /**
+     * A conditional write lands only over what its writer saw: no object ({@code If-None-Match: *}) or the version
+     * head() reported ({@code If-Match}); otherwise PRECONDITION_FAILED and the object stays as it was. Bytes and
+     * file alike (the seal writes the sealed object from a file and its summary from bytes).
+     */
+    @Test
+    void aConditionalWriteLandsOnlyOverWhatItsWriterSaw() throws Exception {
+        ObjectKey key = ObjectKey.cast(ORG, UUID.randomUUID());
+        byte[] first = "first".getBytes(StandardCharsets.UTF_8);
+        byte[] second = "second".getBytes(StandardCharsets.UTF_8);
+        WriteCondition unseen = WriteCondition.replacing(store().head(key));
+        assertEquals(new WriteCondition.Absent(), unseen);
+        store().put(key, first, sha256(first), "text/plain", unseen);
+        assertRefused(() -> store().put(key, second, sha256(second), "text/plain", unseen), key, first);
+
+        WriteCondition seen = WriteCondition.replacing(store().head(key));
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("conditional", ".cast");
+        try {
+            java.nio.file.Files.write(file, second);
+            store().put(key, file, sha256(second), "text/plain", seen);
+            // the version seen before is gone: a writer still holding it is refused, from bytes and from a file
+            assertRefused(() -> store().put(key, first, sha256(first), "text/plain", seen), key, second);
+            assertRefused(() -> store().put(key, file, sha256(second), "text/plain", seen), key, second);
+            assertRefused(() -> store().put(key, file, sha256(second), "text/plain", unseen), key, second);
+        } finally {
+            java.nio.file.Files.delete(file);
+        }
+        // an unconditional write still replaces whatever is there
+        store().put(key, first, sha256(first), "text/plain");
+        try (InputStream in = store().get(key)) {
+            assertArrayEquals(first, in.readAllBytes());
+        }
+    }
+
+    private void assertRefused(Runnable write, ObjectKey key, byte[] kept) throws Exception {
+        StorageException e = assertThrows(StorageException.class, write::run);
+        assertEquals(StorageException.Kind.PRECONDITION_FAILED, e.kind(), e.getMessage());
+        assertFalse(e.retryable());
+        try (InputStream in = store().get(key)) {
+            assertArrayEquals(kept, in.readAllBytes());
+        }
+    }
+
     @Test
     void aMissingObjectIsNotFound() {
         StorageException e = assertThrows(StorageException.class, () -> store().get(ObjectKey.summary(ORG, UUID.randomUUID())));

@@ -45,7 +45,14 @@ public final class FaultyBlobStore implements BlobStore {
         CRASH_AFTER
     }
 
-    private record Stored(byte[] bytes, String contentType, Instant lastModified) {
+    /** {@code etag}: a new one for every write, as a store's ETag changes with each version of the object */
+    private record Stored(byte[] bytes, String contentType, Instant lastModified, String etag) {
+    }
+
+    private final java.util.concurrent.atomic.AtomicLong versions = new java.util.concurrent.atomic.AtomicLong();
+
+    private String nextEtag() {
+        return "\"v" + versions.incrementAndGet() + "\"";
     }
 
     private record Rule(Op op, Predicate<ObjectKey> keys, Fault fault) {
@@ -143,7 +150,7 @@ public final class FaultyBlobStore implements BlobStore {
 
     /** Puts an object behind the port's back (a stray left by a crash, say). */
     public void plant(ObjectKey key, byte[] content, Instant lastModified) {
-        objects.put(key.value(), new Stored(content.clone(), "application/octet-stream", lastModified));
+        objects.put(key.value(), new Stored(content.clone(), "application/octet-stream", lastModified, nextEtag()));
     }
 
     private Fault before(Op op, ObjectKey key) {
@@ -214,19 +221,33 @@ public final class FaultyBlobStore implements BlobStore {
     }
 
     @Override
-    public void put(ObjectKey key, byte[] content, byte[] sha256, String contentType) {
+    public void put(ObjectKey key, byte[] content, byte[] sha256, String contentType, WriteCondition condition) {
         Fault f = before(Op.PUT, key);
         if (!Arrays.equals(sha256(content), sha256)) {
             throw new StorageException(StorageException.Kind.CHECKSUM_MISMATCH, "put " + key + ": BadDigest", null);
         }
-        objects.put(key.value(), new Stored(content.clone(), contentType, now == null ? Instant.now() : now));
+        Stored stored = new Stored(content.clone(), contentType, now == null ? Instant.now() : now, nextEtag());
+        boolean[] refused = new boolean[1];
+        // checked and written in one step, as a store decides a conditional write when the object lands
+        objects.compute(key.value(), (k, old) -> {
+            refused[0] = switch (condition) {
+                case WriteCondition.Any any -> false;
+                case WriteCondition.Absent absent -> old != null;
+                case WriteCondition.Matching m -> old == null || !old.etag().equals(m.etag());
+            };
+            return refused[0] ? old : stored;
+        });
+        if (refused[0]) {
+            throw new StorageException(StorageException.Kind.PRECONDITION_FAILED,
+                    "put " + key + ": the object is not the one the write expected", null);
+        }
         after(f, Op.PUT, key);
     }
 
     @Override
-    public void put(ObjectKey key, Path file, byte[] sha256, String contentType) {
+    public void put(ObjectKey key, Path file, byte[] sha256, String contentType, WriteCondition condition) {
         try {
-            put(key, Files.readAllBytes(file), sha256, contentType);
+            put(key, Files.readAllBytes(file), sha256, contentType, condition);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -261,7 +282,7 @@ public final class FaultyBlobStore implements BlobStore {
         Fault f = before(Op.HEAD, key);
         Stored s = objects.get(key.value());
         after(f, Op.HEAD, key);
-        return Optional.ofNullable(s).map(o -> new BlobInfo(o.bytes().length, o.lastModified()));
+        return Optional.ofNullable(s).map(o -> new BlobInfo(o.bytes().length, o.lastModified(), o.etag()));
     }
 
     @Override

@@ -69,6 +69,13 @@ class S3BlobStoreContractTest extends BlobStoreContractTest {
             }
         }
         assertArrayEquals(sha, back.digest());
+        // the completion carries the write's condition: refused over another object than the writer saw, landing
+        // over the version it saw
+        StorageException refused = assertThrows(StorageException.class,
+                () -> store.put(key, file, sha, "application/x-asciicast", new WriteCondition.Absent()));
+        assertEquals(StorageException.Kind.PRECONDITION_FAILED, refused.kind(), refused.getMessage());
+        store.put(key, file, sha, "application/x-asciicast", WriteCondition.replacing(store.head(key)));
+        assertEquals(Files.size(file), store.head(key).orElseThrow().length());
         Files.delete(file);
     }
 

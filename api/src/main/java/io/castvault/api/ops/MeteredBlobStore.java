@@ -7,6 +7,7 @@ import io.castvault.storage.DeleteResult;
 import io.castvault.storage.ListingPage;
 import io.castvault.storage.ObjectKey;
 import io.castvault.storage.StorageException;
+import io.castvault.storage.WriteCondition;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -86,17 +87,17 @@ public final class MeteredBlobStore implements BlobStore {
     }
 
     @Override
-    public void put(ObjectKey key, byte[] content, byte[] sha256, String contentType) {
+    public void put(ObjectKey key, byte[] content, byte[] sha256, String contentType, WriteCondition condition) {
         timed("put", () -> {
-            delegate.put(key, content, sha256, contentType);
+            delegate.put(key, content, sha256, contentType, condition);
             return null;
         });
     }
 
     @Override
-    public void put(ObjectKey key, Path file, byte[] sha256, String contentType) {
+    public void put(ObjectKey key, Path file, byte[] sha256, String contentType, WriteCondition condition) {
         timed("put_file", () -> {
-            delegate.put(key, file, sha256, contentType);
+            delegate.put(key, file, sha256, contentType, condition);
             return null;
         });
     }
@@ -159,7 +160,8 @@ public final class MeteredBlobStore implements BlobStore {
         } catch (StorageException e) {
             outcome = e.kind().name();
             boolean answered = e.kind() == StorageException.Kind.NOT_FOUND
-                    || e.kind() == StorageException.Kind.CHECKSUM_MISMATCH;
+                    || e.kind() == StorageException.Kind.CHECKSUM_MISMATCH
+                    || e.kind() == StorageException.Kind.PRECONDITION_FAILED;
             if (answered) {
                 answers.answered();
             } else {
