@@ -67,7 +67,8 @@ public final class Sealing {
 
     /**
      * @param sealLease    how long a seal may take before another may take it over (the store's call timeout
-     *                     bounds each step, so this is only reached by a seal whose process died)
+     *                     bounds each step, so this is only reached by a seal whose process died or was paused;
+     *                     a paused one that wakes is fenced off by its conditional writes)
      * @param placement    where agent ingest writes a recording that has no row yet
      * @param chunkCleanup runs the deletion of a sealed recording's chunk objects once the seal has answered
      */

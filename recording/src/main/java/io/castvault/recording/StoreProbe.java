@@ -2,6 +2,7 @@ package io.castvault.recording;
 
 import io.castvault.core.CastvaultException;
 import io.castvault.core.Hashing;
+import io.castvault.storage.BlobInfo;
 import io.castvault.storage.BlobStore;
 import io.castvault.storage.ObjectKey;
 import io.castvault.storage.S3BlobStore;
@@ -36,29 +37,25 @@ final class StoreProbe {
         byte[] sha256 = Hashing.sha256(body);
         ObjectKey key = ObjectKey.probe(orgId, UUID.randomUUID());
         step("write a test object", () -> store.put(key, body, sha256, "text/plain", new WriteCondition.Absent()));
-        step("read the test object back", () -> {
-            try (InputStream in = store.get(key)) {
-                if (!Arrays.equals(in.readAllBytes(), body)) {
-                    throw CastvaultException.invalid("custom_storage: the store returned other bytes than were written");
+        try {
+            step("read the test object back", () -> {
+                try (InputStream in = store.get(key)) {
+                    if (!Arrays.equals(in.readAllBytes(), body)) {
+                        throw CastvaultException.invalid("custom_storage: the store returned other bytes than were written");
+                    }
+                } catch (java.io.IOException e) {
+                    throw new StorageException(StorageException.Kind.UNAVAILABLE, "read failed", e);
                 }
-            } catch (java.io.IOException e) {
-                throw new StorageException(StorageException.Kind.UNAVAILABLE, "read failed", e);
-            }
-        });
-        step("have a conditional write refused", () -> {
+            });
+            checkConditionalWrites(store, key, body, sha256);
+        } catch (RuntimeException e) {
             try {
-                store.put(key, body, sha256, "text/plain", new WriteCondition.Absent());
-            } catch (StorageException e) {
-                if (e.kind() == StorageException.Kind.PRECONDITION_FAILED) {
-                    return;
-                }
-                throw e;
+                store.delete(List.of(key));
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed); // the probe prefix is the org's own; a stray test object harms nothing
             }
-            store.delete(List.of(key));
-            throw CastvaultException.invalid("custom_storage was not saved: the store ignores conditional writes (it"
-                    + " replaced an object that a write with If-None-Match: * expected absent); sealing relies on"
-                    + " them to keep a sealed recording from being replaced");
-        });
+            throw e;
+        }
         step("delete the test object", () -> {
             if (!store.delete(List.of(key)).complete()) {
                 throw new StorageException(StorageException.Kind.REFUSED, "HTTP 403 delete refused", null);
@@ -66,9 +63,52 @@ final class StoreProbe {
         });
     }
 
+    /**
+     * The seal's fenced writes: over an object, If-None-Match: * is refused; If-Match with the object's ETag lands
+     * (other bytes: an S3 ETag is the content's MD5, so the same bytes would keep it), and then that ETag, stale,
+     * is refused.
+     */
+    private static void checkConditionalWrites(BlobStore store, ObjectKey key, byte[] body, byte[] sha256) {
+        expectRefused(() -> store.put(key, body, sha256, "text/plain", new WriteCondition.Absent()),
+                "If-None-Match: * over an object");
+        String etag = answer("read the test object's ETag", () -> store.head(key)).map(BlobInfo::etag)
+                .filter(tag -> !tag.isEmpty())
+                .orElseThrow(() -> CastvaultException.invalid("custom_storage was not saved: the store names no ETag"
+                        + " for an object it holds; sealing writes only over the version it looked at"));
+        WriteCondition seen = new WriteCondition.Matching(etag);
+        byte[] next = (new String(body, StandardCharsets.UTF_8) + ", rewritten").getBytes(StandardCharsets.UTF_8);
+        step("write over the test object with If-Match",
+                () -> store.put(key, next, Hashing.sha256(next), "text/plain", seen));
+        expectRefused(() -> store.put(key, body, sha256, "text/plain", seen), "If-Match with a stale ETag");
+    }
+
+    private static void expectRefused(Runnable write, String what) {
+        step("have a conditional write refused (" + what + ")", () -> {
+            try {
+                write.run();
+            } catch (StorageException e) {
+                if (e.kind() == StorageException.Kind.PRECONDITION_FAILED) {
+                    return;
+                }
+                throw e;
+            }
+            throw CastvaultException.invalid("custom_storage was not saved: the store ignores conditional writes (it"
+                    + " took a write with " + what + "); sealing relies on them to keep a sealed recording from"
+                    + " being replaced");
+        });
+    }
+
     private static void step(String what, Runnable action) {
-        try {
+        answer(what, () -> {
             action.run();
+            return null;
+        });
+    }
+
+    /** A step whose answer the probe looks at. */
+    private static <T> T answer(String what, java.util.function.Supplier<T> action) {
+        try {
+            return action.get();
         } catch (StorageException e) {
             throw CastvaultException.invalid("custom_storage was not saved: could not " + what + ": " + reason(e));
         }
@@ -76,6 +116,9 @@ final class StoreProbe {
 
     private static String reason(StorageException e) {
         String m = String.valueOf(e.getMessage());
+        if (m.contains("HTTP 501")) {
+            return "the store does not implement a request the service needs (" + m.replaceAll(".*failed: ", "") + ")";
+        }
         if (e.kind() == StorageException.Kind.UNAVAILABLE) {
             return "the endpoint is unreachable";
         }

@@ -9,6 +9,7 @@ import io.castvault.storage.DeleteResult;
 import io.castvault.storage.FaultyBlobStore;
 import io.castvault.storage.ListingPage;
 import io.castvault.storage.ObjectKey;
+import io.castvault.storage.StorageException;
 import io.castvault.storage.WriteCondition;
 import org.junit.jupiter.api.Test;
 
@@ -39,14 +40,27 @@ class StoreProbeTest {
     void aStoreThatIgnoresConditionalWritesIsNotSaved() {
         FaultyBlobStore store = new FaultyBlobStore();
         CastvaultException e = assertThrows(CastvaultException.class,
-                () -> StoreProbe.check(new IgnoresConditions(store), UUID.randomUUID()));
+                () -> StoreProbe.check(new WithoutConditions(store, false), UUID.randomUUID()));
         assertEquals(ErrorCode.INVALID_INPUT, e.code());
         assertTrue(e.getMessage().contains("ignores conditional writes"), e.getMessage());
         assertEquals(List.of(), store.keys(), "the test object is deleted");
     }
 
-    /** A store that takes every write, whatever it was conditional on (as some S3-compatible servers do). */
-    private record IgnoresConditions(BlobStore store) implements BlobStore {
+    @Test
+    void aStoreThatDoesNotImplementConditionalWritesIsNotSavedAndSaysWhy() {
+        FaultyBlobStore store = new FaultyBlobStore();
+        CastvaultException e = assertThrows(CastvaultException.class,
+                () -> StoreProbe.check(new WithoutConditions(store, true), UUID.randomUUID()));
+        assertEquals(ErrorCode.INVALID_INPUT, e.code());
+        assertTrue(e.getMessage().contains("does not implement a request the service needs"), e.getMessage());
+        assertEquals(List.of(), store.keys(), "the test object is deleted");
+    }
+
+    /**
+     * A store without conditional writes, as some S3-compatible servers are: it takes every write whatever it was
+     * conditional on, or ({@code answers501}) answers a conditional one 501 Not Implemented.
+     */
+    private record WithoutConditions(BlobStore store, boolean answers501) implements BlobStore {
         @Override
         public void ensureBucket() {
             store.ensureBucket();
@@ -54,12 +68,21 @@ class StoreProbeTest {
 
         @Override
         public void put(ObjectKey key, byte[] content, byte[] sha256, String contentType, WriteCondition condition) {
+            refuse(key, condition);
             store.put(key, content, sha256, contentType, WriteCondition.ANY);
         }
 
         @Override
         public void put(ObjectKey key, Path file, byte[] sha256, String contentType, WriteCondition condition) {
+            refuse(key, condition);
             store.put(key, file, sha256, contentType, WriteCondition.ANY);
+        }
+
+        private void refuse(ObjectKey key, WriteCondition condition) {
+            if (answers501 && condition != WriteCondition.ANY) {
+                throw new StorageException(StorageException.Kind.UNAVAILABLE,
+                        "put " + key + " failed: HTTP 501 NotImplemented", null);
+            }
         }
 
         @Override

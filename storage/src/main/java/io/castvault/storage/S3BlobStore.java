@@ -192,8 +192,22 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
                     RequestBody.fromContentProvider(ContentStreamProvider.fromByteArrayUnsafe(content),
                             content.length, contentType));
         } catch (RuntimeException e) {
-            throw S3Errors.translate("put", key, e);
+            throw refusedPut("put", key, e);
         }
+    }
+
+    /**
+     * A write answered "no such key" was one with {@code If-Match} on an object that is gone (S3 answers 404 there,
+     * not 412): refused as any write whose expectation failed.
+     */
+    private static StorageException refusedPut(String operation, ObjectKey key, RuntimeException e) {
+        boolean noSuchKey = e instanceof NoSuchKeyException || e instanceof S3Exception s3
+                && s3.awsErrorDetails() != null && "NoSuchKey".equals(s3.awsErrorDetails().errorCode());
+        if (noSuchKey) {
+            return new StorageException(StorageException.Kind.PRECONDITION_FAILED,
+                    operation + " " + key + ": the object the write expected is gone", e);
+        }
+        return S3Errors.translate(operation, key, e);
     }
 
     /** The {@code If-None-Match} header of a write under {@code condition}; null: none. */
@@ -224,7 +238,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
                                         .apiCallTimeout(callTimeout.plus(sending))),
                         RequestBody.fromFile(file));
             } catch (RuntimeException e) {
-                throw S3Errors.translate("put", key, e);
+                throw refusedPut("put", key, e);
             }
             return;
         }
@@ -278,7 +292,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
         } catch (IOException | RuntimeException e) {
             abortQuietly(key, uploadId);
             throw e instanceof IOException io ? S3Errors.translate("multipart upload of", key, io)
-                    : S3Errors.translate("multipart upload of", key, (RuntimeException) e);
+                    : refusedPut("multipart upload of", key, (RuntimeException) e);
         }
     }
 

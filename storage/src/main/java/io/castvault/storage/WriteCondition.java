@@ -31,7 +31,7 @@ public sealed interface WriteCondition {
     record Absent() implements WriteCondition {
     }
 
-    /** Only over the object with this ETag, as the store reported it. */
+    /** Only over the object with this ETag, as the store reported it; refused where there is no object. */
     record Matching(String etag) implements WriteCondition {
         public Matching {
             if (etag == null || etag.isEmpty()) {

@@ -51,7 +51,8 @@ abstract class BlobStoreContractTest {
 
     /**
      * A conditional write lands only over what its writer saw: no object ({@code If-None-Match: *}) or the version
-     * head() reported ({@code If-Match}); otherwise PRECONDITION_FAILED and the object stays as it was. Bytes and
+     * head() reported ({@code If-Match}); otherwise PRECONDITION_FAILED (also for If-Match where there is no
+     * object, which S3 answers 404) and the object stays as it was. Bytes and
      * file alike (the seal writes the sealed object from a file and its summary from bytes).
      */
     @Test
@@ -59,6 +60,10 @@ abstract class BlobStoreContractTest {
         ObjectKey key = ObjectKey.cast(ORG, UUID.randomUUID());
         byte[] first = "first".getBytes(StandardCharsets.UTF_8);
         byte[] second = "second".getBytes(StandardCharsets.UTF_8);
+        StorageException gone = assertThrows(StorageException.class,
+                () -> store().put(key, first, sha256(first), "text/plain", new WriteCondition.Matching("\"v0\"")));
+        assertEquals(StorageException.Kind.PRECONDITION_FAILED, gone.kind(), "If-Match where there is no object");
+        assertTrue(store().head(key).isEmpty());
         WriteCondition unseen = WriteCondition.replacing(store().head(key));
         assertEquals(new WriteCondition.Absent(), unseen);
         store().put(key, first, sha256(first), "text/plain", unseen);

@@ -45,14 +45,17 @@ public final class FaultyBlobStore implements BlobStore {
         CRASH_AFTER
     }
 
-    /** {@code etag}: a new one for every write, as a store's ETag changes with each version of the object */
+    /** {@code etag}: the content's MD5, quoted, as S3 names a version written in one PUT (same bytes, same ETag) */
     private record Stored(byte[] bytes, String contentType, Instant lastModified, String etag) {
     }
 
-    private final java.util.concurrent.atomic.AtomicLong versions = new java.util.concurrent.atomic.AtomicLong();
-
-    private String nextEtag() {
-        return "\"v" + versions.incrementAndGet() + "\"";
+    private static String etag(byte[] content) {
+        try {
+            return "\"" + java.util.HexFormat.of().formatHex(
+                    java.security.MessageDigest.getInstance("MD5").digest(content)) + "\"";
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private record Rule(Op op, Predicate<ObjectKey> keys, Fault fault) {
@@ -150,7 +153,7 @@ public final class FaultyBlobStore implements BlobStore {
 
     /** Puts an object behind the port's back (a stray left by a crash, say). */
     public void plant(ObjectKey key, byte[] content, Instant lastModified) {
-        objects.put(key.value(), new Stored(content.clone(), "application/octet-stream", lastModified, nextEtag()));
+        objects.put(key.value(), new Stored(content.clone(), "application/octet-stream", lastModified, etag(content)));
     }
 
     private Fault before(Op op, ObjectKey key) {
@@ -226,7 +229,7 @@ public final class FaultyBlobStore implements BlobStore {
         if (!Arrays.equals(sha256(content), sha256)) {
             throw new StorageException(StorageException.Kind.CHECKSUM_MISMATCH, "put " + key + ": BadDigest", null);
         }
-        Stored stored = new Stored(content.clone(), contentType, now == null ? Instant.now() : now, nextEtag());
+        Stored stored = new Stored(content.clone(), contentType, now == null ? Instant.now() : now, etag(content));
         boolean[] refused = new boolean[1];
         // checked and written in one step, as a store decides a conditional write when the object lands
         objects.compute(key.value(), (k, old) -> {
