@@ -38,21 +38,20 @@ class StoreProbeTest {
 
     @Test
     void aStoreThatIgnoresConditionalWritesIsNotSaved() {
-        FaultyBlobStore store = new FaultyBlobStore();
-        CastvaultException e = assertThrows(CastvaultException.class,
-                () -> StoreProbe.check(new WithoutConditions(store, false), UUID.randomUUID()));
-        assertEquals(ErrorCode.INVALID_INPUT, e.code());
-        assertTrue(e.getMessage().contains("ignores conditional writes"), e.getMessage());
-        assertEquals(List.of(), store.keys(), "the test object is deleted");
+        assertNotSaved(false, "ignores conditional writes");
     }
 
     @Test
     void aStoreThatDoesNotImplementConditionalWritesIsNotSavedAndSaysWhy() {
+        assertNotSaved(true, "does not implement a request the service needs");
+    }
+
+    private static void assertNotSaved(boolean answers501, String why) {
         FaultyBlobStore store = new FaultyBlobStore();
         CastvaultException e = assertThrows(CastvaultException.class,
-                () -> StoreProbe.check(new WithoutConditions(store, true), UUID.randomUUID()));
+                () -> StoreProbe.check(new WithoutConditions(store, answers501), UUID.randomUUID()));
         assertEquals(ErrorCode.INVALID_INPUT, e.code());
-        assertTrue(e.getMessage().contains("does not implement a request the service needs"), e.getMessage());
+        assertTrue(e.getMessage().contains(why), e.getMessage());
         assertEquals(List.of(), store.keys(), "the test object is deleted");
     }
 
