@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Issue 11: how PostgreSQL's failures reach callers, V3's repair of non-finite numbers and V12's of flat gap lists,
- * on the real server.
+ * on the real server; issue 13: V17's chunk rules as domains, in place.
  */
 class DatabaseFailuresTest {
 
@@ -230,6 +230,61 @@ class DatabaseFailuresTest {
             // the counters are untouched by a metadata-only rewrite
             assertEquals("5 15", scalar(conn, "SELECT recordings || ' ' || total_duration FROM recording_stats"
                     + " WHERE org_id = '" + org + "'"));
+        }
+    }
+
+    @Test
+    void v17KeepsTheChunkRulesAsDomainsWithoutRewritingTheTable() throws Exception {
+        TestPostgres.Coordinates c = TestPostgres.instance().freshDatabase();
+        Flyway.configure().dataSource(c.url(), c.user(), c.password()).locations("classpath:db/migration")
+                .target("16").load().migrate();
+        UUID org = UUID.randomUUID();
+        UUID user = UUID.randomUUID();
+        UUID recording = UUID.randomUUID();
+        String files = "SELECT pg_relation_filenode('recording_chunks') || ' ' || pg_relation_filenode('recording_chunks_pkey')";
+        String before;
+        try (Connection conn = DriverManager.getConnection(c.url(), c.user(), c.password())) {
+            exec(conn, "SELECT set_config('castvault.all_orgs', 'on', false)");
+            exec(conn, "INSERT INTO orgs (id, name) VALUES ('" + org + "', 'o')");
+            exec(conn, "INSERT INTO users (id, name) VALUES ('" + user + "', 'u')");
+            exec(conn, "INSERT INTO session_recordings (id, org_id, user_id, session_type, status)"
+                    + " VALUES ('" + recording + "', '" + org + "', '" + user + "', 'ssh', 'active')");
+            exec(conn, "INSERT INTO recording_chunks (recording_id, org_id, chunk_index, sha256, byte_length, event_count,"
+                    + " last_event_time, state) VALUES ('" + recording + "', '" + org + "', 0, decode(repeat('ab', 32), 'hex'),"
+                    + " 10, 1, 1.5, 'pending')");
+            before = scalar(conn, files);
+        }
+        try (Database db = Database.connect(new DatabaseSettings(c.url(), c.user(), c.password(), 2));
+             Connection conn = DriverManager.getConnection(c.url(), c.user(), c.password())) {
+            db.migrate();
+            exec(conn, "SELECT set_config('castvault.all_orgs', 'on', false)");
+            assertEquals(before, scalar(conn, files), "the table and its primary key were rewritten");
+            assertEquals("0 32 10 1.5 pending", scalar(conn, "SELECT chunk_index || ' ' || length(sha256) || ' ' || byte_length"
+                    + " || ' ' || last_event_time || ' ' || state FROM recording_chunks WHERE recording_id = '" + recording + "'"));
+            assertEquals("0", scalar(conn, "SELECT count(*) FROM pg_constraint WHERE conrelid = 'recording_chunks'::regclass"
+                    + " AND contype = 'c'"));
+            String insert = "INSERT INTO recording_chunks (recording_id, org_id, chunk_index, sha256, byte_length, event_count,"
+                    + " last_event_time, state) VALUES ('" + recording + "', '" + org + "', %s, %s, %s, 1, %s, %s)";
+            String[] good = {"1", "decode(repeat('ab', 32), 'hex')", "10", "1.5", "'pending'"};
+            String[][] bad = {{"-1"}, {"decode(repeat('ab', 31), 'hex')", "decode(repeat('ab', 33), 'hex')"}, {"-1"},
+                    {"'Infinity'", "'NaN'", "-1", "1e10"}, {"'stored '", "'deleted'"}};
+            String[] columns = {"chunk_index", "sha256", "byte_length", "last_event_time", "state"};
+            for (int column = 0; column < bad.length; column++) {
+                String name = columns[column];
+                for (String value : bad[column]) {
+                    String[] values = good.clone();
+                    values[column] = value;
+                    SQLException e = assertThrows(SQLException.class, () -> exec(conn, insert.formatted((Object[]) values)));
+                    assertEquals("23514", e.getSQLState(), name + " = " + value);
+                    // an UPDATE that sets the column is checked too
+                    e = assertThrows(SQLException.class, () -> exec(conn, "UPDATE recording_chunks SET " + name + " = "
+                            + value + " WHERE recording_id = '" + recording + "'"));
+                    assertEquals("23514", e.getSQLState(), name + " = " + value);
+                }
+            }
+            exec(conn, insert.formatted((Object[]) good));
+            exec(conn, "UPDATE recording_chunks SET state = 'stored' WHERE recording_id = '" + recording + "'");
+            assertEquals("2", scalar(conn, "SELECT count(*) FROM recording_chunks WHERE state = 'stored'"));
         }
     }
 

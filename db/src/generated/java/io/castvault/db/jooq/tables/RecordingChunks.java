@@ -16,7 +16,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.UUID;
 
-import org.jooq.Check;
 import org.jooq.Condition;
 import org.jooq.Field;
 import org.jooq.ForeignKey;
@@ -36,7 +35,6 @@ import org.jooq.TableField;
 import org.jooq.TableOptions;
 import org.jooq.UniqueKey;
 import org.jooq.impl.DSL;
-import org.jooq.impl.Internal;
 import org.jooq.impl.SQLDataType;
 import org.jooq.impl.TableImpl;
 
@@ -210,17 +208,6 @@ public class RecordingChunks extends TableImpl<RecordingChunksRecord> {
             _sessionRecordings = new SessionRecordingsPath(this, Keys.RECORDING_CHUNKS__RECORDING_CHUNKS_RECORDING_ID_ORG_ID_FKEY, null);
 
         return _sessionRecordings;
-    }
-
-    @Override
-    public List<Check<RecordingChunksRecord>> getChecks() {
-        return Arrays.asList(
-            Internal.createCheck(this, DSL.name("recording_chunks_byte_length_check"), "((byte_length >= 0))", true),
-            Internal.createCheck(this, DSL.name("recording_chunks_chunk_index_check"), "((chunk_index >= 0))", true),
-            Internal.createCheck(this, DSL.name("recording_chunks_last_event_time_finite"), "(((last_event_time >= (0)::double precision) AND (last_event_time <= (1000000000)::double precision)))", true),
-            Internal.createCheck(this, DSL.name("recording_chunks_sha256_check"), "((length(sha256) = 32))", true),
-            Internal.createCheck(this, DSL.name("recording_chunks_state_check"), "((state = ANY (ARRAY['pending'::text, 'stored'::text])))", true)
-        );
     }
 
     @Override
