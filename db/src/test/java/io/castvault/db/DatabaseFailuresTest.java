@@ -150,17 +150,13 @@ class DatabaseFailuresTest {
 
     @Test
     void v3RepairsNonFiniteNumbersAndRefusesNewOnes() throws Exception {
-        TestPostgres.Coordinates c = TestPostgres.instance().freshDatabase();
-        Flyway.configure().dataSource(c.url(), c.user(), c.password()).locations("classpath:db/migration")
-                .target("2").load().migrate();
+        TestPostgres.Coordinates c = migratedTo("2");
         UUID org = UUID.randomUUID();
         UUID user = UUID.randomUUID();
         UUID bad = UUID.randomUUID();
         UUID good = UUID.randomUUID();
         try (Connection conn = DriverManager.getConnection(c.url(), c.user(), c.password())) {
-            exec(conn, "SELECT set_config('castvault.all_orgs', 'on', false)");
-            exec(conn, "INSERT INTO orgs (id, name) VALUES ('" + org + "', 'o')");
-            exec(conn, "INSERT INTO users (id, name) VALUES ('" + user + "', 'u')");
+            orgAndUser(conn, org, user);
             // as the old code stored them: a poisoned recording, its chunk, and metadata with a non-finite string
             exec(conn, "INSERT INTO session_recordings (id, org_id, user_id, session_type, status, duration_seconds, metadata)"
                     + " VALUES ('" + bad + "', '" + org + "', '" + user + "', 'ssh', 'completed', 'Infinity',"
@@ -192,9 +188,7 @@ class DatabaseFailuresTest {
 
     @Test
     void v12RewritesFlatMissingChunkListsAsRanges() throws Exception {
-        TestPostgres.Coordinates c = TestPostgres.instance().freshDatabase();
-        Flyway.configure().dataSource(c.url(), c.user(), c.password()).locations("classpath:db/migration")
-                .target("11").load().migrate();
+        TestPostgres.Coordinates c = migratedTo("11");
         UUID org = UUID.randomUUID();
         UUID user = UUID.randomUUID();
         // before: metadata as the old code stored it (a flat list of every missing index), and as it is stored now
@@ -207,9 +201,7 @@ class DatabaseFailuresTest {
                 {"'{\"reported_by_agent\": true}'", null}};
         UUID[] ids = new UUID[rows.length];
         try (Connection conn = DriverManager.getConnection(c.url(), c.user(), c.password())) {
-            exec(conn, "SELECT set_config('castvault.all_orgs', 'on', false)");
-            exec(conn, "INSERT INTO orgs (id, name) VALUES ('" + org + "', 'o')");
-            exec(conn, "INSERT INTO users (id, name) VALUES ('" + user + "', 'u')");
+            orgAndUser(conn, org, user);
             for (int i = 0; i < rows.length; i++) {
                 ids[i] = UUID.randomUUID();
                 exec(conn, "INSERT INTO session_recordings (id, org_id, user_id, session_type, status, duration_seconds,"
@@ -235,18 +227,14 @@ class DatabaseFailuresTest {
 
     @Test
     void v17KeepsTheChunkRulesAsDomainsWithoutRewritingTheTable() throws Exception {
-        TestPostgres.Coordinates c = TestPostgres.instance().freshDatabase();
-        Flyway.configure().dataSource(c.url(), c.user(), c.password()).locations("classpath:db/migration")
-                .target("16").load().migrate();
+        TestPostgres.Coordinates c = migratedTo("16");
         UUID org = UUID.randomUUID();
         UUID user = UUID.randomUUID();
         UUID recording = UUID.randomUUID();
         String files = "SELECT pg_relation_filenode('recording_chunks') || ' ' || pg_relation_filenode('recording_chunks_pkey')";
         String before;
         try (Connection conn = DriverManager.getConnection(c.url(), c.user(), c.password())) {
-            exec(conn, "SELECT set_config('castvault.all_orgs', 'on', false)");
-            exec(conn, "INSERT INTO orgs (id, name) VALUES ('" + org + "', 'o')");
-            exec(conn, "INSERT INTO users (id, name) VALUES ('" + user + "', 'u')");
+            orgAndUser(conn, org, user);
             exec(conn, "INSERT INTO session_recordings (id, org_id, user_id, session_type, status)"
                     + " VALUES ('" + recording + "', '" + org + "', '" + user + "', 'ssh', 'active')");
             exec(conn, "INSERT INTO recording_chunks (recording_id, org_id, chunk_index, sha256, byte_length, event_count,"
@@ -286,6 +274,21 @@ class DatabaseFailuresTest {
             exec(conn, "UPDATE recording_chunks SET state = 'stored' WHERE recording_id = '" + recording + "'");
             assertEquals("2", scalar(conn, "SELECT count(*) FROM recording_chunks WHERE state = 'stored'"));
         }
+    }
+
+    /** A fresh database with the migrations up to {@code version}: the schema an older release left. */
+    private static TestPostgres.Coordinates migratedTo(String version) {
+        TestPostgres.Coordinates c = TestPostgres.instance().freshDatabase();
+        Flyway.configure().dataSource(c.url(), c.user(), c.password()).locations("classpath:db/migration")
+                .target(version).load().migrate();
+        return c;
+    }
+
+    /** Opens {@code conn} to every org and creates one org and one user, as rows of an older release. */
+    private static void orgAndUser(Connection conn, UUID org, UUID user) throws SQLException {
+        exec(conn, "SELECT set_config('castvault.all_orgs', 'on', false)");
+        exec(conn, "INSERT INTO orgs (id, name) VALUES ('" + org + "', 'o')");
+        exec(conn, "INSERT INTO users (id, name) VALUES ('" + user + "', 'u')");
     }
 
     private static String databaseName(Connection c) throws SQLException {
