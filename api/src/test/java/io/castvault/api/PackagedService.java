@@ -69,6 +69,11 @@ final class PackagedService implements AutoCloseable {
 
     /** Starts the jar (again, after {@link #kill}, on the same database and bucket) and waits until it is ready. */
     void start() throws Exception {
+        start(Map.of());
+    }
+
+    /** As {@link #start()}, with {@code moreEnv} over the environment given at construction for this start. */
+    void start(Map<String, String> moreEnv) throws Exception {
         log = Files.createTempFile("castvault-it", ".log");
         logs.add(log);
         List<String> command = new ArrayList<>();
@@ -93,6 +98,7 @@ final class PackagedService implements AutoCloseable {
         // the test servers' credentials may be development ones
         e.put("CASTVAULT_ENV", "development");
         e.putAll(env);
+        e.putAll(moreEnv);
         pb.redirectErrorStream(true).redirectOutput(log.toFile());
         process = pb.start();
         waitReady();

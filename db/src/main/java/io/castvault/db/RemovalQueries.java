@@ -57,8 +57,9 @@ public final class RemovalQueries {
     /**
      * Removes up to {@code limit} recordings older than their org's retention, except those under legal hold
      * (their own or their org's): their rows go (with their chunk rows), and removals of at most {@code slice}
-     * recordings each (one org's after another), held by the caller, name their objects. With an org-scoped
-     * transaction only that org is considered. The caller states the removal's reason first
+     * recordings each (one org's after another), held by the caller, name their objects; what may still be on its
+     * way to the store for them is named by removals held for the lease ({@link #deferObjectsInFlight}). With an
+     * org-scoped transaction only that org is considered. The caller states the removal's reason first
      * ({@link EvidenceQueries#stateRemovalReason}).
      */
     public static List<ObjectRemoval> removeExpired(Tx tx, int limit, int slice) {
@@ -75,6 +76,7 @@ public final class RemovalQueries {
         }
         List<UUID> ids = tx.dsl().select(r.ID).from(r).leftJoin(ORG_SETTINGS).on(ORG_SETTINGS.ORG_ID.eq(r.ORG_ID))
                 .where(expired).limit(limit).forUpdate().of(r).skipLocked().fetch(r.ID);
+        deferObjectsInFlight(tx, ids);
         return remove(tx, ids, slice);
     }
 
@@ -101,6 +103,25 @@ public final class RemovalQueries {
         List<Long> removals = tx.dsl().resultQuery("SELECT castvault_remove_recordings({0}, {1})",
                 DSL.val(lockedIds.toArray(UUID[]::new)), DSL.val(slice)).fetch(0, Long.class);
         return read(tx, removals);
+    }
+
+    /**
+     * Names what may still be on its way to the store for {@code recordingId} (chunks claimed and not yet stored, the
+     * cast and summary of a seal in progress, a manifest not yet recorded) in a removal of its own, held now, so a
+     * sweeper deletes those keys once the lease has run out (migration V18): they may land after the delete action
+     * has listed and deleted the recording's objects. Called under the lock that marks the recording for deletion,
+     * after which none of those writes can begin.
+     */
+    public static void deferObjectsInFlight(Tx tx, UUID recordingId) {
+        deferObjectsInFlight(tx, List.of(recordingId));
+    }
+
+    private static void deferObjectsInFlight(Tx tx, List<UUID> lockedIds) {
+        if (lockedIds.isEmpty()) {
+            return;
+        }
+        tx.dsl().resultQuery("SELECT castvault_defer_objects_in_flight({0})", DSL.val(lockedIds.toArray(UUID[]::new)))
+                .fetch();
     }
 
     /**

@@ -45,7 +45,9 @@ import java.util.concurrent.TimeUnit;
  * Retention removes a batch of rows in one transaction, leaving removals that name their objects
  * ({@link RemovalQueries}), and deletes the objects of each removal, then the removal. What could not be deleted
  * stays named by a removal (or, for the action, by its marked row, which the next sweep turns into a removal) and
- * is retried; a lease keeps concurrent sweepers on disjoint removals.
+ * is retried; a lease keeps concurrent sweepers on disjoint removals. What is still being written when either
+ * begins (a chunk's PUT, a seal's, a manifest's) lands after its listing or its deletion; a removal held for the
+ * lease names it (migration V18), so it is deleted once no such write can still land.
  */
 public final class Deletion {
     private static final Logger LOG = LoggerFactory.getLogger(Deletion.class);
@@ -97,6 +99,7 @@ public final class Deletion {
             if (!RecordingQueries.markDeleting(tx, sessionId)) {
                 throw CastvaultException.notFound("recording");
             }
+            RemovalQueries.deferObjectsInFlight(tx, sessionId);
             Audit.deleting(tx, caller, sessionId);
             Outbox.append(tx, Events.recordingDeleted(caller.orgId(), sessionId, Events.DeleteReason.ADMIN, caller.userId()));
             return StorageQueries.storeOf(tx, sessionId).orElseThrow();
@@ -256,9 +259,9 @@ public final class Deletion {
      * when some could not be deleted, keep it for those recordings only and release it.
      */
     private Outcome deleteObjects(ObjectRemoval removal, Set<Long> failedEarlier, Semaphore storeCalls) {
-        // Only the keys the rows said exist: deleting keys that were never written costs the store as much as real
-        // ones. Objects no row named (a released claim, a cast or manifest written by a process that died before
-        // recording it) are the orphan sweep's.
+        // Only the keys the rows said exist, or may still be written (V18): deleting keys that were never written
+        // costs the store as much as real ones. Objects no row named (a released claim, a cast or manifest written
+        // by a process that died before recording it) are the orphan sweep's.
         Map<StoreOfOrg, Map<ObjectKey, UUID>> ownerByStore = new HashMap<>();
         for (RemovedRecording r : removal.recordings()) {
             UUID org = r.orgId();

@@ -5,6 +5,7 @@ import io.castvault.core.ErrorCode;
 import io.castvault.core.Hashing;
 import io.castvault.core.model.Chunk;
 import io.castvault.db.Database;
+import io.castvault.db.EvidenceQueries;
 import io.castvault.db.RecordingQueries;
 import io.castvault.db.RemovalQueries;
 import io.castvault.db.Role;
@@ -94,8 +95,25 @@ class WritePathTest {
         return uc.recordings().start(ADMIN, MACHINE, "ssh", null).sessionId();
     }
 
-    /** A sealed recording of one chunk: its summary and cast are in the store, its chunk object is gone. */
+    /**
+     * A sealed recording of one chunk: its summary and cast are in the store, its chunk object is gone, and its
+     * manifest is there and recorded, as the evidence module leaves it in the service (not wired here).
+     */
     UUID sealedRecording() {
+        UUID id = sealedRecordingWithoutManifest();
+        ObjectKey manifest = ObjectKey.manifest(ORG, id);
+        byte[] body = utf8("{}");
+        store.put(manifest, body, Hashing.sha256(body), "application/json");
+        store.put(ObjectKey.signatureOf(manifest), body, Hashing.sha256(body), "text/plain");
+        db.inOrg(ORG, tx -> {
+            EvidenceQueries.setManifestSha256(tx, id, Hashing.sha256(body));
+            return null;
+        });
+        return id;
+    }
+
+    /** As {@link #sealedRecording()}, its manifest not yet written (its writer on its way, or dead). */
+    UUID sealedRecordingWithoutManifest() {
         UUID id = start();
         uc.uploads().upload(ADMIN, id, 0, utf8(CHUNK0));
         uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null));
@@ -429,6 +447,81 @@ class WritePathTest {
         assertEquals(List.of(), store.keys().stream().filter(k -> k.contains(id.toString())).toList());
     }
 
+    /**
+     * A chunk claimed before the delete action, whose PUT lands after the action listed and deleted the
+     * recording's objects: the upload is refused, and its object, which no row names any more, is deleted by the
+     * sweeper once the lease is over (when no PUT of a claim can still land), not a day later by the orphan sweep.
+     */
+    @Test
+    void aChunkPutLandingAfterTheDeleteActionIsDeletedOnceTheLeaseIsOver() {
+        UUID id = start();
+        uc.uploads().upload(ADMIN, id, 0, utf8(CHUNK0));
+        ObjectKey late = ObjectKey.chunk(ORG, id, 1);
+        store.beforeNext(Op.PUT, () -> uc.deletion().delete(ADMIN, id));
+        assertCode(ErrorCode.CONFLICT, () -> uc.uploads().upload(ADMIN, id, 1, utf8(CHUNK1)));
+        assertCode(ErrorCode.NOT_FOUND, () -> uc.recordings().get(ADMIN, id));
+        assertTrue(store.contains(late), "the PUT landed after the deletion");
+        assertFalse(store.contains(ObjectKey.chunk(ORG, id, 0)), "what was there when the action listed is gone");
+        uc.retention().sweep();
+        assertTrue(store.contains(late), "within the lease the PUT might still be on its way: left for later");
+        assertEquals(1, removalsNaming(id), "named by a removal meanwhile");
+        wire(Duration.ZERO).retention().sweep();
+        assertFalse(store.contains(late), "deleted once the lease is over");
+        assertEquals(0, removalsNaming(id));
+    }
+
+    /** The same for retention: an expired recording removed while one of its chunks is being put. */
+    @Test
+    void aChunkPutLandingAfterRetentionRemovedItsRecordingIsDeletedOnceTheLeaseIsOver() {
+        UUID id = start();
+        uc.uploads().upload(ADMIN, id, 0, utf8(CHUNK0));
+        expire(id);
+        ObjectKey late = ObjectKey.chunk(ORG, id, 1);
+        store.beforeNext(Op.PUT, () -> assertEquals(1, uc.retention().sweep().recordingsDeleted()));
+        assertCode(ErrorCode.CONFLICT, () -> uc.uploads().upload(ADMIN, id, 1, utf8(CHUNK1)));
+        assertTrue(store.contains(late), "the PUT landed after the removal's objects were deleted");
+        assertFalse(store.contains(ObjectKey.chunk(ORG, id, 0)));
+        uc.retention().sweep();
+        assertTrue(store.contains(late), "left for after the lease");
+        wire(Duration.ZERO).retention().sweep();
+        assertFalse(store.contains(late), "deleted once the lease is over");
+        assertEquals(0, removalsNaming(id));
+    }
+
+    /** A seal's PUT that lands after the delete action: its cast and summary go once the lease is over. */
+    @Test
+    void aSealsObjectsLandingAfterTheDeleteActionAreDeletedOnceTheLeaseIsOver() {
+        UUID id = start();
+        uc.uploads().upload(ADMIN, id, 0, utf8(CHUNK0));
+        store.beforeNext(Op.PUT, () -> uc.deletion().delete(ADMIN, id));
+        assertThrows(CastvaultException.class, () -> uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null)));
+        assertTrue(store.contains(ObjectKey.cast(ORG, id)) || store.contains(ObjectKey.summary(ORG, id)),
+                "the seal wrote after the deletion: " + store.keys());
+        uc.retention().sweep();
+        assertFalse(objectsGone(id), "left for after the lease");
+        wire(Duration.ZERO).retention().sweep();
+        assertTrue(objectsGone(id), "deleted once the lease is over: " + store.keys());
+        assertEquals(0, removalsNaming(id));
+    }
+
+    /**
+     * A sealed recording whose manifest is not recorded yet (its writer is on its way, or died) is deleted: the
+     * manifest and its signature, written afterwards, go once the lease is over.
+     */
+    @Test
+    void aManifestWrittenAfterTheDeleteActionIsDeletedOnceTheLeaseIsOver() {
+        UUID id = sealedRecordingWithoutManifest();
+        uc.deletion().delete(ADMIN, id);
+        ObjectKey manifest = ObjectKey.manifest(ORG, id);
+        byte[] body = utf8("{}");
+        store.put(manifest, body, Hashing.sha256(body), "application/json");
+        store.put(ObjectKey.signatureOf(manifest), body, Hashing.sha256(body), "text/plain");
+        uc.retention().sweep();
+        assertTrue(store.contains(manifest), "left for after the lease");
+        wire(Duration.ZERO).retention().sweep();
+        assertTrue(objectsGone(id), "deleted once the lease is over: " + store.keys());
+    }
+
     /** Recording {@code id} is older than any retention now. */
     void expire(UUID id) {
         db.inOrg(ORG, tx -> TestSql.execute(tx,
@@ -584,8 +677,8 @@ class WritePathTest {
         assertEquals(2, removed.size(), "one removal per slice of one recording " + sealed + " " + active + " " + removed);
         var byId = removed.stream().flatMap(r -> r.recordings().stream())
                 .collect(java.util.stream.Collectors.toMap(RemovalQueries.RemovedRecording::id, r -> r));
-        assertEquals(new RemovalQueries.RemovedRecording(ORG, sealed, null, true, false, List.of()), byId.get(sealed),
-                "sealed: its cast, no chunk objects left");
+        assertEquals(new RemovalQueries.RemovedRecording(ORG, sealed, null, true, true, List.of()), byId.get(sealed),
+                "sealed: its cast and manifest, no chunk objects left");
         assertEquals(new RemovalQueries.RemovedRecording(ORG, active, null, false, false, List.of(0, 1)), byId.get(active),
                 "active: its chunk objects");
         assertEquals("0", db.inOrg(ORG, tx -> TestSql.text(tx,
