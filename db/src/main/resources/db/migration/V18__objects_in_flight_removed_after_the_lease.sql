@@ -11,6 +11,12 @@
 -- and seals' own lease: no writer is still inside a store call by then) and deletes their keys then. The delete
 -- action calls it in the transaction that marks its recording, retention (RemovalQueries) in the one that deletes
 -- the rows, under the same lock. Only recordings with such a write possibly under way get one.
+--
+-- Each recording is looked at through its own keys, so a retention batch costs a few index probes per recording:
+-- the pending chunks only of a recording whose chunk objects are not cleared (a sealed one's were deleted after its
+-- seal; a claim's PUT that lands even later stays the orphan sweep's, as before), by the primary key ("<> 'stored'", not "= 'pending'": that would let the planner walk the pending-claims
+-- index, which after heavy ingest holds an entry for every claim since stored until vacuum, once per recording);
+-- the manifest only of a sealed recording, by its evidence row's key.
 CREATE FUNCTION castvault_defer_objects_in_flight(p_ids uuid[]) RETURNS void
     LANGUAGE sql AS $$
     INSERT INTO object_removals (org_id, claimed_at, recordings)
@@ -19,10 +25,11 @@ CREATE FUNCTION castvault_defer_objects_in_flight(p_ids uuid[]) RETURNS void
                                                 'manifest', w.manifest, 'chunks', coalesce(w.chunks, '[]'::jsonb)))
     FROM (SELECT s.org_id, s.id, s.store_id,
                  s.seal_token IS NOT NULL AS sealing,
-                 s.sealed AND EXISTS (SELECT 1 FROM evidence_seals e
-                                      WHERE e.recording_id = s.id AND e.manifest_sha256 IS NULL) AS manifest,
-                 (SELECT jsonb_agg(c.chunk_index ORDER BY c.chunk_index) FROM recording_chunks c
-                  WHERE c.recording_id = s.id AND c.state = 'pending') AS chunks
+                 coalesce(CASE WHEN s.sealed THEN (SELECT e.manifest_sha256 IS NULL FROM evidence_seals e
+                                                   WHERE e.recording_id = s.id) END, false) AS manifest,
+                 CASE WHEN NOT s.chunks_cleared THEN
+                     (SELECT jsonb_agg(c.chunk_index ORDER BY c.chunk_index) FROM recording_chunks c
+                      WHERE c.recording_id = s.id AND c.state <> 'stored') END AS chunks
           FROM session_recordings s WHERE s.id = ANY (p_ids)) w
     WHERE w.sealing OR w.manifest OR w.chunks IS NOT NULL;
 $$;
