@@ -14,9 +14,10 @@
 --
 -- Each recording is looked at through its own keys, so a retention batch costs a few index probes per recording:
 -- the pending chunks only of a recording whose chunk objects are not cleared (a sealed one's were deleted after its
--- seal; a claim's PUT that lands even later stays the orphan sweep's, as before), by the primary key ("<> 'stored'", not "= 'pending'": that would let the planner walk the pending-claims
--- index, which after heavy ingest holds an entry for every claim since stored until vacuum, once per recording);
--- the manifest only of a sealed recording, by its evidence row's key.
+-- seal; a claim's PUT that lands even later stays the orphan sweep's, as before), by the primary key ("<> 'stored'",
+-- not "= 'pending'": that would let the planner walk the pending-claims index once per recording, and after heavy
+-- ingest that index holds an entry for every claim since stored until vacuum); the manifest only of a sealed
+-- recording, by its evidence row's key.
 CREATE FUNCTION castvault_defer_objects_in_flight(p_ids uuid[]) RETURNS void
     LANGUAGE sql AS $$
     INSERT INTO object_removals (org_id, claimed_at, recordings)

@@ -56,8 +56,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * in its sealed recording (downloaded, hashed, compared with what was sent). The orphan grace outlasts the run, so
  * what is left then was left by the write path's own steps: every object's recording still has its row, but for
  * chunk objects of sealed recordings (a seal killed before it deleted them: the orphan sweep's by design). Restarted
- * with a short grace, after one sweep no object is without its row. Seeded: {@code -Dcastvault.crash.seed=S} replays the kill moments and the clients' plans (the
- * interleaving is the machine's).
+ * with a short grace, after one sweep no object is without its row. Seeded: {@code -Dcastvault.crash.seed=S}
+ * replays the kill moments and the clients' plans (the interleaving is the machine's).
  */
 class CrashKillIT {
     private static final int KILLS = 3;
@@ -512,13 +512,9 @@ class CrashKillIT {
     }
 
     /**
-     * After the sweep, every object belongs to a recording that has its row, and a sealed recording is its sealed
-     * cast, summary and manifest: no chunk object, no stray.
-     */
-    /**
-     * Every object is of a completed recording's (the rest are deleted or expired by now) and not a chunk object;
-     * with {@code sealedChunksLeft}, before the orphan sweep has had its turn, chunk objects of completed recordings
-     * may still be there.
+     * Every object belongs to a completed recording that has its row (the rest are deleted or expired by now), and a
+     * sealed recording is its sealed cast, summary and manifest: no stray, and no chunk object unless {@code
+     * sealedChunksLeft} (before the orphan sweep has had its turn, a killed seal's chunk objects may still be there).
      */
     private void noObjectWithoutItsRow(boolean sealedChunksLeft) {
         Map<UUID, String> status = new HashMap<>();
