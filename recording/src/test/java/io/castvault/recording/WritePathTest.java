@@ -101,15 +101,22 @@ class WritePathTest {
      */
     UUID sealedRecording() {
         UUID id = sealedRecordingWithoutManifest();
-        ObjectKey manifest = ObjectKey.manifest(ORG, id);
-        byte[] body = utf8("{}");
-        store.put(manifest, body, Hashing.sha256(body), "application/json");
-        store.put(ObjectKey.signatureOf(manifest), body, Hashing.sha256(body), "text/plain");
+        byte[] sha = putManifest(id);
         db.inOrg(ORG, tx -> {
-            EvidenceQueries.setManifestSha256(tx, id, Hashing.sha256(body));
+            EvidenceQueries.setManifestSha256(tx, id, sha);
             return null;
         });
         return id;
+    }
+
+    /** Puts a manifest and its signature for recording {@code id} as its writer would; answers the manifest's hash. */
+    byte[] putManifest(UUID id) {
+        ObjectKey manifest = ObjectKey.manifest(ORG, id);
+        byte[] body = utf8("{}");
+        byte[] sha = Hashing.sha256(body);
+        store.put(manifest, body, sha, "application/json");
+        store.put(ObjectKey.signatureOf(manifest), body, sha, "text/plain");
+        return sha;
     }
 
     /** As {@link #sealedRecording()}, its manifest not yet written (its writer on its way, or dead). */
@@ -462,12 +469,7 @@ class WritePathTest {
         assertCode(ErrorCode.NOT_FOUND, () -> uc.recordings().get(ADMIN, id));
         assertTrue(store.contains(late), "the PUT landed after the deletion");
         assertFalse(store.contains(ObjectKey.chunk(ORG, id, 0)), "what was there when the action listed is gone");
-        uc.retention().sweep();
-        assertTrue(store.contains(late), "within the lease the PUT might still be on its way: left for later");
-        assertEquals(1, removalsNaming(id), "named by a removal meanwhile");
-        wire(Duration.ZERO).retention().sweep();
-        assertFalse(store.contains(late), "deleted once the lease is over");
-        assertEquals(0, removalsNaming(id));
+        goneOnlyOnceTheLeaseIsOver(id);
     }
 
     /** The same for retention: an expired recording removed while one of its chunks is being put. */
@@ -481,11 +483,7 @@ class WritePathTest {
         assertCode(ErrorCode.CONFLICT, () -> uc.uploads().upload(ADMIN, id, 1, utf8(CHUNK1)));
         assertTrue(store.contains(late), "the PUT landed after the removal's objects were deleted");
         assertFalse(store.contains(ObjectKey.chunk(ORG, id, 0)));
-        uc.retention().sweep();
-        assertTrue(store.contains(late), "left for after the lease");
-        wire(Duration.ZERO).retention().sweep();
-        assertFalse(store.contains(late), "deleted once the lease is over");
-        assertEquals(0, removalsNaming(id));
+        goneOnlyOnceTheLeaseIsOver(id);
     }
 
     /** A seal's PUT that lands after the delete action: its cast and summary go once the lease is over. */
@@ -497,11 +495,7 @@ class WritePathTest {
         assertThrows(CastvaultException.class, () -> uc.sealing().complete(ADMIN, id, new Sealing.CompleteRequest(null, null, null)));
         assertTrue(store.contains(ObjectKey.cast(ORG, id)) || store.contains(ObjectKey.summary(ORG, id)),
                 "the seal wrote after the deletion: " + store.keys());
-        uc.retention().sweep();
-        assertFalse(objectsGone(id), "left for after the lease");
-        wire(Duration.ZERO).retention().sweep();
-        assertTrue(objectsGone(id), "deleted once the lease is over: " + store.keys());
-        assertEquals(0, removalsNaming(id));
+        goneOnlyOnceTheLeaseIsOver(id);
     }
 
     /**
@@ -512,14 +506,21 @@ class WritePathTest {
     void aManifestWrittenAfterTheDeleteActionIsDeletedOnceTheLeaseIsOver() {
         UUID id = sealedRecordingWithoutManifest();
         uc.deletion().delete(ADMIN, id);
-        ObjectKey manifest = ObjectKey.manifest(ORG, id);
-        byte[] body = utf8("{}");
-        store.put(manifest, body, Hashing.sha256(body), "application/json");
-        store.put(ObjectKey.signatureOf(manifest), body, Hashing.sha256(body), "text/plain");
+        putManifest(id);
+        goneOnlyOnceTheLeaseIsOver(id);
+    }
+
+    /**
+     * What landed after recording {@code id} was deleted stays through a sweep within the lease (a write might still
+     * be on its way), named by a removal, and goes with the first sweep after the lease.
+     */
+    void goneOnlyOnceTheLeaseIsOver(UUID id) {
         uc.retention().sweep();
-        assertTrue(store.contains(manifest), "left for after the lease");
+        assertFalse(objectsGone(id), "left for after the lease: " + store.keys());
+        assertEquals(1, removalsNaming(id), "named by a removal meanwhile");
         wire(Duration.ZERO).retention().sweep();
         assertTrue(objectsGone(id), "deleted once the lease is over: " + store.keys());
+        assertEquals(0, removalsNaming(id));
     }
 
     /** Recording {@code id} is older than any retention now. */
