@@ -11,6 +11,7 @@ import io.castvault.recording.RequestContext;
 import io.castvault.recording.Recordings;
 import io.castvault.recording.Sealing;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -115,11 +116,17 @@ public final class AgentIngest {
         }
     }
 
+    /** Opens an upload's file; called only once its sender is authenticated. */
+    @FunctionalInterface
+    public interface UploadedFile {
+        InputStream open() throws IOException;
+    }
+
     /**
      * An asciicast v2 or v3 file uploaded by {@code asciinema upload}, whose install id is the node key. The key
-     * is checked before the file is read.
+     * is checked before any of the body is read: the file is opened (its multipart framing scanned) only then.
      */
-    public Ingested asciicast(String nodeKey, InputStream file, RequestContext request) {
+    public Ingested asciicast(String nodeKey, UploadedFile upload, RequestContext request) throws IOException {
         String sourceAddress = request.sourceIp();
         limiter.check(sourceAddress);
         if (nodeKey == null || nodeKey.isEmpty()) {
@@ -127,7 +134,8 @@ public final class AgentIngest {
             throw new CastvaultException(ErrorCode.UNAUTHORIZED, "the install id (node key) is required as the basic-auth password");
         }
         NodeKeyMachine machine = authenticate(nodeKey, sourceAddress);
-        try (CastSpooler spool = new CastSpooler(spoolDirectory, maxTranscriptBytes, true)) {
+        try (InputStream file = upload.open();
+             CastSpooler spool = new CastSpooler(spoolDirectory, maxTranscriptBytes, true)) {
             spool.copyFrom(CastSpooler.utf8(file));
             return store(machine, "asciinema", spool.finish(), null, "asciinema", request, "asciinema_upload");
         } catch (UncheckedIOException e) {

@@ -64,6 +64,34 @@ class DashboardRoutesTest extends ServiceTest {
     }
 
     @Test
+    void theDashboardsFilesAreServedButNotItsFolders() {
+        assertEquals(200, app.get(scriptPath(), null).status());
+        for (String folder : new String[] {"/assets", "/assets/"}) {
+            TestApp.Response r = app.get(folder, null);
+            assertEquals(404, r.status(), folder + ": " + r.body());
+            assertEquals("NOT_FOUND", r.errorCode(), folder);
+        }
+    }
+
+    @Test
+    void theManagementPortServesTheMetricsAndNothingElse() {
+        assertEquals(200, app.send(java.net.http.HttpRequest.newBuilder(app.managementUrl("/metrics")).GET().build()).status());
+        for (String path : new String[] {"/", "/index.html", scriptPath(), "/health", "/api/me"}) {
+            TestApp.Response r = app.send(java.net.http.HttpRequest.newBuilder(app.managementUrl(path)).GET().build());
+            assertEquals(404, r.status(), path + ": " + r.body());
+            assertEquals("NOT_FOUND", r.errorCode(), path);
+        }
+    }
+
+    /** The dashboard's script, whose name carries its build's hash, as the page names it. */
+    private static String scriptPath() {
+        TestApp.Response page = app.get("/", null);
+        java.util.regex.Matcher script = java.util.regex.Pattern.compile("/assets/[^\"]+\\.js").matcher(page.body());
+        assertTrue(script.find(), page.body());
+        return script.group();
+    }
+
+    @Test
     void unknownApiPathsStillGetJsonErrors() {
         TestApp.Response unknown = app.get("/api/no-such-route", null);
         assertEquals(404, unknown.status());

@@ -100,6 +100,73 @@ class HardeningTest {
     }
 
     @Test
+    void stringsAndTimesTheDatabaseCannotKeepAreInvalidInput() {
+        TestOrg org = app.newOrg(true);
+        UUID session = org.start(org.adminId());
+        String audit = "{\"action\": \"audit\", \"org_id\": \"" + org.orgId() + "\", ";
+        // times Java parses and PostgreSQL refuses; U+0000, which text cannot hold; an unpaired surrogate, which UTF-8 cannot
+        for (String filter : new String[] {"\"since\": \"+294277-01-01T00:00:00Z\"", "\"until\": \"-4714-11-24T00:00:00Z\"",
+                "\"since\": \"+999999999-12-31T23:59:59Z\"", "\"outcome\": \"a\\u0000b\"",
+                "\"audit_action\": \"a\\u0000b\"", "\"source_ip\": \"a\\ud800b\""}) {
+            TestApp.Response r = raw(org, audit + filter + "}");
+            assertEquals(400, r.status(), filter + ": " + r.body());
+            assertEquals("INVALID_INPUT", r.errorCode(), filter);
+        }
+        // a cursor naming a time out of that range is not one this service issued
+        for (String forged : new String[] {"-300000000000000000:1", "-9223372036854775808:1", "9223372036854775807:1"}) {
+            String cursor = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(forged.getBytes(StandardCharsets.US_ASCII));
+            TestApp.Response r = raw(org, audit + "\"cursor\": \"" + cursor + "\"}");
+            assertEquals(400, r.status(), forged + ": " + r.body());
+        }
+        java.nio.ByteBuffer listPosition = java.nio.ByteBuffer.allocate(25).put((byte) 1).putLong(Long.MIN_VALUE).putLong(1).putLong(2);
+        TestApp.Response list = raw(org, "{\"action\": \"list\", \"org_id\": \"" + org.orgId() + "\", \"cursor\": \""
+                + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(listPosition.array()) + "\"}");
+        assertEquals(400, list.status(), list.body());
+        // the export takes the same filters from its query
+        for (String query : new String[] {"since=%2B294277-01-01T00:00:00Z", "outcome=a%00b"}) {
+            TestApp.Response r = app.get("/api/audit/" + org.orgId() + "/export?format=csv&" + query, app.token(org.adminId()));
+            assertEquals(400, r.status(), query + ": " + r.body());
+            assertEquals("INVALID_INPUT", r.errorCode(), query);
+        }
+        // a legal hold's reason is refused, not stored as something else ('?' for the surrogate)
+        for (String reason : new String[] {"a\\u0000b", "a\\ud800b"}) {
+            TestApp.Response r = raw(org, "{\"action\": \"set_legal_hold\", \"org_id\": \"" + org.orgId() + "\", \"session_id\": \""
+                    + session + "\", \"hold\": true, \"reason\": \"" + reason + "\"}");
+            assertEquals(400, r.status(), reason + ": " + r.body());
+        }
+        assertFalse(org.asAdmin(Map.of("action", "get", "session_id", session.toString())).data().get("recording")
+                .get("legal_hold").asBoolean());
+        // an unknown action is named in the answer, but not at any length
+        TestApp.Response unknown = raw(org, "{\"action\": \"" + "x".repeat(100_000) + "\", \"org_id\": \"" + org.orgId() + "\"}");
+        assertEquals(400, unknown.status());
+        assertTrue(unknown.body().length() < 1_000, unknown.body().length() + " characters");
+    }
+
+    @Test
+    void anOversizedHeaderOrUrlIsNotCalledABody() throws Exception {
+        // sent past TestApp's client: the server refuses these before any route, so openapi.yaml has no route for them
+        java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+        for (java.net.http.HttpRequest request : List.of(
+                java.net.http.HttpRequest.newBuilder(app.url("/api/me")).header("X-Padding", "a".repeat(100_000)).GET().build(),
+                java.net.http.HttpRequest.newBuilder(app.url("/api/" + "a".repeat(10_000))).GET().build())) {
+            java.net.http.HttpResponse<String> r = client.send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(413, r.statusCode(), r.body());
+            String message = TestApp.JSON.readTree(r.body()).path("error").path("message").asText();
+            assertTrue(message.contains("headers") && message.contains("URL"), r.body());
+        }
+    }
+
+    @Test
+    void aV3HeaderWithAnUnpairedSurrogateIsRefusedNotRewritten() {
+        TestOrg org = app.newOrg(true);
+        String v3 = "{\"version\": 3, \"term\": {\"cols\": 80, \"rows\": 24, \"theme\": {\"bg\": \"\\ud800\"}}}\n[0.5, \"o\", \"a\"]\n";
+        TestApp.Response upload = AgentHttp.upload(app, org.machine().nodeKey(), v3.getBytes(StandardCharsets.UTF_8), true);
+        assertEquals(422, upload.status(), upload.body());
+        assertTrue(upload.body().contains("surrogate"), upload.body());
+        assertEquals(0, org.asAdmin(Map.of("action", "list")).data().get("recordings").size());
+    }
+
+    @Test
     void realFilesWithBlankLinesCommentsAndAThemeRoundTrip() {
         TestOrg org = app.newOrg(true);
         String v3 = "{\"version\": 3, \"term\": {\"cols\": 96, \"rows\": 26, \"type\": \"xterm-256color\", \"theme\":"

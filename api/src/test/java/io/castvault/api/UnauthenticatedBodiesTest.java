@@ -59,6 +59,25 @@ class UnauthenticatedBodiesTest extends ServiceTest {
         assertEquals(CLIENTS, statuses.getOrDefault(401, 0) + statuses.getOrDefault(413, 0), statuses.toString());
     }
 
+    @Test
+    void anUnauthenticatedAsciicastUploadIsRefusedBeforeItsBodyIsRead() throws Exception {
+        // framing that is not multipart at all: refused for the missing install id, not for the framing
+        TestApp.Response garbage = app.send(HttpRequest.newBuilder(app.url(AgentHttp.ASCIICAST_PATH))
+                .header("Content-Type", "multipart/form-data; boundary=XX")
+                .POST(HttpRequest.BodyPublishers.ofString("garbage")).build());
+        assertEquals(401, garbage.status(), garbage.body());
+        // a body announced and never sent: answered at once, not once the idle timeout ends the wait for it
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", app.url("/").getPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("POST " + AgentHttp.ASCIICAST_PATH + " HTTP/1.1\r\nHost: castvault\r\n"
+                    + "Content-Type: multipart/form-data; boundary=XX\r\nContent-Length: 1000\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            String status = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+                    StandardCharsets.US_ASCII)).readLine();
+            assertEquals("HTTP/1.1 401 Unauthorized", status);
+        }
+    }
+
     /** Sends the bodies all at once while sampling the live heap and /health; the answers' statuses by count. */
     private static Map<Integer, Integer> flood(String path, String prefix, String suffix, String contentType,
                                                Map<String, String> headers) throws Exception {

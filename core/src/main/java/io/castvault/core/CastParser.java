@@ -180,7 +180,12 @@ public final class CastParser {
                 env.set("TERM", term.get("type"));
             }
         }
-        header = new CastHeader(v2.toString());
+        String line2 = v2.toString();
+        // the v2 header is written anew: an unpaired surrogate escape read from the v3 one would come out as '?'
+        if (Text.hasUnpairedSurrogate(line2)) {
+            throw invalid("header holds an unpaired surrogate escape (\\uD800-\\uDFFF)");
+        }
+        header = new CastHeader(line2);
         return header.line();
     }
 

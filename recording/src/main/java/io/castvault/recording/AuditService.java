@@ -3,6 +3,7 @@ package io.castvault.recording;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
+import io.castvault.core.Times;
 import io.castvault.db.AuditEntry;
 import io.castvault.db.AuditFilter;
 import io.castvault.db.AuditLog;
@@ -182,8 +183,11 @@ public final class AuditService {
             int colon = text.indexOf(':');
             long micros = Long.parseLong(text.substring(0, colon));
             long id = Long.parseLong(text.substring(colon + 1));
-            return new AuditLog.Cursor(Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000),
-                    Math.floorMod(micros, 1_000_000) * 1_000L), id);
+            Instant at = Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000), Math.floorMod(micros, 1_000_000) * 1_000L);
+            if (!Times.storable(at)) {
+                throw new IllegalArgumentException();
+            }
+            return new AuditLog.Cursor(at, id);
         } catch (RuntimeException e) {
             throw new CastvaultException(ErrorCode.INVALID_INPUT, "cursor is not one this service issued");
         }

@@ -2,6 +2,7 @@ package io.castvault.recording;
 
 import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
+import io.castvault.core.Times;
 import io.castvault.db.RecordingQueries.ListPosition;
 
 import java.nio.ByteBuffer;
@@ -47,8 +48,11 @@ final class ListCursor {
         }
         long micros = b.getLong();
         UUID id = new UUID(b.getLong(), b.getLong());
-        return new ListPosition(Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L),
-                Math.floorMod(micros, 1_000_000L) * 1_000L), id);
+        Instant startedAt = Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
+        if (!Times.storable(startedAt)) {
+            throw invalid();
+        }
+        return new ListPosition(startedAt, id);
     }
 
     private static CastvaultException invalid() {

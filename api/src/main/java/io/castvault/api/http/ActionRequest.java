@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
 import io.castvault.core.Ids;
+import io.castvault.core.Text;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -126,17 +127,13 @@ public final class ActionRequest {
         if (bytes != null) {
             return bytes;
         }
-        String s = optionalString(field);
+        String s = text(field);
         if (s == null) {
             return null;
         }
         // Jackson reads an unpaired surrogate escape into the string, and UTF-8 has no form for it
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (Character.isSurrogate(c) && !(Character.isHighSurrogate(c) && i + 1 < s.length()
-                    && Character.isLowSurrogate(s.charAt(++i)))) {
-                throw CastvaultException.invalid(field + " holds an unpaired surrogate escape (\\uD800-\\uDFFF)");
-            }
+        if (Text.hasUnpairedSurrogate(s)) {
+            throw CastvaultException.invalid(field + " holds an unpaired surrogate escape (\\uD800-\\uDFFF)");
         }
         return s.getBytes(StandardCharsets.UTF_8);
     }
@@ -154,7 +151,12 @@ public final class ActionRequest {
         return s;
     }
 
+    /** A string field that may go to the database or into JSON as it is (see {@link Text}). */
     public String optionalString(String field) {
+        return Text.requireStorable(field, text(field));
+    }
+
+    private String text(String field) {
         JsonNode n = present(field);
         if (n == null) {
             return null;

@@ -65,8 +65,9 @@ public class AsciicastController {
         }
         AgentIngest.Ingested done;
         RequestContext context = contexts.of(request);
-        try (InputStream file = MultipartField.open(body, request.getHeaders().get(HttpHeaders.CONTENT_TYPE), "asciicast")) {
-            done = ingest.asciicast(installId(request), file, context);
+        String contentType = request.getHeaders().get(HttpHeaders.CONTENT_TYPE);
+        try {
+            done = ingest.asciicast(installId(request), () -> MultipartField.open(body, contentType, "asciicast"), context);
         } catch (CastvaultException e) {
             AgentController.recordRefusal(audit, context, "asciinema_upload", e);
             return error(ContentLimit.exceeded(e) ? tooLarge() : e);

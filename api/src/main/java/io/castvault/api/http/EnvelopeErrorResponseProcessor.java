@@ -42,7 +42,8 @@ public final class EnvelopeErrorResponseProcessor implements ErrorResponseProces
         } else if (status == 405) {
             message = "method " + context.getRequest().getMethod() + " is not allowed here";
         } else if (status == 413) {
-            message = "request body is too large";
+            // the framework's own 413 comes with no cause: an oversized body, header block or request line alike
+            message = "request too large: its body, its headers or its URL exceed what the server accepts";
         } else {
             message = context.getErrors().isEmpty() ? HttpStatus.valueOf(status).getReason()
                     : context.getErrors().get(0).getMessage();
@@ -51,4 +52,5 @@ public final class EnvelopeErrorResponseProcessor implements ErrorResponseProces
         // the headers of the answer GET would have had, and no body
         return context.getRequest().getMethod() == HttpMethod.HEAD ? answer.body(null) : answer;
     }
+
 }

@@ -6,6 +6,8 @@ import io.castvault.core.CastParser;
 import io.castvault.api.ops.RequestTags;
 import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
+import io.castvault.core.Text;
+import io.castvault.core.Times;
 import io.castvault.db.AuditFilter;
 import io.castvault.events.Events;
 import io.castvault.events.Outbox;
@@ -126,7 +128,7 @@ public class SessionRecordingController {
                                                 ActionRequest req) {
         String action = req.requiredString("action");
         if (!ACTIONS.contains(action)) {
-            throw CastvaultException.invalid("unknown action \"" + action + "\"");
+            throw CastvaultException.invalid("unknown action \"" + (action.length() <= 64 ? action : action.substring(0, 64) + "…") + "\"");
         }
         RequestTags.action(request, action);
         UUID orgId = req.requiredUuid("org_id");
@@ -321,17 +323,22 @@ public class SessionRecordingController {
             if (text.length() > 64) {
                 throw new DateTimeParseException("too long", text, 0);
             }
-            return OffsetDateTime.parse(text).toInstant();
+            Instant t = OffsetDateTime.parse(text).toInstant();
+            if (!Times.storable(t)) {
+                throw CastvaultException.invalid(field + " must be between " + Times.EARLIEST + " and " + Times.LATEST);
+            }
+            return t;
         } catch (DateTimeParseException e) {
             throw CastvaultException.invalid(field + " must be an ISO-8601 time with an offset, e.g. 2026-01-31T00:00:00Z");
         }
     }
 
+    /** The export's query parameters come here as they are, so the string checks of {@link ActionRequest} too. */
     private static String bounded(String value, String field, int max) {
         if (value != null && value.length() > max) {
             throw CastvaultException.invalid(field + " must be at most " + max + " characters");
         }
-        return value == null || value.isEmpty() ? null : value;
+        return value == null || value.isEmpty() ? null : Text.requireStorable(field, value);
     }
 
     private static Map<String, Object> settingsView(OrgSettings s, OrgPolicy policy) {

@@ -136,7 +136,12 @@ class ActionRequestTest {
             ActionRequest req = ActionRequest.parse(new ByteArrayInputStream(bytes), random.nextBoolean() ? bytes.length : -1);
             assertTrue(req.isBulk("chunk_data"), body);
             assertArrayEquals(text.toString().getBytes(StandardCharsets.UTF_8), req.optionalUtf8("chunk_data"), body);
-            assertEquals(text.toString(), req.optionalString("chunk_data"), body);
+            if (text.indexOf("\u0000") < 0) {
+                assertEquals(text.toString(), req.optionalString("chunk_data"), body);
+            } else {
+                // as a plain string field it would go to the database, whose text cannot hold U+0000
+                assertThrows(io.castvault.core.CastvaultException.class, () -> req.optionalString("chunk_data"), body);
+            }
             assertEquals(3, req.optionalInt("chunk_index", 0, 0, 10));
         }
         // a body past the first allocation (256 KiB) is read as it grows, whether its length is announced or not

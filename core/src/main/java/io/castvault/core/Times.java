@@ -1,0 +1,19 @@
+package io.castvault.core;
+
+import java.time.Instant;
+
+/**
+ * The instants a client may name (filters, cursors): years 1 to 9999, which ISO-8601's four-digit years and
+ * PostgreSQL's {@code timestamptz} both hold. Outside them Java still parses a time the database refuses.
+ */
+public final class Times {
+    public static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
+    public static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999999Z");
+
+    private Times() {
+    }
+
+    public static boolean storable(Instant t) {
+        return !t.isBefore(EARLIEST) && !t.isAfter(LATEST);
+    }
+}
