@@ -183,7 +183,8 @@ public final class AuditService {
             int colon = text.indexOf(':');
             long micros = Long.parseLong(text.substring(0, colon));
             long id = Long.parseLong(text.substring(colon + 1));
-            Instant at = Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000), Math.floorMod(micros, 1_000_000) * 1_000L);
+            Instant at = Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000),
+                    Math.floorMod(micros, 1_000_000) * 1_000L);
             if (!Times.storable(at)) {
                 throw new IllegalArgumentException();
             }

@@ -48,7 +48,8 @@ final class ListCursor {
         }
         long micros = b.getLong();
         UUID id = new UUID(b.getLong(), b.getLong());
-        Instant startedAt = Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
+        Instant startedAt = Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L),
+                Math.floorMod(micros, 1_000_000L) * 1_000L);
         if (!Times.storable(startedAt)) {
             throw invalid();
         }

@@ -128,7 +128,8 @@ public class SessionRecordingController {
                                                 ActionRequest req) {
         String action = req.requiredString("action");
         if (!ACTIONS.contains(action)) {
-            throw CastvaultException.invalid("unknown action \"" + (action.length() <= 64 ? action : action.substring(0, 64) + "…") + "\"");
+            String named = action.length() <= 64 ? action : action.substring(0, 64) + "…";
+            throw CastvaultException.invalid("unknown action \"" + named + "\"");
         }
         RequestTags.action(request, action);
         UUID orgId = req.requiredUuid("org_id");

@@ -23,6 +23,7 @@ import java.nio.file.Path;
  */
 @ServerFilter(ServerFilter.MATCH_ALL_PATTERN)
 public final class StaticResourceGuard {
+    /** The class-path folder the dashboard is served from (application.yml, static-resources). */
     private static final String DASHBOARD = "dashboard";
     private final int managementPort;
 
