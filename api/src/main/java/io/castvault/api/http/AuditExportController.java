@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.castvault.api.auth.BearerAuth;
 import io.castvault.core.CastvaultException;
 import io.castvault.core.Ids;
+import io.castvault.core.Text;
 import io.castvault.db.AuditFilter;
 import io.castvault.db.AuditRow;
 import io.castvault.recording.Audit;
@@ -61,7 +62,8 @@ public class AuditExportController {
             if (!format.equals("csv") && !format.equals("jsonl")) {
                 throw CastvaultException.invalid("format must be \"csv\" or \"jsonl\"");
             }
-            AuditFilter filter = SessionRecordingController.auditFilter(params::get,
+            // the query's strings get the checks ActionRequest gives an action's string fields
+            AuditFilter filter = SessionRecordingController.auditFilter(name -> Text.requireStorable(name, params.get(name)),
                     name -> params.get(name) == null || params.get(name).isEmpty() ? null : Ids.parse(name, params.get(name)));
             Caller caller = auth.caller(user, org).with(context);
             Iterator<AuditRow> rows = audit.export(caller, filter);

@@ -6,7 +6,6 @@ import io.castvault.core.CastParser;
 import io.castvault.api.ops.RequestTags;
 import io.castvault.core.CastvaultException;
 import io.castvault.core.ErrorCode;
-import io.castvault.core.Text;
 import io.castvault.core.Times;
 import io.castvault.db.AuditFilter;
 import io.castvault.events.Events;
@@ -334,12 +333,11 @@ public class SessionRecordingController {
         }
     }
 
-    /** The export's query parameters come here as they are, so the string checks of {@link ActionRequest} too. */
     private static String bounded(String value, String field, int max) {
         if (value != null && value.length() > max) {
             throw CastvaultException.invalid(field + " must be at most " + max + " characters");
         }
-        return value == null || value.isEmpty() ? null : Text.requireStorable(field, value);
+        return value == null || value.isEmpty() ? null : value;
     }
 
     private static Map<String, Object> settingsView(OrgSettings s, OrgPolicy policy) {
