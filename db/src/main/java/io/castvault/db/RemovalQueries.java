@@ -172,10 +172,17 @@ public final class RemovalQueries {
         return kept == 1;
     }
 
-    /** Recordings whose rows are gone and whose objects are not yet (needs an all-orgs transaction for all). */
+    /**
+     * Recordings whose rows are gone and whose objects are not yet (needs an all-orgs transaction for all). Each
+     * counted once: a recording is named by a second removal while a write may still be on its way (V18), and one
+     * the delete action marked is counted by its row until the row goes.
+     */
     public static long recordingsAwaitingObjectRemoval(Tx tx) {
-        Long n = tx.dsl().select(DSL.sum(DSL.field("jsonb_array_length({0})", Integer.class, OBJECT_REMOVALS.RECORDINGS)))
-                .from(OBJECT_REMOVALS).fetchOne(0, Long.class);
+        Long n = tx.dsl().resultQuery("""
+                SELECT count(DISTINCT e->>'id')
+                FROM object_removals o CROSS JOIN LATERAL jsonb_array_elements(o.recordings) e
+                WHERE NOT EXISTS (SELECT 1 FROM session_recordings s WHERE s.id = (e->>'id')::uuid)""")
+                .fetchOne(0, Long.class);
         return n == null ? 0 : n;
     }
 

@@ -4,32 +4,38 @@ import io.castvault.core.Hashing;
 import io.castvault.db.Database;
 import io.castvault.db.MachineQueries;
 import io.castvault.db.MachineRow;
+import io.castvault.db.RecordingQueries;
 import io.castvault.db.RemovalQueries;
 import io.castvault.db.Role;
 import io.castvault.db.SettingsQueries;
 import io.castvault.db.TestSql;
+import io.castvault.db.WritePathQueries;
+import io.castvault.core.model.Chunk;
 import io.castvault.events.Outbox;
 import io.castvault.storage.FaultyBlobStore;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The gauges' figures over every org, on the real PostgreSQL. */
 class ServiceCountsTest {
-    static Database db;
+    Database db;
 
-    @BeforeAll
-    static void database() {
+    /** A database of each test's own: the figures are over every org. */
+    @BeforeEach
+    void database() {
         db = TestTenant.empty(4);
     }
 
-    @AfterAll
-    static void close() {
+    @AfterEach
+    void close() {
         db.close();
     }
 
@@ -81,5 +87,46 @@ class ServiceCountsTest {
             return null;
         });
         assertEquals(Map.of("active", 2L), counts.read().recordingsByStatus());
+    }
+
+    /**
+     * A recording removed while one of its chunks is claimed is named by two removals (its objects, and the chunk
+     * that may still land, held for the lease); one the delete action marked has its row too. Either is one
+     * recording awaiting the deletion of its objects.
+     */
+    @Test
+    void aRecordingNamedTwiceIsCountedOnce() {
+        ServiceCounts counts = new ServiceCounts(db);
+        Recordings recordings = new Recordings(db, new FaultyBlobStore());
+        RecordingOrg org = recordingOrg(db);
+        UUID orgId = org.admin().orgId();
+        UUID expired = recordings.start(org.admin(), org.machineId(), "ssh", null).sessionId();
+        UUID marked = recordings.start(org.admin(), org.machineId(), "ssh", null).sessionId();
+        for (UUID id : new UUID[] {expired, marked}) {
+            byte[] sha = Hashing.sha256(id.toString().getBytes());
+            assertTrue(WritePathQueries.chunkSteps(db, orgId, List.of(new WritePathQueries.ChunkClaim(id,
+                    new Chunk(0, sha, 10, 1, 1.0, false, false), null))).getFirst().claim().claimed());
+        }
+
+        db.inOrg(orgId, tx -> TestSql.execute(tx,
+                "UPDATE session_recordings SET started_at = now() - interval '400 days' WHERE id = ?", expired));
+        var removed = db.inOrg(orgId, tx -> RemovalQueries.removeExpired(tx, 10, 10));
+        assertEquals(2L, (long) db.inOrg(orgId, tx -> TestSql.removalsNaming(tx, expired)), "its objects, and the claimed chunk");
+        assertEquals(1L, counts.read().recordingsByStatus().get("deleting"));
+
+        db.inOrg(orgId, tx -> {
+            RecordingQueries.markDeleting(tx, marked);
+            RemovalQueries.deferObjectsInFlight(tx, marked);
+            return null;
+        });
+        assertEquals(1L, (long) db.inOrg(orgId, tx -> TestSql.removalsNaming(tx, marked)), "the claimed chunk");
+        assertEquals(2L, counts.read().recordingsByStatus().get("deleting"));
+
+        db.inOrg(orgId, tx -> {
+            removed.forEach(r -> RemovalQueries.finish(tx, r.id()));
+            return null;
+        });
+        assertEquals(2L, counts.read().recordingsByStatus().get("deleting"),
+                "the held removals still name both");
     }
 }
