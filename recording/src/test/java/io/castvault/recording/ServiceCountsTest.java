@@ -1,6 +1,7 @@
 package io.castvault.recording;
 
 import io.castvault.core.Hashing;
+import io.castvault.core.model.Chunk;
 import io.castvault.db.Database;
 import io.castvault.db.MachineQueries;
 import io.castvault.db.MachineRow;
@@ -10,7 +11,6 @@ import io.castvault.db.Role;
 import io.castvault.db.SettingsQueries;
 import io.castvault.db.TestSql;
 import io.castvault.db.WritePathQueries;
-import io.castvault.core.model.Chunk;
 import io.castvault.events.Outbox;
 import io.castvault.storage.FaultyBlobStore;
 import org.junit.jupiter.api.AfterEach;
