@@ -16,4 +16,19 @@ public final class Times {
     public static boolean storable(Instant t) {
         return !t.isBefore(EARLIEST) && !t.isAfter(LATEST);
     }
+
+    /** An instant as the microseconds since the epoch that cursors carry (PostgreSQL's precision). */
+    public static long epochMicros(Instant t) {
+        return Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L), t.getNano() / 1_000);
+    }
+
+    /** The instant a cursor's microseconds name; IllegalArgumentException outside {@link #storable}. */
+    public static Instant ofEpochMicros(long micros) {
+        Instant t = Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L),
+                Math.floorMod(micros, 1_000_000L) * 1_000L);
+        if (!storable(t)) {
+            throw new IllegalArgumentException("outside years 1-9999");
+        }
+        return t;
+    }
 }

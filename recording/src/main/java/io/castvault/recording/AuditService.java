@@ -14,7 +14,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Iterator;
@@ -169,7 +168,7 @@ public final class AuditService {
 
 
     static String encode(AuditLog.Cursor c) {
-        long micros = c.occurredAt().getEpochSecond() * 1_000_000 + c.occurredAt().getNano() / 1_000;
+        long micros = Times.epochMicros(c.occurredAt());
         return Base64.getUrlEncoder().withoutPadding()
                 .encodeToString((micros + ":" + c.id()).getBytes(StandardCharsets.US_ASCII));
     }
@@ -183,12 +182,7 @@ public final class AuditService {
             int colon = text.indexOf(':');
             long micros = Long.parseLong(text.substring(0, colon));
             long id = Long.parseLong(text.substring(colon + 1));
-            Instant at = Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000),
-                    Math.floorMod(micros, 1_000_000) * 1_000L);
-            if (!Times.storable(at)) {
-                throw new IllegalArgumentException();
-            }
-            return new AuditLog.Cursor(at, id);
+            return new AuditLog.Cursor(Times.ofEpochMicros(micros), id);
         } catch (RuntimeException e) {
             throw new CastvaultException(ErrorCode.INVALID_INPUT, "cursor is not one this service issued");
         }

@@ -6,7 +6,6 @@ import io.castvault.core.Times;
 import io.castvault.db.RecordingQueries.ListPosition;
 
 import java.nio.ByteBuffer;
-import java.time.Instant;
 import java.util.Base64;
 import java.util.UUID;
 
@@ -25,9 +24,7 @@ final class ListCursor {
     }
 
     static String encode(ListPosition p) {
-        Instant t = p.startedAt();
-        long micros = Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L), t.getNano() / 1_000);
-        ByteBuffer b = ByteBuffer.allocate(BYTES).put(VERSION).putLong(micros)
+        ByteBuffer b = ByteBuffer.allocate(BYTES).put(VERSION).putLong(Times.epochMicros(p.startedAt()))
                 .putLong(p.id().getMostSignificantBits()).putLong(p.id().getLeastSignificantBits());
         return Base64.getUrlEncoder().withoutPadding().encodeToString(b.array());
     }
@@ -48,12 +45,11 @@ final class ListCursor {
         }
         long micros = b.getLong();
         UUID id = new UUID(b.getLong(), b.getLong());
-        Instant startedAt = Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L),
-                Math.floorMod(micros, 1_000_000L) * 1_000L);
-        if (!Times.storable(startedAt)) {
+        try {
+            return new ListPosition(Times.ofEpochMicros(micros), id);
+        } catch (IllegalArgumentException e) {
             throw invalid();
         }
-        return new ListPosition(startedAt, id);
     }
 
     private static CastvaultException invalid() {

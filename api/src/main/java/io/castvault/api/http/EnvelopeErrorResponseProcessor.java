@@ -52,5 +52,4 @@ public final class EnvelopeErrorResponseProcessor implements ErrorResponseProces
         // the headers of the answer GET would have had, and no body
         return context.getRequest().getMethod() == HttpMethod.HEAD ? answer.body(null) : answer;
     }
-
 }
