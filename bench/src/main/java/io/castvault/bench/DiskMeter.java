@@ -31,6 +31,19 @@ final class DiskMeter {
         this.disks = found;
     }
 
+    /**
+     * Writes back every dirty page the machine holds ({@code sync}), untimed: what the work before a timed window
+     * left in the page cache (200,000 objects put) is otherwise written inside it, by however much the kernel
+     * chose to flush then, and falls on whichever side comes first.
+     */
+    static void settle() throws IOException, InterruptedException {
+        Process sync = new ProcessBuilder("sync").redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        if (sync.waitFor() != 0) {
+            throw new IOException("sync exited with " + sync.exitValue());
+        }
+    }
+
     String disks() {
         return String.join(", ", disks);
     }

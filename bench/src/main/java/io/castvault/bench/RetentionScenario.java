@@ -56,7 +56,7 @@ final class RetentionScenario {
         s.row("sweep recordings/s", Section.num(ours, "/s"), Section.num(raw, "/s"), ratio, "≥ 0.8 of raw", ratio >= 0.8);
         return s.note(String.format(java.util.Locale.ROOT, "%,d expired sealed recordings (recording.cast and summary), removed by "
                 + "the cleanup action; raw = DeleteObjects of the same %,d keys, 1,000 per request, " + SWEEP_WORKERS
-                + " requests at a time like the sweep's batches; after the same, untimed, with %,d recordings", n, measured.keys(), warmUp));
+                + " requests at a time like the sweep's batches; the disks synced before each side; after the same, untimed, with %,d recordings", n, measured.keys(), warmUp));
     }
 
     private record Sweep(int keys, double rawSeconds, double sweepSeconds, Map<String, Double> rawCpu,
@@ -78,6 +78,7 @@ final class RetentionScenario {
         }
 
         putAll(ctx, sweptKeys);
+        DiskMeter.settle();
         var cpu0 = ctx.cpu().read();
         var disk0 = disk.read();
         long t0 = System.nanoTime();
@@ -86,6 +87,7 @@ final class RetentionScenario {
         var rawDisk = DiskMeter.window(disk0, disk.read(), n / 1000.0);
         var rawCpu = CpuMeter.perOp(cpu0, ctx.cpu().read(), n / 1000.0);
         putAll(ctx, sweptKeys);
+        DiskMeter.settle();
 
         var cpu1 = ctx.cpu().read();
         var disk1 = disk.read();

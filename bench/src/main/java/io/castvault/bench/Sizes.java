@@ -8,7 +8,7 @@ record Sizes(Duration warmup, Duration ingestRun, int ingestClients, int listRow
              int agentTranscriptBytes, int sweepRecordings) {
 
     static final Sizes FULL = new Sizes(Duration.ofSeconds(3), Duration.ofSeconds(15), 16, 1_000_000, 600,
-            100_000, 100L << 20, 64 << 10, 8, 8, 32 << 20, 100_000);
+            100_000, 100L << 20, 64 << 10, 24, 8, 32 << 20, 100_000);
 
     static final Sizes QUICK = new Sizes(Duration.ofMillis(300), Duration.ofMillis(1500), 16, 2_000, 20,
             1_000, 2L << 20, 64 << 10, 1, 8, 256 << 10, 500);
